@@ -1,0 +1,41 @@
+// The user's terminal, for providers that must ask a person something.
+//
+// Cargo owns the provider's stdin and stdout (the protocol) and passes its
+// stderr through. A prompt therefore goes to the controlling terminal,
+// /dev/tty, and when there is none (CI, a daemon, a pipe) the provider must
+// fail with a clear error rather than wait for an answer that cannot come.
+//
+// Thread-safety: functions that touch the terminal must not run concurrently
+// with each other.
+#ifndef CREDCACHE_LIB_CONSOLE_H_
+#define CREDCACHE_LIB_CONSOLE_H_
+
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lib/protocol.h"
+#include "lib/secret.h"
+
+namespace cargo_credential {
+
+// Points the process's stdin and stdout at the controlling terminal, or at
+// /dev/null when there is none, so that nothing written to fd 1 (printf,
+// std::cout, a child process) can reach the protocol. The caller must have
+// moved the protocol to other descriptors first. Flushes C and C++ stdio.
+absl::Status AttachStdioToConsole();
+
+// Writes `prompt` to the terminal, reads one line with echo off, and returns
+// it without the line ending. Fails with FailedPrecondition when there is no
+// terminal, and with InvalidArgument when the answer is empty.
+absl::StatusOr<Secret> PromptSecret(absl::string_view prompt);
+
+// The token for a login: the one cargo passed (`cargo login` with the token
+// on stdin), or else one the user pastes at the terminal after being told
+// where to get it (the login URL, else the registry's name or index URL).
+absl::StatusOr<Secret> ReadToken(const LoginOptions& login,
+                                 const RegistryInfo& registry);
+
+}  // namespace cargo_credential
+
+#endif  // CREDCACHE_LIB_CONSOLE_H_

@@ -1,0 +1,48 @@
+// Credential: what a Cargo credential provider does, apart from the protocol.
+//
+// Implement Perform() and hand the object to RunProvider() (provider.h); the
+// library does the hello, the parsing, the console and the answers. The same
+// interface is how credcache's daemon talks to its backends, so a provider
+// written on this library can also serve as a credcache backend.
+//
+// Thread-safety: the provider loop calls Perform() from one thread, one
+// request at a time. Implementations used elsewhere (credcache's daemon) say
+// so in their own headers.
+#ifndef CREDCACHE_LIB_CREDENTIAL_H_
+#define CREDCACHE_LIB_CREDENTIAL_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/protocol.h"
+
+namespace cargo_credential {
+
+class Credential {
+ public:
+  virtual ~Credential() = default;
+
+  // Performs `action` for `registry`. `args` are the request's arguments
+  // (config arguments, then those after `--` for login).
+  //
+  // Answer with the response matching the action's kind: Get() for kGet,
+  // Login() for kLogin, Logout() for kLogout. Fail with the kinds of
+  // error.h: not-found for a get with no token stored (never
+  // operation-not-supported: that aborts `cargo login`), url-not-supported
+  // for a registry this provider does not serve.
+  //
+  // The provider loop answers unknown actions and operations itself, with
+  // operation-not-supported; Perform() sees only known ones.
+  //
+  // While Perform() runs, the process's stdin and stdout are the user's
+  // terminal (or /dev/null when there is none), never cargo's pipes: prompts
+  // and stray output cannot corrupt the protocol. See console.h.
+  virtual absl::StatusOr<CredentialResponse> Perform(
+      const RegistryInfo& registry, const Action& action,
+      const std::vector<std::string>& args) = 0;
+};
+
+}  // namespace cargo_credential
+
+#endif  // CREDCACHE_LIB_CREDENTIAL_H_

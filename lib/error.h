@@ -1,0 +1,79 @@
+// Errors of the credential provider protocol, carried as absl::Status.
+//
+// Cargo tells four kinds of failure apart (../shared/notes/cargo-protocol.md
+// §1.4): url-not-supported and not-found make it try the next provider;
+// operation-not-supported and other are fatal and shown to the user. A
+// provider returns them as an absl::Status made by the functions below. The
+// kind rides in a status payload, not in the status code, so a NOT_FOUND that
+// some library returns by chance (a missing config file, say) is never taken
+// for the protocol's "no token stored": any status without the payload is an
+// `other` error carrying the status message.
+//
+// `other` errors may carry a cause chain (the protocol's `caused-by`), which
+// cargo prints as "Caused by:" blocks, outermost first.
+//
+// Messages are shown to the user and may be logged: never put a secret in one.
+//
+// Thread-safety: free functions on values; safe from any thread.
+#ifndef CREDCACHE_LIB_ERROR_H_
+#define CREDCACHE_LIB_ERROR_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace cargo_credential {
+
+enum class ErrorKind {
+  kUrlNotSupported,        // "url-not-supported"
+  kNotFound,               // "not-found"
+  kOperationNotSupported,  // "operation-not-supported"
+  kOther,                  // "other"
+  kUnknown,                // any kind this library does not know
+};
+
+// The protocol's spelling of `kind` ("url-not-supported", ...). kUnknown has
+// no spelling of its own and maps to "other" when written.
+absl::string_view ErrorKindName(ErrorKind kind);
+
+// Parses a protocol spelling; anything unrecognised is kUnknown.
+ErrorKind ParseErrorKind(absl::string_view name);
+
+// "This provider does not handle this registry": cargo tries the next one.
+absl::Status UrlNotSupportedError(absl::string_view message = "");
+// "No credential stored": cargo tries the next provider; for logout it means
+// there was nothing to erase. Answer a get with no token with this.
+absl::Status NotFoundError(absl::string_view message = "");
+// The provider cannot do this action at all (a get-only store asked to
+// login). Fatal in cargo.
+absl::Status OperationNotSupportedError(absl::string_view message = "");
+// Any other failure, shown to the user; `caused_by` is the chain beneath it,
+// outermost first.
+absl::Status OtherError(absl::string_view message,
+                        std::vector<std::string> caused_by = {});
+// Any kind, with a message and cause chain; what the functions above make.
+// kUnknown stands for a kind that came over the wire unrecognised.
+absl::Status ProtocolError(ErrorKind kind, absl::string_view message,
+                           std::vector<std::string> caused_by = {});
+
+// The protocol kind of `status`: the payload's kind when present, otherwise
+// kOther. Must not be called on an OK status.
+ErrorKind KindOf(const absl::Status& status);
+
+// The `caused-by` chain of `status` (empty when it has none).
+std::vector<std::string> CausedBy(const absl::Status& status);
+
+// `status` with `outer` as its new top message and the old message pushed to
+// the front of the cause chain; the kind is kept. Use it to add context the
+// way anyhow's .context() does. Returns OK for OK.
+absl::Status Annotate(const absl::Status& status, absl::string_view outer);
+
+// The text cargo-credential shows for a kind with no message of its own,
+// e.g. "credential not found".
+absl::string_view DefaultMessage(ErrorKind kind);
+
+}  // namespace cargo_credential
+
+#endif  // CREDCACHE_LIB_ERROR_H_

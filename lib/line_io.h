@@ -1,0 +1,67 @@
+// Line framing on raw file descriptors, with deadlines.
+//
+// The protocol is one JSON object per line each way. These helpers read and
+// write such lines on descriptors directly (no stdio buffering to flush or
+// to leak into a child), retry on EINTR, and give up at a deadline instead
+// of blocking forever, so neither side can hang the other.
+//
+// Bytes read are kept only until returned; the buffer is wiped when the
+// reader dies, since lines may hold tokens.
+//
+// Thread-safety: a LineReader is used by one thread at a time.
+#ifndef CREDCACHE_LIB_LINE_IO_H_
+#define CREDCACHE_LIB_LINE_IO_H_
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace cargo_credential {
+
+class LineReader {
+ public:
+  // Reads from `fd`, which it does not own. Lines longer than `max_line`
+  // bytes are refused (see Next).
+  LineReader(int fd, size_t max_line);
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+  ~LineReader();
+
+  // The next line without its "\n", or nullopt at end of input (a last line
+  // without "\n" is still returned). Fails with DeadlineExceeded when no
+  // whole line arrived by `deadline`, with ResourceExhausted for a line over
+  // the limit (whose remaining bytes are then skipped, so the next call reads
+  // the line after it), and with the errno text for a read error.
+  absl::StatusOr<std::optional<std::string>> Next(
+      absl::Time deadline = absl::InfiniteFuture());
+
+ private:
+  // Takes the first `length` bytes of buffer_ and the newline after them.
+  std::string TakeLine(size_t length, size_t consumed);
+
+  const int fd_;
+  const size_t max_line_;
+  std::string buffer_;
+  bool eof_ = false;
+  // Set while the rest of an over-long line is being thrown away.
+  bool discarding_ = false;
+};
+
+// Writes all of `data` to `fd`, waiting for a non-blocking descriptor as
+// needed, until `deadline`. EPIPE is reported as an error (callers ignore
+// SIGPIPE), never as a signal.
+absl::Status WriteAll(int fd, absl::string_view data,
+                      absl::Time deadline = absl::InfiniteFuture());
+
+// `line` followed by "\n", written in one piece.
+absl::Status WriteLine(int fd, absl::string_view line,
+                       absl::Time deadline = absl::InfiniteFuture());
+
+}  // namespace cargo_credential
+
+#endif  // CREDCACHE_LIB_LINE_IO_H_

@@ -1,0 +1,44 @@
+// The cargo side of the protocol: running a credential provider executable.
+//
+// Cargo starts `<provider> --cargo-plugin`, reads the hello, writes one
+// request, reads one response, closes stdin and waits for the exit. This
+// does the same, so that a program (credcache's `cargo-provider` backend, a
+// test) can use any existing provider, in C++ or Rust, exactly as cargo
+// would. Unlike cargo it never waits without limit: a provider that does not
+// say hello, answer, or exit in time is killed and reported by name.
+//
+// Thread-safety: Call() may run concurrently; each call has its own child.
+#ifndef CREDCACHE_LIB_PROVIDER_CLIENT_H_
+#define CREDCACHE_LIB_PROVIDER_CLIENT_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/protocol.h"
+
+namespace cargo_credential {
+
+struct ProviderCommand {
+  // The provider's path (or a name looked up on PATH). As with cargo, no
+  // arguments go on its command line; they travel in the request's `args`.
+  std::string program;
+  // Environment changes for the provider.
+  std::vector<std::pair<std::string, std::string>> set_env;
+  // For the whole exchange, spawn to exit.
+  absl::Duration timeout = absl::Seconds(60);
+};
+
+// Runs the provider for one request. Fails when the exchange itself fails
+// (cannot start, no hello, unsupported versions, a malformed answer, a
+// timeout, a non-zero exit), with a message naming the provider; otherwise
+// returns the provider's answer, whose errors carry their protocol kind. The provider's stderr passes through to
+// this process's stderr, as cargo lets it through to the user.
+absl::StatusOr<ProviderAnswer> CallProvider(
+    const ProviderCommand& command, const CredentialRequest& request);
+
+}  // namespace cargo_credential
+
+#endif  // CREDCACHE_LIB_PROVIDER_CLIENT_H_

@@ -1,0 +1,111 @@
+// Subprocess: a child process with pipes and deadlines.
+//
+// Cargo runs providers as child processes, and so do credcache's backends
+// that wrap a command or another provider, and so do the tests. This is the
+// one place that spawns them: posix_spawn (no fork of a large process), pipes
+// that are close-on-exec on the parent's side, and every wait bounded by a
+// deadline so that a child that hangs is killed, never waited on forever.
+//
+// Ownership: a Subprocess owns its pipes and the child. Destroying one whose
+// child still runs kills the child (SIGKILL) and reaps it.
+//
+// Thread-safety: one thread at a time per Subprocess.
+#ifndef CREDCACHE_LIB_SUBPROCESS_H_
+#define CREDCACHE_LIB_SUBPROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/line_io.h"
+
+namespace cargo_credential {
+
+struct SubprocessOptions {
+  enum class Stdio {
+    kPipe,     // a pipe to this process
+    kInherit,  // this process's own descriptor
+    kNull,     // /dev/null
+  };
+
+  // argv[0] is the program: a path, or a name looked up on PATH.
+  std::vector<std::string> argv;
+  // Set in the child's environment, over what it inherits.
+  std::vector<std::pair<std::string, std::string>> set_env;
+  // Removed from the child's environment.
+  std::vector<std::string> unset_env;
+  // The child's working directory; empty for this process's.
+  std::string cwd;
+  Stdio stdin_mode = Stdio::kPipe;
+  Stdio stdout_mode = Stdio::kPipe;
+  Stdio stderr_mode = Stdio::kInherit;
+};
+
+// What Run() collects.
+struct SubprocessResult {
+  // The exit code, or 128 + the signal number for a child a signal ended.
+  int exit_code = 0;
+  std::string stdout_text;
+  std::string stderr_text;
+};
+
+class Subprocess {
+ public:
+  // Starts the child. Fails when the program cannot be found or run.
+  static absl::StatusOr<std::unique_ptr<Subprocess>> Start(
+      const SubprocessOptions& options);
+
+  Subprocess(const Subprocess&) = delete;
+  Subprocess& operator=(const Subprocess&) = delete;
+  ~Subprocess();
+
+  pid_t pid() const { return pid_; }
+  // The parent's ends of the pipes (non-blocking), or -1.
+  int stdin_fd() const { return stdin_fd_; }
+  int stdout_fd() const { return stdout_fd_; }
+  int stderr_fd() const { return stderr_fd_; }
+
+  // Lines of the child's stdout; requires stdout_mode kPipe.
+  LineReader& stdout_lines() { return *stdout_lines_; }
+
+  // Writes to the child's stdin; requires stdin_mode kPipe.
+  absl::Status WriteStdin(absl::string_view data, absl::Time deadline);
+  // Closes the child's stdin, which it sees as end of input.
+  void CloseStdin();
+
+  // Waits for the child to exit until `deadline`; returns its exit code (or
+  // 128 + signal). DeadlineExceeded leaves the child running.
+  absl::StatusOr<int> Wait(absl::Time deadline);
+  // Sends `signal` to the child if it still runs.
+  void Kill(int signal);
+
+ private:
+  Subprocess() = default;
+
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  int stdin_fd_ = -1;
+  int stdout_fd_ = -1;
+  int stderr_fd_ = -1;
+  std::unique_ptr<LineReader> stdout_lines_;
+};
+
+// Runs a child to completion: writes `input` to its stdin (then closes it)
+// while collecting stdout and stderr (the options' modes for those are taken
+// as kPipe). A child still running at `timeout` is killed, and the call
+// fails with DeadlineExceeded naming the program.
+absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options,
+                                               absl::string_view input,
+                                               absl::Duration timeout);
+
+}  // namespace cargo_credential
+
+#endif  // CREDCACHE_LIB_SUBPROCESS_H_
