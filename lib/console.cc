@@ -27,11 +27,11 @@ class EchoOff {
       struct termios quiet = saved_;
       quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
       quiet.c_lflag |= ECHONL;
-      active_ = tcsetattr(fd_, TCSAFLUSH, &quiet) == 0;
+      active_ = tcsetattr(fd_, TCSANOW, &quiet) == 0;
     }
   }
   ~EchoOff() {
-    if (active_) tcsetattr(fd_, TCSAFLUSH, &saved_);
+    if (active_) tcsetattr(fd_, TCSANOW, &saved_);
   }
 
  private:
@@ -81,11 +81,13 @@ absl::StatusOr<Secret> PromptSecret(absl::string_view prompt) {
         "no terminal to ask for the token on; give it on stdin instead, "
         "e.g. `echo \"$TOKEN\" | cargo login --registry NAME`");
   }
-  absl::Status written = WriteAll(tty.get(), prompt);
-  if (!written.ok()) return written;
   std::optional<std::string> line;
   {
+    // Echo goes off before the prompt shows, so nothing typed after the
+    // prompt appears can be echoed.
     EchoOff quiet(tty.get());
+    absl::Status written = WriteAll(tty.get(), prompt);
+    if (!written.ok()) return written;
     LineReader reader(tty.get(), kMaxTokenLine);
     absl::StatusOr<std::optional<std::string>> read = reader.Next();
     if (!read.ok()) return read.status();

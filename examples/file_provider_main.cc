@@ -1,0 +1,10 @@
+// cargo-credential-example-file: a complete Cargo credential provider that
+// keeps tokens in a private file. See file_credential.h.
+#include "examples/file_credential.h"
+#include "lib/provider.h"
+
+int main(int argc, char** argv) {
+  credcache_examples::FileCredential credential;
+  return cargo_credential::RunProvider(credential, argc, argv,
+                                       "an example provider keeping tokens in a file");
+}

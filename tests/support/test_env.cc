@@ -1,0 +1,67 @@
+#include "tests/support/test_env.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+
+namespace credcache_testing {
+
+std::string Runfile(const std::string& path) {
+  const char* root = getenv("TEST_SRCDIR");
+  const char* workspace = getenv("TEST_WORKSPACE");
+  if (root == nullptr) return path;  // Run by hand from the workspace root.
+  return absl::StrCat(root, "/", workspace != nullptr ? workspace : "credcache", "/",
+                      path);
+}
+
+std::string MakeTempDir(const std::string& prefix) {
+  std::string dir = absl::StrCat(::testing::TempDir(), "/", prefix, "XXXXXX");
+  if (mkdtemp(dir.data()) == nullptr) {
+    ADD_FAILURE() << "mkdtemp " << dir << " failed";
+  }
+  return dir;
+}
+
+void WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream out(path, std::ios::trunc);
+  out << contents;
+  if (!out) ADD_FAILURE() << "cannot write " << path;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string RandomToken() {
+  std::random_device device;
+  std::string hex;
+  for (int i = 0; i < 4; ++i) absl::StrAppend(&hex, absl::Hex(device(), absl::kZeroPad8));
+  return absl::StrCat("Bearer ", hex);
+}
+
+absl::StatusOr<std::string> FindCargo() {
+  const char* configured = getenv("CREDCACHE_TEST_CARGO");
+  if (configured != nullptr && configured[0] != '\0') return std::string(configured);
+  const char* path = getenv("PATH");
+  for (absl::string_view dir : absl::StrSplit(path != nullptr ? path : "", ':')) {
+    if (dir.empty()) continue;
+    std::string candidate = absl::StrCat(dir, "/cargo");
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return absl::NotFoundError(
+      "no cargo found: set CREDCACHE_TEST_CARGO or put cargo (>= 1.74) on PATH; "
+      "./test.sh installs one");
+}
+
+}  // namespace credcache_testing
