@@ -1,21 +1,16 @@
 #include "examples/file_credential.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "lib/console.h"
 #include "lib/error.h"
-#include "lib/line_io.h"
+#include "lib/private_file.h"
 #include "lib/secret.h"
 
 namespace credcache_examples {
@@ -30,12 +25,6 @@ using cargo_credential::Secret;
 
 // Index URL to token.
 using TokenMap = std::map<std::string, Secret>;
-
-constexpr size_t kMaxFileLine = 64 * 1024;
-
-std::string ErrnoText(absl::string_view what, absl::string_view path) {
-  return absl::StrCat(what, " ", path, ": ", strerror(errno));
-}
 
 absl::StatusOr<std::string> DefaultPath() {
   const char* data = getenv("XDG_DATA_HOME");
@@ -73,100 +62,39 @@ absl::StatusOr<std::string> PathFromArgs(const std::vector<std::string>& args) {
 
 // Reads the token file; a missing file is an empty store.
 absl::StatusOr<TokenMap> Load(const std::string& path) {
+  absl::StatusOr<std::optional<std::string>> contents =
+      cargo_credential::ReadPrivateFile(path);
+  if (!contents.ok()) return contents.status();
   TokenMap tokens;
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    if (errno == ENOENT) return tokens;
-    return cargo_credential::OtherError(ErrnoText("cannot open", path));
-  }
-  struct stat info;
-  if (fstat(fd, &info) != 0 || (info.st_mode & 077) != 0 ||
-      info.st_uid != geteuid()) {
-    close(fd);
-    return cargo_credential::OtherError(
-        absl::StrCat("refusing to use ", path,
-                     ": it must be owned by you and not readable by others"),
-        {absl::StrCat("fix it with: chmod 600 ", path)});
-  }
-  cargo_credential::LineReader reader(fd, kMaxFileLine);
+  if (!contents->has_value()) return tokens;
+  std::string& text = **contents;
+  absl::Status status;
   int number = 0;
-  while (true) {
-    absl::StatusOr<std::optional<std::string>> line = reader.Next();
-    if (!line.ok()) {
-      close(fd);
-      return cargo_credential::OtherError(absl::StrCat("cannot read ", path),
-                                          {std::string(line.status().message())});
-    }
-    if (!line->has_value()) break;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     ++number;
-    std::string text = std::move(**line);
-    const size_t space = text.find(' ');
-    if (!text.empty() && space == std::string::npos) {
-      cargo_credential::WipeString(text);
-      close(fd);
-      return cargo_credential::OtherError(
+    const size_t space = line.find(' ');
+    if (space == absl::string_view::npos) {
+      status = cargo_credential::OtherError(
           absl::StrCat(path, ":", number, ": expected `<index-url> <token>`"));
+      break;
     }
-    if (!text.empty()) {
-      tokens.emplace(text.substr(0, space),
-                     Secret(absl::string_view(text).substr(space + 1)));
-    }
-    cargo_credential::WipeString(text);
+    tokens.emplace(std::string(line.substr(0, space)), Secret(line.substr(space + 1)));
   }
-  close(fd);
+  cargo_credential::WipeString(text);
+  if (!status.ok()) return status;
   return tokens;
 }
 
-absl::Status MakeParentDirectory(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos || slash == 0) return absl::OkStatus();
-  const std::string parent = path.substr(0, slash);
-  // Create each missing level, private to the user.
-  for (size_t at = parent.find('/', 1); ; at = parent.find('/', at + 1)) {
-    const std::string prefix = parent.substr(0, at);
-    if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
-      return cargo_credential::OtherError(ErrnoText("cannot create", prefix));
-    }
-    if (at == std::string::npos) break;
-  }
-  return absl::OkStatus();
-}
-
-// Replaces the file with `tokens`: temp file, fsync, rename, fsync of the
-// directory, so the change is whole and durable before login is answered.
+// Replaces the file with `tokens`, whole and durable before login is
+// answered.
 absl::Status Store(const std::string& path, const TokenMap& tokens) {
-  absl::Status made = MakeParentDirectory(path);
-  if (!made.ok()) return made;
-  std::string temp = absl::StrCat(path, ".tmp.XXXXXX");
-  const int fd = mkostemp(temp.data(), O_CLOEXEC);  // Mode 0600.
-  if (fd < 0) return cargo_credential::OtherError(ErrnoText("cannot create", temp));
   std::string contents;
   for (const auto& [url, token] : tokens) {
     absl::StrAppend(&contents, url, " ", token.Expose(), "\n");
   }
-  absl::Status written = cargo_credential::WriteAll(fd, contents);
+  absl::Status status = cargo_credential::WritePrivateFileAtomically(path, contents);
   cargo_credential::WipeString(contents);
-  if (written.ok() && fsync(fd) != 0) {
-    written = cargo_credential::OtherError(ErrnoText("cannot sync", temp));
-  }
-  close(fd);
-  if (written.ok() && rename(temp.c_str(), path.c_str()) != 0) {
-    written = cargo_credential::OtherError(ErrnoText("cannot replace", path));
-  }
-  if (!written.ok()) {
-    unlink(temp.c_str());
-    return written;
-  }
-  const size_t slash = path.rfind('/');
-  const std::string directory = slash == std::string::npos ? "."
-                                : slash == 0                ? "/"
-                                                            : path.substr(0, slash);
-  const int dir_fd = open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    fsync(dir_fd);
-    close(dir_fd);
-  }
-  return absl::OkStatus();
+  return status;
 }
 
 }  // namespace

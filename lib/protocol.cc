@@ -289,6 +289,30 @@ CredentialResponse CredentialResponse::Get(Secret token, CacheControl cache,
   return response;
 }
 
+CredentialResponse CredentialResponse::Clone() const {
+  CredentialResponse copy;
+  copy.kind = kind;
+  copy.token = token.Clone();
+  copy.cache = cache;
+  copy.operation_independent = operation_independent;
+  return copy;
+}
+
+LoginOptions LoginOptions::Clone() const {
+  LoginOptions copy;
+  if (token.has_value()) copy.token = token->Clone();
+  copy.login_url = login_url;
+  return copy;
+}
+
+Action Action::Clone() const {
+  Action copy;
+  copy.kind = kind;
+  copy.operation = operation;
+  copy.login = login.Clone();
+  return copy;
+}
+
 CredentialResponse CredentialResponse::WithKind(ResponseKind kind) {
   CredentialResponse response;
   response.kind = kind;

@@ -62,6 +62,9 @@ struct Operation {
 };
 
 struct LoginOptions {
+  // A copy (the token is a Secret, so copies are explicit).
+  LoginOptions Clone() const;
+
   // The token given to `cargo login` (stdin or the command line); absent
   // when the provider must ask the user itself (see console.h).
   std::optional<Secret> token;
@@ -72,6 +75,8 @@ struct LoginOptions {
 enum class ActionKind { kGet, kLogin, kLogout, kUnknown };
 
 struct Action {
+  Action Clone() const;
+
   ActionKind kind = ActionKind::kGet;
   Operation operation;  // kGet only.
   LoginOptions login;   // kLogin only.
@@ -118,6 +123,9 @@ struct CredentialResponse {
                                 bool operation_independent);
   static CredentialResponse Login() { return WithKind(ResponseKind::kLogin); }
   static CredentialResponse Logout() { return WithKind(ResponseKind::kLogout); }
+
+  // A copy (the token is a Secret, so copies are explicit).
+  CredentialResponse Clone() const;
 
  private:
   static CredentialResponse WithKind(ResponseKind kind);

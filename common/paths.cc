@@ -1,0 +1,58 @@
+#include "common/paths.h"
+
+#include <pwd.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace credcache {
+namespace {
+
+// An absolute value of `name`, or empty: XDG says relative values are
+// invalid and must be ignored.
+std::string AbsoluteEnv(const char* name) {
+  const char* value = getenv(name);
+  if (value == nullptr || value[0] != '/') return "";
+  return value;
+}
+
+std::string Home() {
+  std::string home = AbsoluteEnv("HOME");
+  if (!home.empty()) return home;
+  if (const struct passwd* entry = getpwuid(getuid())) return entry->pw_dir;
+  return "/";
+}
+
+}  // namespace
+
+std::string DefaultSocketPath() {
+  const char* explicit_path = getenv("CREDCACHE_SOCKET");
+  if (explicit_path != nullptr && explicit_path[0] != '\0') return explicit_path;
+  const std::string runtime = AbsoluteEnv("XDG_RUNTIME_DIR");
+  if (!runtime.empty()) return absl::StrCat(runtime, "/credcache/credcache.sock");
+  return absl::StrCat("/tmp/credcache-", getuid(), "/credcache.sock");
+}
+
+std::string DefaultConfigPath() {
+  const char* explicit_path = getenv("CREDCACHE_CONFIG");
+  if (explicit_path != nullptr && explicit_path[0] != '\0') return explicit_path;
+  const std::string config = AbsoluteEnv("XDG_CONFIG_HOME");
+  if (!config.empty()) return absl::StrCat(config, "/credcache/config.toml");
+  return absl::StrCat(Home(), "/.config/credcache/config.toml");
+}
+
+std::string DefaultDataDirectory() {
+  const std::string data = AbsoluteEnv("XDG_DATA_HOME");
+  if (!data.empty()) return absl::StrCat(data, "/credcache");
+  return absl::StrCat(Home(), "/.local/share/credcache");
+}
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace credcache

@@ -1,0 +1,32 @@
+// Where credcache keeps things: the daemon's socket, its config, its data.
+//
+// The shim and the daemon must agree on these without talking, so both take
+// them from here. Each honours an explicit environment variable first, then
+// the XDG base directories, then a fallback that works on a bare machine.
+//
+// Thread-safety: reads the environment; call before starting threads that
+// change it (none do).
+#ifndef CREDCACHE_COMMON_PATHS_H_
+#define CREDCACHE_COMMON_PATHS_H_
+
+#include <string>
+
+namespace credcache {
+
+// $CREDCACHE_SOCKET, else $XDG_RUNTIME_DIR/credcache/credcache.sock, else
+// /tmp/credcache-<uid>/credcache.sock.
+std::string DefaultSocketPath();
+
+// $CREDCACHE_CONFIG, else $XDG_CONFIG_HOME/credcache/config.toml, else
+// ~/.config/credcache/config.toml.
+std::string DefaultConfigPath();
+
+// $XDG_DATA_HOME/credcache, else ~/.local/share/credcache.
+std::string DefaultDataDirectory();
+
+// The directory part of `path` ("." when it has none).
+std::string DirectoryOf(const std::string& path);
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_COMMON_PATHS_H_

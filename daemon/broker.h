@@ -1,0 +1,75 @@
+// Broker: the daemon's answer to a cargo request. The cache in front of the
+// router, with one backend call per cold key however many ask at once.
+//
+// get:    a live cached token is answered at once; otherwise the first asker
+//         for the key calls the backends (Router) while later askers wait for
+//         that same answer; a cacheable answer is then cached (TokenCache).
+// login:  written through to the backends first; only once one stored it are
+//         the registry's cached tokens dropped, so a failed login loses
+//         nothing and a successful one is never hidden by an old token.
+// logout: erased from the backends, and from the cache whatever they said.
+//
+// The answer passed to cargo is the backend's own, cache kind and expiration
+// included, so cargo never keeps a token longer than its backend allows.
+//
+// The Broker is itself a Credential, so the daemon's gRPC service, the tests
+// and any other front end drive it the same way.
+//
+// Thread-safety: all methods are thread-safe. SetRouter() may swap the
+// backends while requests run; each request uses the router it started with.
+#ifndef CREDCACHE_DAEMON_BROKER_H_
+#define CREDCACHE_DAEMON_BROKER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "daemon/clock.h"
+#include "daemon/router.h"
+#include "daemon/stats.h"
+#include "daemon/token_cache.h"
+#include "lib/credential.h"
+
+namespace credcache {
+
+class Broker : public cargo_credential::Credential {
+ public:
+  // `clock` and `stats` must outlive the Broker.
+  Broker(const Clock* clock, Stats* stats, CachePolicy policy, std::shared_ptr<const Router> router);
+
+  absl::StatusOr<cargo_credential::CredentialResponse> Perform(
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
+      const std::vector<std::string>& args) override;
+
+  // Replaces the backends and policy. Cached tokens of backends whose
+  // settings changed are the caller's to forget (see daemon/reload).
+  void SetRouter(CachePolicy policy, std::shared_ptr<const Router> router);
+  std::shared_ptr<const Router> router() const;
+
+  TokenCache& cache() { return cache_; }
+
+ private:
+  struct Flight;
+
+  absl::StatusOr<cargo_credential::CredentialResponse> Get(
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
+      const std::vector<std::string>& args);
+  // Calls the backends for a cache miss and caches what may be cached.
+  absl::StatusOr<cargo_credential::CredentialResponse> Fetch(
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
+      const std::vector<std::string>& args);
+
+  Stats* const stats_;
+  TokenCache cache_;
+  mutable absl::Mutex mutex_;
+  CachePolicy policy_ ABSL_GUARDED_BY(mutex_);
+  std::shared_ptr<const Router> router_ ABSL_GUARDED_BY(mutex_);
+  // Backend calls under way, by coalescing key.
+  std::map<std::string, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_DAEMON_BROKER_H_

@@ -1,0 +1,131 @@
+#include "daemon/router.h"
+
+#include <fnmatch.h>
+
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "lib/error.h"
+
+namespace credcache {
+namespace {
+
+using cargo_credential::ErrorKind;
+
+bool MatchesAny(const std::vector<std::string>& globs, const std::string& value) {
+  for (const std::string& glob : globs) {
+    if (fnmatch(glob.c_str(), value.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+// What a backend thread and its waiter share. The thread keeps it alive, so
+// a waiter that gave up leaves nothing dangling.
+struct PendingCall {
+  absl::Mutex mutex;
+  bool done ABSL_GUARDED_BY(mutex) = false;
+  absl::StatusOr<cargo_credential::CredentialResponse> result ABSL_GUARDED_BY(mutex);
+  // The call's own copies of its inputs.
+  cargo_credential::RegistryInfo registry;
+  cargo_credential::Action action;
+  std::vector<std::string> args;
+};
+
+}  // namespace
+
+Router::Router(std::vector<Backend> backends, Stats* stats)
+    : backends_(std::move(backends)), stats_(stats) {}
+
+bool Router::Serves(const BackendSettings& backend,
+                    const cargo_credential::RegistryInfo& registry) {
+  if (backend.index_urls.empty() && backend.names.empty()) return true;
+  if (MatchesAny(backend.index_urls, registry.index_url)) return true;
+  return registry.name.has_value() && MatchesAny(backend.names, *registry.name);
+}
+
+std::vector<const Backend*> Router::Route(const cargo_credential::RegistryInfo& registry) const {
+  std::vector<const Backend*> chain;
+  for (const Backend& backend : backends_) {
+    if (Serves(backend.settings, registry)) chain.push_back(&backend);
+  }
+  return chain;
+}
+
+absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
+    const Backend& backend, const cargo_credential::RegistryInfo& registry,
+    const cargo_credential::Action& action, const std::vector<std::string>& args,
+    bool* timed_out) const {
+  *timed_out = false;
+  auto pending = std::make_shared<PendingCall>();
+  pending->registry = registry;
+  pending->action = action.Clone();
+  pending->args = args;
+  std::shared_ptr<cargo_credential::Credential> credential = backend.credential;
+  const absl::Time start = absl::Now();
+  std::thread([pending, credential]() {
+    absl::StatusOr<cargo_credential::CredentialResponse> result =
+        credential->Perform(pending->registry, pending->action, pending->args);
+    absl::MutexLock lock(&pending->mutex);
+    pending->result = std::move(result);
+    pending->done = true;
+  }).detach();
+
+  absl::MutexLock lock(&pending->mutex);
+  const bool done = pending->mutex.AwaitWithDeadline(
+      absl::Condition(&pending->done), start + backend.settings.timeout);
+  const absl::Duration took = absl::Now() - start;
+  if (!done) {
+    *timed_out = true;
+    stats_->BackendCall(backend.settings.name, took, Stats::Outcome::kTimedOut);
+    return cargo_credential::OtherError(
+        absl::StrCat("credcache backend `", backend.settings.name, "` did not answer within ",
+                     absl::FormatDuration(backend.settings.timeout)),
+        {"the cache is unchanged; raise the backend's `timeout` if it is just slow"});
+  }
+  const ErrorKind kind =
+      pending->result.ok() ? ErrorKind::kOther : cargo_credential::KindOf(pending->result.status());
+  const bool failed = !pending->result.ok() && kind != ErrorKind::kNotFound &&
+                      kind != ErrorKind::kUrlNotSupported;
+  stats_->BackendCall(backend.settings.name, took,
+                      failed ? Stats::Outcome::kFailed : Stats::Outcome::kAnswered);
+  return std::move(pending->result);
+}
+
+Router::Answer Router::Call(const std::vector<const Backend*>& chain,
+                            const cargo_credential::RegistryInfo& registry,
+                            const cargo_credential::Action& action,
+                            const std::vector<std::string>& args) const {
+  bool not_found = false;
+  bool not_supported = false;
+  for (const Backend* backend : chain) {
+    bool timed_out = false;
+    absl::StatusOr<cargo_credential::CredentialResponse> result =
+        CallOne(*backend, registry, action, args, &timed_out);
+    if (result.ok()) return Answer{std::move(result), backend};
+    switch (cargo_credential::KindOf(result.status())) {
+      case ErrorKind::kUrlNotSupported:
+        continue;
+      case ErrorKind::kNotFound:
+        not_found = true;
+        continue;
+      case ErrorKind::kOperationNotSupported:
+        not_supported = true;
+        continue;
+      case ErrorKind::kOther:
+      case ErrorKind::kUnknown:
+        break;
+    }
+    if (timed_out) return Answer{std::move(result), backend};  // Names it already.
+    return Answer{cargo_credential::Annotate(
+                      result.status(),
+                      absl::StrCat("credcache backend `", backend->settings.name, "` failed")),
+                  backend};
+  }
+  if (not_found) return Answer{cargo_credential::NotFoundError(), nullptr};
+  if (not_supported) return Answer{cargo_credential::OperationNotSupportedError(), nullptr};
+  return Answer{cargo_credential::UrlNotSupportedError(), nullptr};
+}
+
+}  // namespace credcache

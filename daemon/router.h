@@ -1,0 +1,86 @@
+// Router: which backends serve a registry, and asking them in turn.
+//
+// Each configured backend names the registries it serves by index-URL and
+// name patterns (shell globs); one with neither serves every registry. The
+// backends that match form a chain in config order, walked with cargo's own
+// fallback rules (../shared/notes/cargo-protocol.md §3): url-not-supported
+// and not-found move on to the next backend, an answer ends the walk, and
+// any other error ends it with that error, naming the backend. One deliberate
+// difference: operation-not-supported also moves on, so that a read-only
+// backend (env, command) in front of a writable one (file) does not stop a
+// login from reaching the latter.
+//
+// Every backend call runs on its own thread and is waited for only until the
+// backend's timeout: a hung backend costs its caller the timeout and nothing
+// else, and its late answer is dropped.
+//
+// Ownership: the Router owns its backends (shared with any call still
+// running when the Router is replaced).
+// Thread-safety: immutable after construction; Call() from any thread.
+#ifndef CREDCACHE_DAEMON_ROUTER_H_
+#define CREDCACHE_DAEMON_ROUTER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "daemon/stats.h"
+#include "lib/credential.h"
+
+namespace credcache {
+
+struct BackendSettings {
+  std::string name;
+  std::string kind;
+  std::vector<std::string> index_urls;  // Globs; empty with `names` = all.
+  std::vector<std::string> names;       // Globs on cargo's registry name.
+  std::optional<absl::Duration> ttl;    // Overrides [cache] ttl.
+  absl::Duration timeout = absl::Seconds(30);
+};
+
+struct Backend {
+  BackendSettings settings;
+  std::shared_ptr<cargo_credential::Credential> credential;
+};
+
+class Router {
+ public:
+  // `stats` must outlive the Router.
+  Router(std::vector<Backend> backends, Stats* stats);
+
+  // Whether `backend` serves `registry`.
+  static bool Serves(const BackendSettings& backend, const cargo_credential::RegistryInfo& registry);
+
+  // The backends serving `registry`, in order; empty when none does.
+  std::vector<const Backend*> Route(const cargo_credential::RegistryInfo& registry) const;
+
+  struct Answer {
+    absl::StatusOr<cargo_credential::CredentialResponse> result;
+    const Backend* backend = nullptr;  // The one that answered, if any.
+  };
+
+  // Walks `chain` as described above. With an empty chain the answer is
+  // url-not-supported, so cargo's own next provider gets its turn.
+  Answer Call(const std::vector<const Backend*>& chain,
+              const cargo_credential::RegistryInfo& registry,
+              const cargo_credential::Action& action,
+              const std::vector<std::string>& args) const;
+
+  const std::vector<Backend>& backends() const { return backends_; }
+
+ private:
+  absl::StatusOr<cargo_credential::CredentialResponse> CallOne(
+      const Backend& backend, const cargo_credential::RegistryInfo& registry,
+      const cargo_credential::Action& action, const std::vector<std::string>& args,
+      bool* timed_out) const;
+
+  const std::vector<Backend> backends_;
+  Stats* const stats_;
+};
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_DAEMON_ROUTER_H_

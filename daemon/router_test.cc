@@ -1,0 +1,152 @@
+#include "daemon/router.h"
+
+#include <memory>
+
+#include "daemon/fake_backend.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace credcache {
+namespace {
+
+using cargo_credential::Action;
+using cargo_credential::ActionKind;
+using cargo_credential::ErrorKind;
+using cargo_credential::KindOf;
+using cargo_credential::RegistryInfo;
+using ::testing::HasSubstr;
+
+Backend Make(const std::string& name, std::shared_ptr<FakeBackend> fake,
+             std::vector<std::string> urls = {}, std::vector<std::string> names = {}) {
+  BackendSettings settings;
+  settings.name = name;
+  settings.kind = "fake";
+  settings.index_urls = std::move(urls);
+  settings.names = std::move(names);
+  settings.timeout = absl::Milliseconds(300);
+  return Backend{settings, std::move(fake)};
+}
+
+Action Login(const std::string& token) {
+  Action action;
+  action.kind = ActionKind::kLogin;
+  action.login.token = cargo_credential::Secret(absl::string_view(token));
+  return action;
+}
+
+TEST(RouterTest, RoutesByUrlAndNameGlobs) {
+  auto fake = std::make_shared<FakeBackend>();
+  std::vector<Backend> backends;
+  backends.push_back(Make("corp", fake, {"sparse+https://*.corp.example/*"}));
+  backends.push_back(Make("named", fake, {}, {"team-*"}));
+  backends.push_back(Make("all", fake));
+  Stats stats;
+  Router router(std::move(backends), &stats);
+
+  auto names = [&](const RegistryInfo& registry) {
+    std::vector<std::string> out;
+    for (const Backend* backend : router.Route(registry)) out.push_back(backend->settings.name);
+    return out;
+  };
+  EXPECT_THAT(names({"sparse+https://cargo.corp.example/index/", std::nullopt, {}}),
+              ::testing::ElementsAre("corp", "all"));
+  EXPECT_THAT(names({"sparse+https://other/index/", "team-a", {}}),
+              ::testing::ElementsAre("named", "all"));
+  EXPECT_THAT(names({"sparse+https://other/index/", std::nullopt, {}}),
+              ::testing::ElementsAre("all"));
+}
+
+TEST(RouterTest, ChainFallsThroughLikeCargo) {
+  auto empty = std::make_shared<FakeBackend>();
+  auto unsupported = std::make_shared<FakeBackend>();
+  unsupported->SetError(cargo_credential::UrlNotSupportedError());
+  auto full = std::make_shared<FakeBackend>();
+  full->SetToken("u", "t");
+  std::vector<Backend> backends;
+  backends.push_back(Make("unsupported", unsupported));
+  backends.push_back(Make("empty", empty));
+  backends.push_back(Make("full", full));
+  Stats stats;
+  Router router(std::move(backends), &stats);
+  const RegistryInfo registry{"u", std::nullopt, {}};
+  Router::Answer answer = router.Call(router.Route(registry), registry, Action{}, {});
+  ASSERT_TRUE(answer.result.ok()) << answer.result.status();
+  EXPECT_EQ(answer.backend->settings.name, "full");
+  EXPECT_EQ(answer.result->token.Expose(), "t");
+}
+
+TEST(RouterTest, EndOfChainAnswers) {
+  Stats stats;
+  const RegistryInfo registry{"u", std::nullopt, {}};
+  Router none({}, &stats);
+  EXPECT_EQ(KindOf(none.Call({}, registry, Action{}, {}).result.status()),
+            ErrorKind::kUrlNotSupported);
+
+  std::vector<Backend> backends;
+  backends.push_back(Make("empty", std::make_shared<FakeBackend>()));
+  Router empty(std::move(backends), &stats);
+  EXPECT_EQ(KindOf(empty.Call(empty.Route(registry), registry, Action{}, {}).result.status()),
+            ErrorKind::kNotFound);
+}
+
+TEST(RouterTest, LoginSkipsReadOnlyBackends) {
+  auto read_only = std::make_shared<FakeBackend>();
+  read_only->SetReadOnly(true);
+  auto writable = std::make_shared<FakeBackend>();
+  std::vector<Backend> backends;
+  backends.push_back(Make("env", read_only));
+  backends.push_back(Make("file", writable));
+  Stats stats;
+  Router router(std::move(backends), &stats);
+  const RegistryInfo registry{"u", std::nullopt, {}};
+  Router::Answer answer = router.Call(router.Route(registry), registry, Login("t"), {});
+  ASSERT_TRUE(answer.result.ok()) << answer.result.status();
+  EXPECT_TRUE(writable->Has("u"));
+
+  std::vector<Backend> only_read;
+  only_read.push_back(Make("env", read_only));
+  Router read_router(std::move(only_read), &stats);
+  EXPECT_EQ(KindOf(read_router.Call(read_router.Route(registry), registry, Login("t"), {})
+                       .result.status()),
+            ErrorKind::kOperationNotSupported);
+}
+
+TEST(RouterTest, OtherErrorsStopTheChainAndNameTheBackend) {
+  auto broken = std::make_shared<FakeBackend>();
+  broken->SetError(cargo_credential::OtherError("disk on fire"));
+  auto full = std::make_shared<FakeBackend>();
+  full->SetToken("u", "t");
+  std::vector<Backend> backends;
+  backends.push_back(Make("broken", broken));
+  backends.push_back(Make("full", full));
+  Stats stats;
+  Router router(std::move(backends), &stats);
+  const RegistryInfo registry{"u", std::nullopt, {}};
+  Router::Answer answer = router.Call(router.Route(registry), registry, Action{}, {});
+  ASSERT_FALSE(answer.result.ok());
+  EXPECT_THAT(std::string(answer.result.status().message()), HasSubstr("`broken` failed"));
+  EXPECT_THAT(cargo_credential::CausedBy(answer.result.status()),
+              ::testing::ElementsAre("disk on fire"));
+  EXPECT_EQ(full->calls(), 0);
+}
+
+TEST(RouterTest, AHangingBackendTimesOutWithItsName) {
+  auto slow = std::make_shared<FakeBackend>();
+  slow->SetToken("u", "t");
+  slow->SetDelay(absl::Seconds(3));
+  std::vector<Backend> backends;
+  backends.push_back(Make("slow", slow));
+  Stats stats;
+  Router router(std::move(backends), &stats);
+  const RegistryInfo registry{"u", std::nullopt, {}};
+  const absl::Time start = absl::Now();
+  Router::Answer answer = router.Call(router.Route(registry), registry, Action{}, {});
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  ASSERT_FALSE(answer.result.ok());
+  EXPECT_THAT(std::string(answer.result.status().message()),
+              HasSubstr("backend `slow` did not answer within 300ms"));
+  EXPECT_EQ(stats.Snapshot().backends["slow"].timeouts, 1);
+}
+
+}  // namespace
+}  // namespace credcache

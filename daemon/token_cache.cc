@@ -1,0 +1,130 @@
+#include "daemon/token_cache.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace credcache {
+
+using cargo_credential::CacheKind;
+using cargo_credential::CredentialResponse;
+using cargo_credential::Operation;
+using cargo_credential::OperationKind;
+
+TokenCache::TokenCache(const Clock* clock) : clock_(clock) {}
+
+std::string TokenCache::OperationKey(const Operation& operation) {
+  std::string key(cargo_credential::OperationKindName(operation.kind));
+  for (const std::string* part : {&operation.name, &operation.vers, &operation.cksum}) {
+    if (!part->empty()) absl::StrAppend(&key, " ", *part);
+  }
+  return key;
+}
+
+std::optional<CredentialResponse> TokenCache::Lookup(const std::string& index_url,
+                                                      const Operation& operation) {
+  absl::MutexLock lock(&mutex_);
+  const absl::Time now = clock_->Now();
+  for (const Key& key : {Key(index_url, ""), Key(index_url, OperationKey(operation))}) {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) continue;
+    if (it->second.expires_at <= now) {
+      entries_.erase(it);  // The Secret wipes itself.
+      continue;
+    }
+    ++it->second.hits;
+    return it->second.response.Clone();
+  }
+  return std::nullopt;
+}
+
+uint64_t TokenCache::Generation(const std::string& index_url) const {
+  absl::MutexLock lock(&mutex_);
+  auto it = generations_.find(index_url);
+  return epoch_ + (it == generations_.end() ? 0 : it->second);
+}
+
+bool TokenCache::Insert(const std::string& index_url, const std::optional<std::string>& name,
+                        const Operation& operation, const CredentialResponse& response,
+                        const std::string& backend, const CachePolicy& policy,
+                        uint64_t generation) {
+  if (response.kind != cargo_credential::ResponseKind::kGet) return false;
+  absl::MutexLock lock(&mutex_);
+  auto it = generations_.find(index_url);
+  if (epoch_ + (it == generations_.end() ? 0 : it->second) != generation) return false;
+
+  const absl::Time now = clock_->Now();
+  if (now - last_sweep_ > absl::Minutes(1)) {
+    DropExpiredLocked(now);
+    last_sweep_ = now;
+  }
+  absl::Time expires_at;
+  switch (response.cache.kind) {
+    case CacheKind::kSession:
+      expires_at = now + std::min(policy.ttl, policy.max_ttl);
+      break;
+    case CacheKind::kExpires:
+      expires_at = std::min(
+          absl::FromUnixSeconds(response.cache.expiration) - policy.expiry_margin,
+          now + std::min(policy.ttl, policy.max_ttl));
+      break;
+    case CacheKind::kNever:
+    case CacheKind::kUnknown:
+      return false;
+  }
+  if (expires_at <= now) return false;
+  const Key key(index_url, response.operation_independent ? "" : OperationKey(operation));
+  Entry& entry = entries_[key];
+  entry.response = response.Clone();
+  entry.name = name;
+  entry.backend = backend;
+  entry.expires_at = expires_at;
+  entry.hits = 0;
+  return true;
+}
+
+int TokenCache::Forget(const std::string& registry) {
+  absl::MutexLock lock(&mutex_);
+  int removed = 0;
+  ++generations_[registry];  // Harmless when `registry` is a name.
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->first.first == registry || it->second.name == registry) {
+      if (it->first.first != registry) ++generations_[it->first.first];
+      it = entries_.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
+
+int TokenCache::Flush() {
+  absl::MutexLock lock(&mutex_);
+  const int removed = static_cast<int>(entries_.size());
+  entries_.clear();
+  ++epoch_;
+  return removed;
+}
+
+void TokenCache::DropExpiredLocked(absl::Time now) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    it = it->second.expires_at <= now ? entries_.erase(it) : std::next(it);
+  }
+}
+
+std::vector<CacheEntryInfo> TokenCache::List() const {
+  absl::MutexLock lock(&mutex_);
+  const absl::Time now = clock_->Now();
+  std::vector<CacheEntryInfo> out;
+  for (const auto& [key, entry] : entries_) {
+    if (entry.expires_at <= now) continue;
+    out.push_back({key.first, entry.name.value_or(""), entry.backend, key.second,
+                   entry.response.cache.kind, entry.expires_at - now, entry.hits});
+  }
+  return out;
+}
+
+size_t TokenCache::Size() const { return List().size(); }
+
+}  // namespace credcache

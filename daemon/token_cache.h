@@ -1,0 +1,119 @@
+// TokenCache: tokens in memory, each until the earlier of what its backend
+// allows and what the configuration allows.
+//
+// Entries are keyed by index URL (the registry name is only a hint, kept for
+// `list` and `forget`) plus, for a token that is not operation-independent,
+// the operation it was issued for: a publish token for foo 0.1.0 is never
+// handed out for a yank. An operation-independent entry serves every
+// operation of its registry.
+//
+// Login and logout change what a backend holds while a get may be in flight;
+// Forget() bumps the registry's generation, and Insert() with a generation
+// taken before the backend call is dropped if the generation moved, so a
+// token fetched before a logout is never cached after it.
+//
+// Tokens are Secrets: Lookup returns a clone, and entries are wiped when
+// they expire or are removed.
+//
+// Thread-safety: all methods are thread-safe.
+#ifndef CREDCACHE_DAEMON_TOKEN_CACHE_H_
+#define CREDCACHE_DAEMON_TOKEN_CACHE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "daemon/clock.h"
+#include "lib/protocol.h"
+
+namespace credcache {
+
+// How long entries may live, from the configuration.
+struct CachePolicy {
+  absl::Duration ttl = absl::Minutes(30);      // For `session` tokens.
+  absl::Duration max_ttl = absl::Hours(12);    // For any token.
+  // An `expires` token leaves the cache this long before its expiration, so
+  // cargo is never handed one that dies mid-command (cargo itself reuses a
+  // token only while more than 60 s remain).
+  absl::Duration expiry_margin = absl::Seconds(60);
+};
+
+// What `list` shows of an entry: everything but the token.
+struct CacheEntryInfo {
+  std::string index_url;
+  std::string name;
+  std::string backend;
+  std::string operation;  // Empty for operation-independent tokens.
+  cargo_credential::CacheKind cache;
+  absl::Duration left;
+  int64_t hits;
+};
+
+class TokenCache {
+ public:
+  // `clock` must outlive the cache.
+  explicit TokenCache(const Clock* clock);
+
+  // The key part that ties a token to one operation: "" for independent
+  // tokens, else e.g. "publish foo 0.1.0 <cksum>".
+  static std::string OperationKey(const cargo_credential::Operation& operation);
+
+  // A live token for `operation` on `index_url`, counting a hit, or nullopt.
+  std::optional<cargo_credential::CredentialResponse> Lookup(
+      const std::string& index_url, const cargo_credential::Operation& operation);
+
+  // The registry's current generation; pass it to Insert.
+  uint64_t Generation(const std::string& index_url) const;
+
+  // Caches `response` (a get answer) from `backend` for `operation`, under
+  // `policy` (the backend's ttl already folded in). Does nothing when the
+  // answer must not be cached (never, unknown, or already too close to its
+  // expiration) or when `generation` is stale. Returns whether it cached.
+  bool Insert(const std::string& index_url, const std::optional<std::string>& name,
+              const cargo_credential::Operation& operation,
+              const cargo_credential::CredentialResponse& response, const std::string& backend,
+              const CachePolicy& policy, uint64_t generation);
+
+  // Removes every entry of the registry whose index URL or name hint is
+  // `registry`, and bumps the generation of each such index URL (and of
+  // `registry` itself, when it is a URL). Returns how many were removed.
+  int Forget(const std::string& registry);
+
+  // Removes every entry and bumps every generation. Returns the count.
+  int Flush();
+
+  // Live entries, by index URL.
+  std::vector<CacheEntryInfo> List() const;
+  size_t Size() const;
+
+ private:
+  struct Entry {
+    cargo_credential::CredentialResponse response;
+    std::optional<std::string> name;
+    std::string backend;
+    absl::Time expires_at;
+    int64_t hits = 0;
+  };
+  using Key = std::pair<std::string, std::string>;  // (index URL, operation key)
+
+  void DropExpiredLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  const Clock* const clock_;
+  mutable absl::Mutex mutex_;
+  std::map<Key, Entry> entries_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, uint64_t> generations_ ABSL_GUARDED_BY(mutex_);
+  // Bumped by Flush, so that every in-flight insert is stale.
+  uint64_t epoch_ ABSL_GUARDED_BY(mutex_) = 0;
+  // Expired entries are dropped when looked up, and all of them at most once
+  // a minute on insert, so a daemon serving many registries stays small.
+  absl::Time last_sweep_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
+};
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_DAEMON_TOKEN_CACHE_H_
