@@ -39,6 +39,9 @@ struct BackendSettings {
   std::vector<std::string> names;       // Globs on cargo's registry name.
   std::optional<absl::Duration> ttl;    // Overrides [cache] ttl.
   absl::Duration timeout = absl::Seconds(30);
+  // The backend's whole config table as text: equal fingerprints mean a
+  // reload left the backend as it was, so its cached tokens may stay.
+  std::string fingerprint;
 };
 
 struct Backend {

@@ -99,6 +99,21 @@ int TokenCache::Forget(const std::string& registry) {
   return removed;
 }
 
+int TokenCache::ForgetBackend(const std::string& backend) {
+  absl::MutexLock lock(&mutex_);
+  int removed = 0;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->second.backend == backend) {
+      ++generations_[it->first.first];
+      it = entries_.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
+
 int TokenCache::Flush() {
   absl::MutexLock lock(&mutex_);
   const int removed = static_cast<int>(entries_.size());

@@ -1,0 +1,223 @@
+#include "daemon/config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "backends/backend.h"
+#include "toml++/toml.h"
+
+namespace credcache {
+namespace {
+
+constexpr char kDefaultText[] =
+    "# credcached's embedded default: one private token file for every registry.\n"
+    "[cache]\n"
+    "ttl = \"30m\"\n"
+    "\n"
+    "[[backend]]\n"
+    "kind = \"file\"\n";
+
+const std::set<std::string>& CommonBackendKeys() {
+  static const auto* keys =
+      new std::set<std::string>{"name", "kind", "index_urls", "names", "ttl", "timeout"};
+  return *keys;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string source) : source_(std::move(source)) {}
+
+  absl::StatusOr<Config> Parse(absl::string_view text) {
+    toml::table root;
+    try {
+      root = toml::parse(std::string_view(text.data(), text.size()), source_);
+    } catch (const toml::parse_error& error) {
+      const toml::source_position at = error.source().begin;
+      return absl::InvalidArgumentError(
+          absl::StrCat(source_, ":", at.line, ":", at.column, ": ", std::string(error.description())));
+    }
+    Config config;
+    config.source = source_;
+    for (auto&& [key, node] : root) {
+      const std::string name(key.str());
+      absl::Status status;
+      if (name == "cache") {
+        status = ParseCache(node, config.cache);
+      } else if (name == "backend") {
+        status = ParseBackends(node, config.backends);
+      } else {
+        status = ErrorAt(key, absl::StrCat("unknown key `", name,
+                                           "`; expected `cache` or `backend`"));
+      }
+      if (!status.ok()) return status;
+    }
+    if (config.backends.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source_, ": no [[backend]]; credcached needs at least one"));
+    }
+    if (config.cache.ttl > config.cache.max_ttl) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source_, ": [cache] ttl is longer than max_ttl"));
+    }
+    return config;
+  }
+
+ private:
+  template <typename Located>
+  absl::Status ErrorAt(const Located& where, absl::string_view message) const {
+    const toml::source_position at = where.source().begin;
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_, ":", at.line, ":", at.column, ": ", message));
+  }
+
+  absl::StatusOr<absl::Duration> DurationAt(const toml::key& key, const toml::node& node) const {
+    absl::StatusOr<absl::Duration> duration = ParseDurationNode(node);
+    if (!duration.ok()) {
+      return ErrorAt(node, absl::StrCat("`", std::string(key.str()), "` ", duration.status().message()));
+    }
+    return duration;
+  }
+
+  absl::Status ParseCache(const toml::node& node, CachePolicy& cache) const {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) return ErrorAt(node, "`cache` must be a table: [cache]");
+    for (auto&& [key, value] : *table) {
+      absl::Duration* target = nullptr;
+      if (key.str() == "ttl") target = &cache.ttl;
+      if (key.str() == "max_ttl") target = &cache.max_ttl;
+      if (key.str() == "expiry_margin") target = &cache.expiry_margin;
+      if (target == nullptr) {
+        return ErrorAt(key, absl::StrCat("unknown key `", std::string(key.str()),
+                                         "` in [cache]; expected ttl, max_ttl or expiry_margin"));
+      }
+      absl::StatusOr<absl::Duration> duration = DurationAt(key, value);
+      if (!duration.ok()) return duration.status();
+      *target = *duration;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseBackends(const toml::node& node, std::vector<Backend>& backends) const {
+    const toml::array* array = node.as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+      return ErrorAt(node, "`backend` must be a list of tables: [[backend]]");
+    }
+    std::set<std::string> names;
+    for (const toml::node& item : *array) {
+      absl::StatusOr<Backend> backend = ParseBackend(*item.as_table());
+      if (!backend.ok()) return backend.status();
+      if (!names.insert(backend->settings.name).second) {
+        return ErrorAt(item, absl::StrCat("backend name `", backend->settings.name,
+                                          "` is used twice; give each backend its own `name`"));
+      }
+      backends.push_back(*std::move(backend));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<std::string>> Globs(const toml::key& key,
+                                                 const toml::node& node) const {
+    std::vector<std::string> out;
+    const toml::array* array = node.as_array();
+    if (array == nullptr) {
+      return ErrorAt(node, absl::StrCat("`", std::string(key.str()), "` must be a list of strings"));
+    }
+    for (const toml::node& item : *array) {
+      if (!item.is_string()) {
+        return ErrorAt(item, absl::StrCat("`", std::string(key.str()), "` must be a list of strings"));
+      }
+      out.push_back(item.as_string()->get());
+    }
+    return out;
+  }
+
+  absl::StatusOr<Backend> ParseBackend(const toml::table& table) const {
+    const toml::node* kind_node = table.get("kind");
+    if (kind_node == nullptr) return ErrorAt(table, "backend has no `kind`");
+    if (!kind_node->is_string()) return ErrorAt(*kind_node, "`kind` must be a string");
+    const std::string kind_name = kind_node->as_string()->get();
+    const BackendKind* kind = FindBackendKind(kind_name);
+    if (kind == nullptr) {
+      std::vector<std::string> known;
+      for (const BackendKind& each : BackendKinds()) known.push_back(each.name);
+      return ErrorAt(*kind_node, absl::StrCat("unknown backend kind `", kind_name,
+                                              "`; expected one of ", absl::StrJoin(known, ", ")));
+    }
+
+    Backend backend;
+    BackendSettings& settings = backend.settings;
+    settings.kind = kind_name;
+    settings.name = kind_name;
+    for (auto&& [key, value] : table) {
+      const std::string name(key.str());
+      if (name == "kind") continue;
+      if (name == "name") {
+        if (!value.is_string() || value.as_string()->get().empty()) {
+          return ErrorAt(value, "`name` must be a non-empty string");
+        }
+        settings.name = value.as_string()->get();
+      } else if (name == "index_urls" || name == "names") {
+        absl::StatusOr<std::vector<std::string>> globs = Globs(key, value);
+        if (!globs.ok()) return globs.status();
+        (name == "names" ? settings.names : settings.index_urls) = *std::move(globs);
+      } else if (name == "ttl" || name == "timeout") {
+        absl::StatusOr<absl::Duration> duration = DurationAt(key, value);
+        if (!duration.ok()) return duration.status();
+        if (name == "ttl") {
+          settings.ttl = *duration;
+        } else {
+          settings.timeout = *duration;
+        }
+      } else if (std::find(kind->option_keys.begin(), kind->option_keys.end(), name) ==
+                 kind->option_keys.end()) {
+        std::vector<std::string> allowed(CommonBackendKeys().begin(), CommonBackendKeys().end());
+        allowed.insert(allowed.end(), kind->option_keys.begin(), kind->option_keys.end());
+        return ErrorAt(key, absl::StrCat("unknown key `", name, "` for a `", kind_name,
+                                         "` backend; expected one of ",
+                                         absl::StrJoin(allowed, ", ")));
+      }
+    }
+    std::ostringstream fingerprint;
+    fingerprint << table;
+    settings.fingerprint = fingerprint.str();
+    BackendOptions options(table, source_, settings.name, settings.timeout);
+    absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> made = kind->make(options);
+    if (!made.ok()) return made.status();
+    backend.credential = std::shared_ptr<cargo_credential::Credential>(std::move(*made));
+    return backend;
+  }
+
+  const std::string source_;
+};
+
+}  // namespace
+
+absl::StatusOr<Config> ParseConfig(absl::string_view text, const std::string& source) {
+  return Parser(source).Parse(text);
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat("no config file at ", path));
+    return absl::UnavailableError(absl::StrCat("cannot read ", path, ": ", strerror(errno)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), path);
+}
+
+absl::StatusOr<Config> EmbeddedDefault() {
+  return ParseConfig(kDefaultText, kEmbeddedDefaultName);
+}
+
+absl::string_view EmbeddedDefaultText() { return kDefaultText; }
+
+}  // namespace credcache

@@ -1,0 +1,61 @@
+// Config: credcached's settings, read from TOML, and the backends they make.
+//
+//   [cache]
+//   ttl = "30m"            # how long a `session` token is kept (default 30m)
+//   max_ttl = "12h"        # the most any token is kept (default 12h)
+//   expiry_margin = "60s"  # an `expires` token leaves this long before it dies
+//
+//   [[backend]]            # tried in this order for each registry
+//   name = "corp"          # default: the kind; must be unique
+//   kind = "command"       # file | env | command | cargo-provider
+//   index_urls = ["sparse+https://cargo.corp.example/*"]   # globs
+//   names = ["corp"]       # globs on cargo's registry name
+//   ttl = "5m"             # overrides [cache] ttl for this backend
+//   timeout = "10s"        # how long a call may take (default 30s)
+//   command = ["corp-token", "{index_url}"]                # the kind's own keys
+//
+// Any mistake (bad TOML, an unknown key, a wrong type, a bad duration, an
+// unknown kind, a backend option it does not take) is refused with
+// FILE:LINE:COLUMN and what is wrong; nothing is half-applied.
+//
+// Thread-safety: functions only; a Config is a value.
+#ifndef CREDCACHE_DAEMON_CONFIG_H_
+#define CREDCACHE_DAEMON_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "daemon/router.h"
+#include "daemon/token_cache.h"
+
+namespace credcache {
+
+// What `--config` names when there is no file: the embedded default.
+inline constexpr char kEmbeddedDefaultName[] = "(embedded default)";
+
+struct Config {
+  std::string source;  // The file, or kEmbeddedDefaultName.
+  CachePolicy cache;
+  std::vector<Backend> backends;
+};
+
+// Parses `text`, naming `source` in errors, and makes the backends.
+absl::StatusOr<Config> ParseConfig(absl::string_view text, const std::string& source);
+
+// Reads and parses the file at `path`. NotFound when it does not exist, so
+// the caller can fall back to EmbeddedDefault().
+absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+
+// The configuration used when there is no file: one `file` backend serving
+// every registry from $XDG_DATA_HOME/credcache/tokens.toml, so a new user's
+// `cargo login` works on a headless machine with nothing set up.
+absl::StatusOr<Config> EmbeddedDefault();
+
+// The embedded default's text, for `--print-default-config` and docs.
+absl::string_view EmbeddedDefaultText();
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_DAEMON_CONFIG_H_

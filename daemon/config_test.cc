@@ -1,0 +1,125 @@
+#include "daemon/config.h"
+
+#include <stdlib.h>
+
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace credcache {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(ConfigTest, FullConfig) {
+  absl::StatusOr<Config> config = ParseConfig(R"(
+[cache]
+ttl = "5m"
+max_ttl = "2h"
+expiry_margin = 90
+
+[[backend]]
+name = "corp"
+kind = "command"
+index_urls = ["sparse+https://cargo.corp.example/*"]
+names = ["corp"]
+ttl = "1m"
+timeout = "10s"
+command = ["corp-token", "{index_url}"]
+
+[[backend]]
+kind = "env"
+variable = "CARGO_REGISTRIES_{NAME}_TOKEN"
+
+[[backend]]
+kind = "file"
+path = "/tmp/credcache-config-test/tokens.toml"
+)",
+                                              "config.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source, "config.toml");
+  EXPECT_EQ(config->cache.ttl, absl::Minutes(5));
+  EXPECT_EQ(config->cache.max_ttl, absl::Hours(2));
+  EXPECT_EQ(config->cache.expiry_margin, absl::Seconds(90));
+  ASSERT_EQ(config->backends.size(), 3u);
+  const BackendSettings& corp = config->backends[0].settings;
+  EXPECT_EQ(corp.name, "corp");
+  EXPECT_EQ(corp.kind, "command");
+  EXPECT_THAT(corp.index_urls, ElementsAre("sparse+https://cargo.corp.example/*"));
+  EXPECT_THAT(corp.names, ElementsAre("corp"));
+  EXPECT_EQ(corp.ttl, absl::Minutes(1));
+  EXPECT_EQ(corp.timeout, absl::Seconds(10));
+  EXPECT_EQ(config->backends[1].settings.name, "env");
+  EXPECT_EQ(config->backends[1].settings.timeout, absl::Seconds(30));
+  EXPECT_FALSE(config->backends[1].settings.ttl.has_value());
+  EXPECT_NE(config->backends[2].credential, nullptr);
+}
+
+TEST(ConfigTest, EmbeddedDefaultIsOneFileBackendForEverything) {
+  setenv("XDG_DATA_HOME", ::testing::TempDir().c_str(), 1);
+  absl::StatusOr<Config> config = EmbeddedDefault();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source, kEmbeddedDefaultName);
+  ASSERT_EQ(config->backends.size(), 1u);
+  EXPECT_EQ(config->backends[0].settings.kind, "file");
+  EXPECT_TRUE(config->backends[0].settings.index_urls.empty());
+  EXPECT_TRUE(config->backends[0].settings.names.empty());
+}
+
+TEST(ConfigTest, MissingFileIsNotFound) {
+  EXPECT_TRUE(absl::IsNotFound(LoadConfigFile("/nonexistent/credcache.toml").status()));
+}
+
+TEST(ConfigTest, LoadsAFile) {
+  const std::string path = ::testing::TempDir() + "/config.toml";
+  std::ofstream(path) << "[[backend]]\nkind = \"env\"\nvariable = \"X\"\n";
+  absl::StatusOr<Config> config = LoadConfigFile(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source, path);
+}
+
+struct BadConfig {
+  const char* text;
+  const char* error;  // Including its file:line:column.
+};
+
+class BadConfigTest : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(BadConfigTest, IsRefusedWithItsPlace) {
+  absl::StatusOr<Config> config = ParseConfig(GetParam().text, "c.toml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr(GetParam().error));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadConfigTest,
+    ::testing::Values(
+        BadConfig{"[cache\nttl = 1\n", "c.toml:1:"},
+        BadConfig{"colour = \"red\"\n", "c.toml:1:1: unknown key `colour`"},
+        BadConfig{"[cache]\nttl = \"soon\"\n", "c.toml:2:7: `ttl` must be a duration"},
+        BadConfig{"[cache]\nttl = 0\n", "c.toml:2:7: `ttl` must be longer than zero"},
+        BadConfig{"[cache]\nttl = \"1h\"\nkeep = true\n", "c.toml:3:1: unknown key `keep` in [cache]"},
+        BadConfig{"[cache]\nttl = \"2h\"\nmax_ttl = \"1h\"\n[[backend]]\nkind = \"env\"\nvariable = \"X\"\n",
+                  "ttl is longer than max_ttl"},
+        BadConfig{"cache = 5\n", "c.toml:1:9: `cache` must be a table"},
+        BadConfig{"[cache]\n", "no [[backend]]"},
+        BadConfig{"[[backend]]\nname = \"x\"\n", "c.toml:1:1: backend has no `kind`"},
+        BadConfig{"[[backend]]\nkind = \"vault\"\n",
+                  "c.toml:2:8: unknown backend kind `vault`; expected one of file, env, command, cargo-provider"},
+        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\nbogus = 1\n",
+                  "c.toml:4:1: unknown key `bogus` for a `env` backend"},
+        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\nindex_urls = \"x\"\n",
+                  "c.toml:4:14: `index_urls` must be a list of strings"},
+        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\nnames = [1]\n",
+                  "c.toml:4:10: `names` must be a list of strings"},
+        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\ntimeout = \"fast\"\n",
+                  "c.toml:4:11: `timeout` must be a duration"},
+        BadConfig{"[[backend]]\nkind = \"env\"\n", "backend `env`: `variable` is required"},
+        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\n[[backend]]\nkind = \"env\"\nvariable = \"Y\"\n",
+                  "c.toml:4:1: backend name `env` is used twice"}));
+
+}  // namespace
+}  // namespace credcache

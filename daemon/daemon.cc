@@ -1,0 +1,119 @@
+#include "daemon/daemon.h"
+
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/log.h"
+#include "common/version.h"
+#include "grpcpp/server_builder.h"
+
+namespace credcache {
+
+absl::StatusOr<Config> LoadConfig(const DaemonOptions& options) {
+  absl::StatusOr<Config> config = LoadConfigFile(options.config_path);
+  if (absl::IsNotFound(config.status()) && !options.config_required) return EmbeddedDefault();
+  return config;
+}
+
+Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {}
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& options) {
+  std::unique_ptr<Daemon> daemon(new Daemon(options));
+  absl::StatusOr<Config> config = LoadConfig(options);
+  if (!config.ok()) return config.status();
+  daemon->config_source_ = config->source;
+  daemon->broker_ = std::make_unique<Broker>(
+      &daemon->clock_, &daemon->stats_, config->cache,
+      std::make_shared<Router>(std::move(config->backends), &daemon->stats_));
+
+  absl::StatusOr<std::unique_ptr<Listener>> listener = Listener::Bind(options.socket_path);
+  if (!listener.ok()) return listener.status();
+  daemon->listener_ = *std::move(listener);
+
+  DaemonIdentity identity{std::string(kVersion), options.socket_path,
+                          options.idle_exit > absl::ZeroDuration(), absl::Now()};
+  daemon->service_ = std::make_unique<CredcacheService>(daemon->broker_.get(), &daemon->stats_,
+                                                        daemon.get(), identity);
+  grpc::ServerBuilder builder;
+  builder.RegisterService(daemon->service_.get());
+  daemon->server_ = builder.BuildAndStart();
+  if (daemon->server_ == nullptr) return absl::InternalError("the gRPC server did not start");
+  Daemon* raw = daemon.get();
+  daemon->accept_thread_ = std::thread([raw] { raw->listener_->Serve(raw->server_.get()); });
+  Log(absl::StrCat("serving on ", options.socket_path, " with ", daemon->config_source_,
+                   options.idle_exit > absl::ZeroDuration()
+                       ? absl::StrCat(", exiting after ", absl::FormatDuration(options.idle_exit),
+                                      " idle")
+                       : ""));
+  return daemon;
+}
+
+Daemon::~Daemon() {
+  if (accept_thread_.joinable()) {
+    listener_->Stop();
+    accept_thread_.join();
+  }
+}
+
+void Daemon::Run() {
+  // Wake once a second: cheap, and bounds how late an idle exit can be.
+  auto stop_or_idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    if (stop_requested_) return true;
+    if (options_.idle_exit <= absl::ZeroDuration() || service_->in_flight() > 0) return false;
+    return absl::Now() - service_->last_activity() >= options_.idle_exit;
+  };
+  {
+    absl::MutexLock lock(&mutex_);
+    while (!stop_or_idle()) {
+      mutex_.AwaitWithTimeout(absl::Condition(&stop_requested_), absl::Seconds(1));
+    }
+    if (!stop_requested_) Log("idle; exiting");
+  }
+  // New connections stop first; calls in flight then get the drain time.
+  listener_->Stop();
+  accept_thread_.join();
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(absl::ToInt64Milliseconds(options_.drain)));
+  const StatsSnapshot stats = stats_.Snapshot();
+  Log(absl::StrCat("stopped after ", stats.requests, " requests (", stats.hits, " from cache)"));
+}
+
+absl::StatusOr<std::string> Daemon::Reload() {
+  absl::StatusOr<Config> config = LoadConfig(options_);
+  if (!config.ok()) {
+    Log(absl::StrCat("reload refused, the old config keeps serving: ", config.status().message()));
+    return config.status();
+  }
+  // Tokens of a backend that kept its exact settings stay cached.
+  std::map<std::string, std::string> kept;
+  for (const Backend& backend : config->backends) {
+    kept[backend.settings.name] = backend.settings.fingerprint;
+  }
+  for (const Backend& old : broker_->router()->backends()) {
+    auto it = kept.find(old.settings.name);
+    if (it == kept.end() || it->second != old.settings.fingerprint) {
+      broker_->cache().ForgetBackend(old.settings.name);
+    }
+  }
+  const std::string source = config->source;
+  broker_->SetRouter(config->cache, std::make_shared<Router>(std::move(config->backends), &stats_));
+  {
+    absl::MutexLock lock(&mutex_);
+    config_source_ = source;
+  }
+  Log(absl::StrCat("reloaded ", source));
+  return source;
+}
+
+void Daemon::RequestStop() {
+  absl::MutexLock lock(&mutex_);
+  stop_requested_ = true;
+}
+
+std::string Daemon::ConfigSource() const {
+  absl::MutexLock lock(&mutex_);
+  return config_source_;
+}
+
+}  // namespace credcache

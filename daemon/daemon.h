@@ -1,0 +1,75 @@
+// Daemon: credcached's process-level pieces put together. The config, the
+// broker, the gRPC server on the listener's socket, reload, the idle exit
+// and the graceful stop.
+//
+// Thread-safety: Start() and Run() from main(); the DaemonControl methods
+// from any thread (signals, gRPC).
+#ifndef CREDCACHE_DAEMON_DAEMON_H_
+#define CREDCACHE_DAEMON_DAEMON_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "daemon/broker.h"
+#include "daemon/clock.h"
+#include "daemon/config.h"
+#include "daemon/listener.h"
+#include "daemon/service.h"
+#include "daemon/stats.h"
+#include "grpcpp/server.h"
+
+namespace credcache {
+
+struct DaemonOptions {
+  std::string config_path;
+  // A config named on the command line or in $CREDCACHE_CONFIG must exist;
+  // the default path may be missing (then the embedded default serves).
+  bool config_required = false;
+  std::string socket_path;
+  // Exit after this long with no request (zero: never). Set by the shim
+  // when it starts a daemon on demand.
+  absl::Duration idle_exit = absl::ZeroDuration();
+  // Graceful stop: in-flight requests get this long to finish.
+  absl::Duration drain = absl::Seconds(10);
+};
+
+// Loads the config as DaemonOptions describes.
+absl::StatusOr<Config> LoadConfig(const DaemonOptions& options);
+
+class Daemon : public DaemonControl {
+ public:
+  // Loads the config, binds the socket and starts serving.
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const DaemonOptions& options);
+  ~Daemon() override;
+
+  // Blocks until a stop is requested (Stop RPC, signal, idle), then drains
+  // in-flight requests and shuts down.
+  void Run();
+
+  absl::StatusOr<std::string> Reload() override;
+  void RequestStop() override;
+  std::string ConfigSource() const override;
+
+ private:
+  explicit Daemon(DaemonOptions options);
+
+  const DaemonOptions options_;
+  RealClock clock_;
+  Stats stats_;
+  std::unique_ptr<Broker> broker_;
+  std::unique_ptr<CredcacheService> service_;
+  std::unique_ptr<Listener> listener_;
+  std::unique_ptr<grpc::Server> server_;
+  std::thread accept_thread_;
+
+  mutable absl::Mutex mutex_;
+  std::string config_source_ ABSL_GUARDED_BY(mutex_);
+  bool stop_requested_ ABSL_GUARDED_BY(mutex_) = false;
+};
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_DAEMON_DAEMON_H_

@@ -1,0 +1,135 @@
+#include "daemon/listener.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/paths.h"
+#include "common/unix_socket.h"
+#include "daemon/log.h"
+#include "grpcpp/server_posix.h"
+
+namespace credcache {
+namespace {
+
+absl::Status Errno(absl::string_view what) {
+  return absl::UnavailableError(absl::StrCat(what, ": ", strerror(errno)));
+}
+
+// The pid written in a lock file by its holder, for the error message.
+std::string HolderOf(int fd) {
+  char buffer[32] = {};
+  const ssize_t n = pread(fd, buffer, sizeof(buffer) - 1, 0);
+  int pid = 0;
+  if (n > 0 && absl::SimpleAtoi(absl::string_view(buffer, n), &pid)) {
+    return absl::StrCat(" (pid ", pid, ")");
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(const std::string& socket_path) {
+  if (socket_path.size() > kMaxSocketPath) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("socket path is longer than ", kMaxSocketPath, " bytes: ", socket_path));
+  }
+  absl::Status private_dir = EnsurePrivateDirectory(DirectoryOf(socket_path));
+  if (!private_dir.ok()) return private_dir;
+
+  std::unique_ptr<Listener> listener(new Listener());
+  listener->socket_path_ = socket_path;
+  const std::string lock_path = socket_path + ".lock";
+  listener->lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (listener->lock_fd_ < 0) return Errno(absl::StrCat("cannot open ", lock_path));
+  if (flock(listener->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("another credcached is serving ", socket_path,
+                       HolderOf(listener->lock_fd_)));
+    }
+    return Errno(absl::StrCat("cannot lock ", lock_path));
+  }
+  const std::string pid = absl::StrCat(getpid(), "\n");
+  if (ftruncate(listener->lock_fd_, 0) != 0 ||
+      pwrite(listener->lock_fd_, pid.data(), pid.size(), 0) < 0) {
+    return Errno(absl::StrCat("cannot write ", lock_path));
+  }
+
+  // We hold the lock, so any socket file here is a dead daemon's.
+  unlink(socket_path.c_str());
+  listener->listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener->listen_fd_ < 0) return Errno("socket");
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  memcpy(address.sun_path, socket_path.data(), socket_path.size());
+  // The socket is born 0600: there is no moment in which it is wider.
+  const mode_t saved_umask = umask(0177);
+  const int bound = bind(listener->listen_fd_, reinterpret_cast<struct sockaddr*>(&address),
+                         sizeof(address));
+  umask(saved_umask);
+  if (bound != 0) return Errno(absl::StrCat("cannot bind ", socket_path));
+  if (listen(listener->listen_fd_, SOMAXCONN) != 0) return Errno("listen");
+
+  int wake[2];
+  if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) return Errno("pipe");
+  listener->wake_read_ = wake[0];
+  listener->wake_write_ = wake[1];
+  return listener;
+}
+
+Listener::~Listener() {
+  if (listen_fd_ >= 0) {
+    close(listen_fd_);
+    unlink(socket_path_.c_str());  // Still ours: we hold the lock.
+  }
+  if (wake_read_ >= 0) close(wake_read_);
+  if (wake_write_ >= 0) close(wake_write_);
+  if (lock_fd_ >= 0) close(lock_fd_);  // Releases the lock.
+}
+
+void Listener::Serve(grpc::Server* server) {
+  const uid_t self = geteuid();
+  while (true) {
+    struct pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_read_, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      Log(absl::StrCat("poll: ", strerror(errno)));
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
+        Log(absl::StrCat("accept: ", strerror(errno)));
+      }
+      continue;
+    }
+    absl::StatusOr<uid_t> peer = PeerUid(fd);
+    if (!peer.ok() || *peer != self) {
+      ++refused_;
+      Log(peer.ok() ? absl::StrCat("refused a connection from uid ", *peer)
+                    : absl::StrCat("refused a connection: ", peer.status().message()));
+      close(fd);
+      continue;
+    }
+    // gRPC owns the descriptor from here on.
+    grpc::AddInsecureChannelFromFd(server, fd);
+  }
+}
+
+void Listener::Stop() {
+  const char byte = 0;
+  ssize_t ignored = write(wake_write_, &byte, 1);
+  (void)ignored;
+}
+
+}  // namespace credcache

@@ -1,0 +1,58 @@
+// Listener: the daemon's Unix socket, its lock, and the door check.
+//
+// Only the holder of `<socket>.lock` (an flock held for the daemon's life)
+// may serve a socket path: it alone may remove a stale socket file and bind
+// a new one. So two daemons never serve one socket, and a starting daemon
+// never steals a live one's socket: it fails, naming the pid that holds it.
+//
+// The socket is bound under umask 077 and made 0600 inside a 0700
+// directory; every accepted connection's peer uid (SO_PEERCRED) must be this
+// user's, or the connection is closed unread. Accepted connections are
+// handed to gRPC, which cannot check peers of a Unix socket itself.
+//
+// Ownership: owns the listening socket and the lock; the destructor closes
+// both and removes the socket file.
+// Thread-safety: Serve() runs on one thread; Stop() may be called from any.
+#ifndef CREDCACHE_DAEMON_LISTENER_H_
+#define CREDCACHE_DAEMON_LISTENER_H_
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+
+namespace credcache {
+
+class Listener {
+ public:
+  // Takes the lock and binds `socket_path`. FailedPrecondition when another
+  // daemon holds the lock.
+  static absl::StatusOr<std::unique_ptr<Listener>> Bind(const std::string& socket_path);
+  ~Listener();
+
+  // Accepts connections into `server` until Stop(). Returns when stopped.
+  void Serve(grpc::Server* server);
+  // Makes Serve() return soon; safe from any thread, and more than once.
+  void Stop();
+
+  const std::string& socket_path() const { return socket_path_; }
+  int64_t refused() const { return refused_.load(); }
+
+ private:
+  Listener() = default;
+
+  std::string socket_path_;
+  int lock_fd_ = -1;
+  int listen_fd_ = -1;
+  int wake_read_ = -1;
+  int wake_write_ = -1;
+  std::atomic<int64_t> refused_{0};
+};
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_DAEMON_LISTENER_H_

@@ -1,0 +1,209 @@
+// credcached: the credcache daemon. Flags, signals and exit codes only; the
+// work is in daemon.h.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/paths.h"
+#include "common/version.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "lib/hardening.h"
+
+namespace credcache {
+namespace {
+
+// Exit codes, in one place.
+enum ExitCode {
+  kOk = 0,
+  kFailed = 1,       // Could not start or serve (including: another daemon serves).
+  kUsage = 2,        // Bad command line.
+  kBadConfig = 3,    // The config was refused.
+};
+
+constexpr char kUsageText[] =
+    "usage: credcached [options]\n"
+    "\n"
+    "The credcache daemon: caches Cargo registry tokens in memory and serves them to\n"
+    "cargo-credential-credcache over a private Unix socket.\n"
+    "\n"
+    "  --config PATH         config file (default: $CREDCACHE_CONFIG, else\n"
+    "                        $XDG_CONFIG_HOME/credcache/config.toml; when that is\n"
+    "                        missing, the embedded default: one private token file)\n"
+    "  --socket PATH         socket (default: $CREDCACHE_SOCKET, else\n"
+    "                        $XDG_RUNTIME_DIR/credcache/credcache.sock, else\n"
+    "                        /tmp/credcache-UID/credcache.sock)\n"
+    "  --foreground          stay attached and log to stderr\n"
+    "  --idle-exit DURATION  exit after this long without requests (e.g. 15m)\n"
+    "  --check-config        check the config and exit (0 if good)\n"
+    "  --print-default-config  print the embedded default config\n"
+    "  --version, --help\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT finish in-flight requests and exit; SIGHUP reloads the config.\n";
+
+struct Flags {
+  DaemonOptions daemon;
+  bool foreground = false;
+  bool check_config = false;
+  int ready_fd = -1;  // Internal: the shim's readiness pipe.
+};
+
+bool ParseFlags(int argc, char** argv, Flags* flags, int* exit_code) {
+  flags->daemon.socket_path = DefaultSocketPath();
+  flags->daemon.config_path = DefaultConfigPath();
+  flags->daemon.config_required = getenv("CREDCACHE_CONFIG") != nullptr;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    std::string text;
+    if (arg == "--help" || arg == "-h") {
+      fputs(kUsageText, stdout);
+      *exit_code = kOk;
+      return false;
+    } else if (arg == "--version") {
+      printf("credcached %s\n", kVersion);
+      *exit_code = kOk;
+      return false;
+    } else if (arg == "--print-default-config") {
+      fputs(std::string(EmbeddedDefaultText()).c_str(), stdout);
+      *exit_code = kOk;
+      return false;
+    } else if (arg == "--config" && value(&flags->daemon.config_path)) {
+      flags->daemon.config_required = true;
+    } else if (arg == "--socket" && value(&flags->daemon.socket_path)) {
+    } else if (arg == "--foreground") {
+      flags->foreground = true;
+    } else if (arg == "--check-config") {
+      flags->check_config = true;
+    } else if (arg == "--idle-exit" && value(&text) &&
+               absl::ParseDuration(text, &flags->daemon.idle_exit) &&
+               flags->daemon.idle_exit >= absl::ZeroDuration()) {
+    } else if (arg == "--ready-fd" && value(&text) && absl::SimpleAtoi(text, &flags->ready_fd)) {
+    } else {
+      fprintf(stderr, "credcached: bad argument `%s`\n\n%s", arg.c_str(), kUsageText);
+      *exit_code = kUsage;
+      return false;
+    }
+  }
+  return true;
+}
+
+// Signals go to one thread, which turns them into daemon calls: handlers
+// proper could do almost nothing safely.
+void BlockSignals(sigset_t* set) {
+  sigemptyset(set);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, set, nullptr);
+}
+
+// Detaches like a classic daemon; the parent returns only once the child
+// said it serves (or failed), so `credcached && cargo ...` just works.
+// Returns -1 in the child, the exit code in the parent; `ready_fd` gets the
+// child's end of the readiness pipe.
+int Daemonize(int* ready_fd) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return kFailed;
+  const pid_t pid = fork();
+  if (pid < 0) return kFailed;
+  if (pid > 0) {
+    close(pipe_fds[1]);
+    char buffer[512];
+    std::string said;
+    ssize_t n;
+    while ((n = read(pipe_fds[0], buffer, sizeof(buffer))) > 0) said.append(buffer, n);
+    if (said.rfind("ready", 0) == 0) return kOk;
+    fprintf(stderr, "credcached: %s\n", said.empty() ? "failed to start" : said.c_str());
+    return kFailed;
+  }
+  close(pipe_fds[0]);
+  setsid();
+  if (chdir("/") != 0) return kFailed;
+  const int null = open("/dev/null", O_RDWR);
+  dup2(null, STDIN_FILENO);
+  dup2(null, STDOUT_FILENO);
+  close(null);
+  *ready_fd = pipe_fds[1];
+  return -1;
+}
+
+void SayReady(int ready_fd, absl::string_view what) {
+  if (ready_fd < 0) return;
+  ssize_t ignored = write(ready_fd, what.data(), what.size());
+  (void)ignored;
+  close(ready_fd);
+}
+
+int Main(int argc, char** argv) {
+  Flags flags;
+  int exit_code = kOk;
+  if (!ParseFlags(argc, argv, &flags, &exit_code)) return exit_code;
+
+  if (flags.check_config) {
+    absl::StatusOr<Config> config = LoadConfig(flags.daemon);
+    if (!config.ok()) {
+      fprintf(stderr, "credcached: %s\n", std::string(config.status().message()).c_str());
+      return kBadConfig;
+    }
+    printf("%s: ok, %zu backend(s)\n", config->source.c_str(), config->backends.size());
+    return kOk;
+  }
+
+  umask(077);
+  absl::Status hardened = cargo_credential::HardenProcess();
+  if (!flags.foreground && flags.ready_fd < 0) {
+    const int parent_exit = Daemonize(&flags.ready_fd);
+    if (parent_exit >= 0) return parent_exit;
+  }
+  if (!hardened.ok()) Log(absl::StrCat("warning: ", hardened.message()));
+
+  sigset_t signals;
+  BlockSignals(&signals);
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(flags.daemon);
+  if (!daemon.ok()) {
+    const std::string message(daemon.status().message());
+    Log(message);
+    SayReady(flags.ready_fd, message);
+    if (flags.foreground) fprintf(stderr, "credcached: %s\n", message.c_str());
+    return absl::IsInvalidArgument(daemon.status()) ? kBadConfig : kFailed;
+  }
+  SayReady(flags.ready_fd, "ready\n");
+
+  Daemon* raw = daemon->get();
+  std::thread([raw, signals]() {
+    while (true) {
+      int signal_number = 0;
+      if (sigwait(&signals, &signal_number) != 0) continue;
+      if (signal_number == SIGHUP) {
+        raw->Reload().IgnoreError();  // Reload logs either way.
+      } else {
+        Log(absl::StrCat("signal ", strsignal(signal_number), ": stopping"));
+        raw->RequestStop();
+        return;
+      }
+    }
+  }).detach();
+  (*daemon)->Run();
+  return kOk;
+}
+
+}  // namespace
+}  // namespace credcache
+
+int main(int argc, char** argv) { return credcache::Main(argc, argv); }

@@ -1,0 +1,156 @@
+#include "daemon/service.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/log.h"
+#include "lib/error.h"
+#include "proto/convert.h"
+
+namespace credcache {
+
+// Marks a call in flight for its whole length.
+class CredcacheService::Activity {
+ public:
+  explicit Activity(CredcacheService* service) : service_(service) { ++service_->in_flight_; }
+  ~Activity() {
+    service_->last_activity_ns_ = absl::ToUnixNanos(absl::Now());
+    --service_->in_flight_;
+  }
+
+ private:
+  CredcacheService* const service_;
+};
+
+CredcacheService::CredcacheService(Broker* broker, credcache::Stats* stats,
+                                   DaemonControl* control, DaemonIdentity identity)
+    : broker_(broker),
+      stats_(stats),
+      control_(control),
+      identity_(std::move(identity)),
+      last_activity_ns_(absl::ToUnixNanos(absl::Now())) {}
+
+absl::Time CredcacheService::last_activity() const {
+  return absl::FromUnixNanos(last_activity_ns_.load());
+}
+
+grpc::Status CredcacheService::Perform(grpc::ServerContext*, const v1::PerformRequest* request,
+                                       v1::PerformResponse* response) {
+  Activity activity(this);
+  v1::PerformRequest copy = *request;
+  DecodedRequest decoded = DecodeRequest(&copy);
+  absl::StatusOr<cargo_credential::CredentialResponse> result =
+      broker_->Perform(decoded.registry, decoded.action, decoded.args);
+  if (!result.ok()) {
+    const cargo_credential::ErrorKind kind = cargo_credential::KindOf(result.status());
+    if (kind == cargo_credential::ErrorKind::kOther) {
+      Log(absl::StrCat(cargo_credential::ActionKindName(decoded.action.kind), " ",
+                       decoded.registry.index_url, ": ", result.status().message()));
+    }
+  }
+  *response = EncodeResult(result);
+  return grpc::Status::OK;
+}
+
+grpc::Status CredcacheService::Status(grpc::ServerContext*, const v1::StatusRequest*,
+                                      v1::StatusResponse* response) {
+  Activity activity(this);
+  response->set_version(identity_.version);
+  response->set_uptime_seconds(absl::ToInt64Seconds(absl::Now() - identity_.started));
+  response->set_socket(identity_.socket);
+  response->set_config(control_->ConfigSource());
+  response->set_pid(getpid());
+  response->set_on_demand(identity_.on_demand);
+  for (const Backend& backend : broker_->router()->backends()) {
+    v1::BackendInfo* info = response->add_backends();
+    info->set_name(backend.settings.name);
+    info->set_kind(backend.settings.kind);
+    for (const std::string& glob : backend.settings.index_urls) info->add_index_urls(glob);
+    for (const std::string& glob : backend.settings.names) info->add_names(glob);
+    if (backend.settings.ttl.has_value()) {
+      info->set_ttl_seconds(absl::ToInt64Seconds(*backend.settings.ttl));
+    }
+    info->set_timeout_ms(absl::ToInt64Milliseconds(backend.settings.timeout));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CredcacheService::List(grpc::ServerContext*, const v1::ListRequest*,
+                                    v1::ListResponse* response) {
+  Activity activity(this);
+  for (const CacheEntryInfo& entry : broker_->cache().List()) {
+    v1::CacheEntry* out = response->add_entries();
+    out->set_index_url(entry.index_url);
+    out->set_name(entry.name);
+    out->set_backend(entry.backend);
+    out->set_operation(entry.operation);
+    out->set_cache(entry.cache == cargo_credential::CacheKind::kExpires ? v1::CACHE_KIND_EXPIRES
+                                                                         : v1::CACHE_KIND_SESSION);
+    out->set_seconds_left(absl::ToInt64Seconds(entry.left));
+    out->set_hits(entry.hits);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CredcacheService::Forget(grpc::ServerContext*, const v1::ForgetRequest* request,
+                                      v1::ForgetResponse* response) {
+  Activity activity(this);
+  response->set_removed(broker_->cache().Forget(request->registry()));
+  Log(absl::StrCat("forget ", request->registry(), ": ", response->removed(), " removed"));
+  return grpc::Status::OK;
+}
+
+grpc::Status CredcacheService::Flush(grpc::ServerContext*, const v1::FlushRequest*,
+                                     v1::FlushResponse* response) {
+  Activity activity(this);
+  response->set_removed(broker_->cache().Flush());
+  Log(absl::StrCat("flush: ", response->removed(), " removed"));
+  return grpc::Status::OK;
+}
+
+grpc::Status CredcacheService::Stats(grpc::ServerContext*, const v1::StatsRequest*,
+                                     v1::StatsResponse* response) {
+  Activity activity(this);
+  const StatsSnapshot snapshot = stats_->Snapshot();
+  response->set_requests(snapshot.requests);
+  response->set_hits(snapshot.hits);
+  response->set_misses(snapshot.misses);
+  response->set_coalesced(snapshot.coalesced);
+  response->set_errors(snapshot.errors);
+  response->set_cached_entries(static_cast<int64_t>(broker_->cache().Size()));
+  for (const auto& [name, counters] : snapshot.backends) {
+    v1::BackendStats* out = response->add_backends();
+    out->set_name(name);
+    out->set_calls(counters.calls);
+    out->set_errors(counters.errors);
+    out->set_timeouts(counters.timeouts);
+    out->set_mean_ms(counters.calls == 0
+                         ? 0
+                         : absl::ToDoubleMilliseconds(counters.total) / counters.calls);
+    out->set_max_ms(absl::ToDoubleMilliseconds(counters.max));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CredcacheService::Reload(grpc::ServerContext*, const v1::ReloadRequest*,
+                                      v1::ReloadResponse* response) {
+  Activity activity(this);
+  absl::StatusOr<std::string> source = control_->Reload();
+  if (!source.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(source.status().message()));
+  }
+  response->set_config(*source);
+  return grpc::Status::OK;
+}
+
+grpc::Status CredcacheService::Stop(grpc::ServerContext*, const v1::StopRequest*,
+                                    v1::StopResponse*) {
+  Activity activity(this);
+  Log("stop requested");
+  control_->RequestStop();
+  return grpc::Status::OK;
+}
+
+}  // namespace credcache

@@ -1,0 +1,83 @@
+// CredcacheService: the gRPC face of the daemon (proto/credcache.proto).
+//
+// Perform hands cargo's request to the Broker; the admin calls read or reset
+// the cache and counters, reload the config, or stop the daemon through the
+// Control the server provides. Nothing it returns outside Perform's get
+// answer holds a token.
+//
+// Thread-safety: gRPC calls the methods concurrently; all are thread-safe.
+#ifndef CREDCACHE_DAEMON_SERVICE_H_
+#define CREDCACHE_DAEMON_SERVICE_H_
+
+#include <atomic>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "daemon/broker.h"
+#include "daemon/stats.h"
+#include "proto/credcache.grpc.pb.h"
+
+namespace credcache {
+
+// What the service needs from the process around it.
+class DaemonControl {
+ public:
+  virtual ~DaemonControl() = default;
+  // Re-reads the configuration; returns its source, or why it was refused
+  // (the old one then keeps serving).
+  virtual absl::StatusOr<std::string> Reload() = 0;
+  // Starts a graceful stop; returns at once.
+  virtual void RequestStop() = 0;
+  // The config in use, for `status`.
+  virtual std::string ConfigSource() const = 0;
+};
+
+struct DaemonIdentity {
+  std::string version;
+  std::string socket;
+  bool on_demand = false;
+  absl::Time started;
+};
+
+class CredcacheService final : public v1::Credcache::Service {
+ public:
+  // All pointers must outlive the service.
+  CredcacheService(Broker* broker, credcache::Stats* stats, DaemonControl* control,
+                   DaemonIdentity identity);
+
+  grpc::Status Perform(grpc::ServerContext* context, const v1::PerformRequest* request,
+                       v1::PerformResponse* response) override;
+  grpc::Status Status(grpc::ServerContext* context, const v1::StatusRequest* request,
+                      v1::StatusResponse* response) override;
+  grpc::Status List(grpc::ServerContext* context, const v1::ListRequest* request,
+                    v1::ListResponse* response) override;
+  grpc::Status Forget(grpc::ServerContext* context, const v1::ForgetRequest* request,
+                      v1::ForgetResponse* response) override;
+  grpc::Status Flush(grpc::ServerContext* context, const v1::FlushRequest* request,
+                     v1::FlushResponse* response) override;
+  grpc::Status Stats(grpc::ServerContext* context, const v1::StatsRequest* request,
+                     v1::StatsResponse* response) override;
+  grpc::Status Reload(grpc::ServerContext* context, const v1::ReloadRequest* request,
+                      v1::ReloadResponse* response) override;
+  grpc::Status Stop(grpc::ServerContext* context, const v1::StopRequest* request,
+                    v1::StopResponse* response) override;
+
+  // When the last call ended, and how many run now; for the idle exit.
+  absl::Time last_activity() const;
+  int in_flight() const { return in_flight_.load(); }
+
+ private:
+  class Activity;
+
+  Broker* const broker_;
+  credcache::Stats* const stats_;
+  DaemonControl* const control_;
+  const DaemonIdentity identity_;
+  std::atomic<int> in_flight_{0};
+  std::atomic<int64_t> last_activity_ns_;
+};
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_DAEMON_SERVICE_H_
