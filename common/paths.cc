@@ -17,14 +17,14 @@ std::string AbsoluteEnv(const char* name) {
   return value;
 }
 
-std::string Home() {
+}  // namespace
+
+std::string HomeDirectory() {
   std::string home = AbsoluteEnv("HOME");
   if (!home.empty()) return home;
   if (const struct passwd* entry = getpwuid(getuid())) return entry->pw_dir;
   return "/";
 }
-
-}  // namespace
 
 std::string DefaultSocketPath() {
   const char* explicit_path = getenv("CREDCACHE_SOCKET");
@@ -39,13 +39,13 @@ std::string DefaultConfigPath() {
   if (explicit_path != nullptr && explicit_path[0] != '\0') return explicit_path;
   const std::string config = AbsoluteEnv("XDG_CONFIG_HOME");
   if (!config.empty()) return absl::StrCat(config, "/credcache/config.toml");
-  return absl::StrCat(Home(), "/.config/credcache/config.toml");
+  return absl::StrCat(HomeDirectory(), "/.config/credcache/config.toml");
 }
 
 std::string DefaultDataDirectory() {
   const std::string data = AbsoluteEnv("XDG_DATA_HOME");
   if (!data.empty()) return absl::StrCat(data, "/credcache");
-  return absl::StrCat(Home(), "/.local/share/credcache");
+  return absl::StrCat(HomeDirectory(), "/.local/share/credcache");
 }
 
 std::string DirectoryOf(const std::string& path) {

@@ -24,6 +24,9 @@ std::string DefaultConfigPath();
 // $XDG_DATA_HOME/credcache, else ~/.local/share/credcache.
 std::string DefaultDataDirectory();
 
+// $HOME when absolute, else the password database's home, else "/".
+std::string HomeDirectory();
+
 // The directory part of `path` ("." when it has none).
 std::string DirectoryOf(const std::string& path);
 

@@ -1,0 +1,96 @@
+// Backends: the stores behind credcache's cache, and how config makes them.
+//
+// A backend is a cargo_credential::Credential: the daemon asks it exactly as
+// cargo would ask a provider (get, login, logout), so any provider written
+// on lib/ can serve as a backend and every backend can be tested alone.
+// Backends must be thread-safe: the daemon calls Perform() concurrently
+// (for one registry at most one get at a time, thanks to coalescing, but
+// different registries and login/logout may overlap).
+//
+// Each kind is one entry in BackendKinds(): its config name, the option keys
+// it accepts in its [[backend]] table (any other key is a config error), and
+// a factory. BackendOptions reads those keys with errors that point at the
+// config file's line and column.
+//
+// Thread-safety: BackendKinds() is immutable; BackendOptions is used by one
+// thread while a backend is made.
+#ifndef CREDCACHE_BACKENDS_BACKEND_H_
+#define CREDCACHE_BACKENDS_BACKEND_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "lib/credential.h"
+#include "toml++/toml.h"
+
+namespace credcache {
+
+// The kind-specific options of one [[backend]] table.
+class BackendOptions {
+ public:
+  // `table` must outlive this object. `source` is the config file's path,
+  // for messages; `timeout` is the backend's `timeout` setting, which
+  // backends that run programs apply to them.
+  BackendOptions(const toml::table& table, std::string source, std::string backend_name,
+                 absl::Duration timeout);
+
+  const std::string& backend_name() const { return backend_name_; }
+  absl::Duration timeout() const { return timeout_; }
+
+  // A required string option.
+  absl::StatusOr<std::string> String(absl::string_view key) const;
+  // An optional string option: nullopt when absent.
+  absl::StatusOr<std::optional<std::string>> OptionalString(absl::string_view key) const;
+  // A list of strings; empty when absent.
+  absl::StatusOr<std::vector<std::string>> StringList(absl::string_view key) const;
+  // A duration, written as a string such as "90s", "15m" or "1h30m", or as
+  // an integer number of seconds; nullopt when absent. Must be positive.
+  absl::StatusOr<std::optional<absl::Duration>> Duration(absl::string_view key) const;
+  // An optional boolean.
+  absl::StatusOr<std::optional<bool>> Bool(absl::string_view key) const;
+
+  // An InvalidArgument error about `key` (or the table, when `key` is absent
+  // from it), as "FILE:LINE:COLUMN: backend `NAME`: `KEY` MESSAGE".
+  absl::Status Error(absl::string_view key, absl::string_view message) const;
+
+ private:
+  const toml::node* Find(absl::string_view key) const;
+
+  const toml::table& table_;
+  const std::string source_;
+  const std::string backend_name_;
+  const absl::Duration timeout_;
+};
+
+// Parses a duration as BackendOptions::Duration does, from a TOML node;
+// InvalidArgument with `what` the problem, no location (callers add it).
+absl::StatusOr<absl::Duration> ParseDurationNode(const toml::node& node);
+
+// "FILE:LINE:COLUMN" of `node` in `source`.
+std::string Location(const std::string& source, const toml::node& node);
+
+using BackendFactory =
+    std::function<absl::StatusOr<std::unique_ptr<cargo_credential::Credential>>(
+        const BackendOptions&)>;
+
+struct BackendKind {
+  std::string name;                      // The `kind` value in config.
+  std::vector<std::string> option_keys;  // Its own keys; all others are errors.
+  BackendFactory make;
+};
+
+// Every kind of backend there is.
+const std::vector<BackendKind>& BackendKinds();
+
+// The kind called `name`, or nullptr.
+const BackendKind* FindBackendKind(absl::string_view name);
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_BACKENDS_BACKEND_H_

@@ -1,0 +1,87 @@
+#include "backends/cargo_provider_backend.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "lib/error.h"
+#include "lib/protocol.h"
+#include "lib/provider_client.h"
+
+namespace credcache {
+namespace {
+
+using cargo_credential::Action;
+using cargo_credential::ActionKind;
+using cargo_credential::Credential;
+using cargo_credential::CredentialResponse;
+using cargo_credential::RegistryInfo;
+using cargo_credential::ResponseKind;
+
+ResponseKind ExpectedKind(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kGet:
+      return ResponseKind::kGet;
+    case ActionKind::kLogin:
+      return ResponseKind::kLogin;
+    case ActionKind::kLogout:
+      return ResponseKind::kLogout;
+    case ActionKind::kUnknown:
+      break;
+  }
+  return ResponseKind::kUnknown;
+}
+
+}  // namespace
+
+CargoProviderBackend::CargoProviderBackend(std::string provider,
+                                           std::vector<std::string> args,
+                                           absl::Duration timeout)
+    : provider_(std::move(provider)), args_(std::move(args)), timeout_(timeout) {}
+
+absl::StatusOr<CredentialResponse> CargoProviderBackend::Perform(
+    const RegistryInfo& registry, const Action& action,
+    const std::vector<std::string>& args) {
+  if (action.kind == ActionKind::kUnknown) {
+    return cargo_credential::OperationNotSupportedError();
+  }
+  cargo_credential::CredentialRequest request;
+  request.registry = registry;
+  // An Action holds the login token as a Secret, which is never copied
+  // implicitly: copy it field by field.
+  request.action.kind = action.kind;
+  request.action.operation = action.operation;
+  request.action.login.login_url = action.login.login_url;
+  if (action.login.token.has_value()) {
+    request.action.login.token = action.login.token->Clone();
+  }
+  request.args = args_;
+  request.args.insert(request.args.end(), args.begin(), args.end());
+
+  cargo_credential::ProviderCommand command;
+  command.program = provider_;
+  command.timeout = timeout_;
+  absl::StatusOr<cargo_credential::ProviderAnswer> answer =
+      cargo_credential::CallProvider(command, request);
+  if (!answer.ok()) return cargo_credential::OtherError(answer.status().message());
+  absl::StatusOr<CredentialResponse>& result = answer->result;
+  if (result.ok() && result->kind != ExpectedKind(action.kind)) {
+    return cargo_credential::OtherError(absl::StrCat(
+        "credential provider `", provider_, "` answered a `",
+        cargo_credential::ActionKindName(action.kind),
+        "` request with a response of another kind"));
+  }
+  return std::move(result);
+}
+
+absl::StatusOr<std::unique_ptr<Credential>> MakeCargoProviderBackend(
+    const BackendOptions& options) {
+  absl::StatusOr<std::string> provider = options.String("provider");
+  if (!provider.ok()) return provider.status();
+  if (provider->empty()) return options.Error("provider", "must name a program");
+  absl::StatusOr<std::vector<std::string>> args = options.StringList("args");
+  if (!args.ok()) return args.status();
+  return std::make_unique<CargoProviderBackend>(*std::move(provider), *std::move(args),
+                                                options.timeout());
+}
+
+}  // namespace credcache

@@ -1,0 +1,76 @@
+// CommandBackend: a token printed by a command, as cargo's built-in
+// `cargo:token-from-stdout` provider gets one.
+//
+// Each get runs the command with an empty stdin, the daemon's environment
+// plus CARGO_REGISTRY_INDEX_URL and (when cargo knows the registry's name)
+// CARGO_REGISTRY_NAME_OPT, as cargo sets them, and within the backend's
+// `timeout` (a command still running then is killed). It must exit 0 and
+// print the token alone on one line; a trailing "\n" or "\r\n" is dropped.
+// Its stdout is never quoted in an error, since it may be a token; the last
+// line of its stderr is, to say why it failed.
+//
+// Config:
+//   command   required list: the program (a path, or a name on PATH), then
+//             its arguments. "{index_url}" and "{name}" in any element stand
+//             for the registry's index URL and name (empty when unknown).
+//   cache     optional: "session" (the default: cargo keeps the token until
+//             it exits), "never", or "expires".
+//   lifetime  a duration, required with cache = "expires" and refused
+//             otherwise: the token expires this long after the command ends.
+//
+// Get only: login and logout are operation-not-supported.
+//
+// Thread-safety: Perform() may be called concurrently; each call runs its
+// own child and shares nothing but the immutable configuration.
+#ifndef CREDCACHE_BACKENDS_COMMAND_BACKEND_H_
+#define CREDCACHE_BACKENDS_COMMAND_BACKEND_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "backends/backend.h"
+#include "lib/credential.h"
+#include "lib/protocol.h"
+
+namespace credcache {
+
+class CommandBackend : public cargo_credential::Credential {
+ public:
+  struct Config {
+    // The program, then its arguments; never empty.
+    std::vector<std::string> command;
+    // kNever, kSession or kExpires.
+    cargo_credential::CacheKind cache = cargo_credential::CacheKind::kSession;
+    // How long a token lasts after the command ends; for kExpires only.
+    absl::Duration lifetime;
+    // How long the command may run.
+    absl::Duration timeout = absl::Seconds(60);
+  };
+
+  explicit CommandBackend(Config config);
+
+  // get: runs the command and answers its token (operation-independent,
+  // cached as configured), or fails with `other` when it cannot be run, does
+  // not finish in time, exits non-zero, or prints anything but one non-empty
+  // line. login, logout: operation-not-supported.
+  absl::StatusOr<cargo_credential::CredentialResponse> Perform(
+      const cargo_credential::RegistryInfo& registry,
+      const cargo_credential::Action& action,
+      const std::vector<std::string>& args) override;
+
+ private:
+  const Config config_;
+};
+
+// Makes a CommandBackend from the options `command`, `cache` and `lifetime`
+// and the backend's timeout; fails with InvalidArgument pointing into the
+// config when they are missing, mistyped, or do not fit together.
+absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> MakeCommandBackend(
+    const BackendOptions& options);
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_BACKENDS_COMMAND_BACKEND_H_

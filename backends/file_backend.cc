@@ -1,0 +1,253 @@
+#include "backends/file_backend.h"
+
+#include <stdlib.h>
+
+#include <cstdint>
+#include <map>
+#include <string_view>
+#include <utility>
+
+#include "common/paths.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "lib/console.h"
+#include "lib/error.h"
+#include "lib/private_file.h"
+#include "lib/secret.h"
+#include "toml++/toml.h"
+
+namespace credcache {
+namespace {
+
+using cargo_credential::Action;
+using cargo_credential::ActionKind;
+using cargo_credential::CacheControl;
+using cargo_credential::Credential;
+using cargo_credential::CredentialResponse;
+using cargo_credential::RegistryInfo;
+using cargo_credential::Secret;
+using cargo_credential::WipeString;
+
+// Index URL to token.
+using TokenMap = std::map<std::string, Secret>;
+
+constexpr char kHeader[] =
+    "# credcache tokens, written by credcached. Keep this file private (0600).\n"
+    "[tokens]\n";
+constexpr char kExpectedShape[] =
+    "the file must hold a [tokens] table of \"index-url\" = \"token\" entries";
+
+// toml++ keeps its own copies of the tokens it parsed: overwrite them before
+// the document is freed.
+void WipeStrings(toml::node& node) {
+  if (auto* text = node.as_string()) {
+    WipeString(text->get());
+  } else if (auto* table = node.as_table()) {
+    for (auto&& [key, child] : *table) WipeStrings(child);
+  } else if (auto* array = node.as_array()) {
+    for (toml::node& child : *array) WipeStrings(child);
+  }
+}
+
+// An error about the file at `at`. `what` never holds a value from the file:
+// any of them may be a token.
+absl::Status FileError(const std::string& path, const toml::source_position& at,
+                       absl::string_view what) {
+  return cargo_credential::OtherError(
+      absl::StrCat(path, ":", at.line, ":", at.column, ": ", what), {kExpectedShape});
+}
+
+// Parses the file's text. The caller wipes `text`.
+absl::StatusOr<TokenMap> Parse(const std::string& path, const std::string& text) {
+  toml::table document;
+  try {
+    document = toml::parse(std::string_view(text), std::string_view(path));
+  } catch (const toml::parse_error& error) {
+    // toml++'s description can quote the offending text, which may be a
+    // token: report the position alone.
+    return FileError(path, error.source().begin, "not valid TOML");
+  }
+  struct Wiper {
+    toml::table& document;
+    ~Wiper() { WipeStrings(document); }
+  } wiper{document};
+
+  for (auto&& [key, node] : document) {
+    if (key.str() != "tokens") {
+      return FileError(path, key.source().begin,
+                       absl::StrCat("unknown key `", std::string(key.str()), "`"));
+    }
+  }
+  TokenMap tokens;
+  toml::node* section = document.get("tokens");
+  if (section == nullptr) return tokens;
+  toml::table* table = section->as_table();
+  if (table == nullptr) {
+    return FileError(path, section->source().begin, "`tokens` must be a table");
+  }
+  for (auto&& [key, node] : *table) {
+    auto* token = node.as_string();
+    if (token == nullptr) {
+      return FileError(path, key.source().begin,
+                       absl::StrCat("the token for `", std::string(key.str()),
+                                    "` must be a string"));
+    }
+    tokens.emplace(std::string(key.str()), Secret(std::move(token->get())));
+  }
+  return tokens;
+}
+
+// The store's contents; a missing file is an empty store.
+absl::StatusOr<TokenMap> Load(const std::string& path) {
+  absl::StatusOr<std::optional<std::string>> contents =
+      cargo_credential::ReadPrivateFile(path);
+  if (!contents.ok()) return contents.status();
+  if (!contents->has_value()) return TokenMap();
+  absl::StatusOr<TokenMap> tokens = Parse(path, **contents);
+  WipeString(**contents);
+  return tokens;
+}
+
+// Appends `text` as a TOML basic string.
+void AppendQuoted(std::string& out, absl::string_view text) {
+  out.push_back('"');
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (byte < 0x20 || byte == 0x7f) {
+      absl::StrAppend(&out, "\\u", absl::Hex(byte, absl::kZeroPad4));
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+// Whether `text` is UTF-8 as TOML requires: no overlong forms, surrogates
+// or code points past U+10FFFF. One token the file cannot hold would make
+// every token in it unreadable.
+bool IsValidUtf8(absl::string_view text) {
+  static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    size_t length = 1;
+    uint32_t code = lead;
+    if (lead >= 0x80) {
+      if ((lead & 0xE0) == 0xC0) {
+        length = 2;
+        code = lead & 0x1F;
+      } else if ((lead & 0xF0) == 0xE0) {
+        length = 3;
+        code = lead & 0x0F;
+      } else if ((lead & 0xF8) == 0xF0) {
+        length = 4;
+        code = lead & 0x07;
+      } else {
+        return false;
+      }
+      if (text.size() - i < length) return false;
+      for (size_t k = 1; k < length; ++k) {
+        const auto next = static_cast<unsigned char>(text[i + k]);
+        if ((next & 0xC0) != 0x80) return false;
+        code = (code << 6) | (next & 0x3F);
+      }
+      if (code < kSmallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+        return false;
+      }
+    }
+    i += length;
+  }
+  return true;
+}
+
+// Replaces the file with `tokens`.
+absl::Status Store(const std::string& path, const TokenMap& tokens) {
+  // Reserved for the worst case (every byte escaped as \uXXXX), so the
+  // buffer never reallocates and leaves an unwiped copy of a token behind.
+  size_t size = sizeof(kHeader);
+  for (const auto& [url, token] : tokens) size += 6 * (url.size() + token.size()) + 8;
+  std::string contents;
+  contents.reserve(size);
+  contents.append(kHeader);
+  for (const auto& [url, token] : tokens) {
+    AppendQuoted(contents, url);
+    contents.append(" = ");
+    AppendQuoted(contents, token.Expose());
+    contents.push_back('\n');
+  }
+  absl::Status status = cargo_credential::WritePrivateFileAtomically(path, contents);
+  WipeString(contents);
+  return status;
+}
+
+absl::StatusOr<std::string> ResolvePath(const BackendOptions& options) {
+  absl::StatusOr<std::optional<std::string>> configured = options.OptionalString("path");
+  if (!configured.ok()) return configured.status();
+  if (!configured->has_value()) return absl::StrCat(DefaultDataDirectory(), "/tokens.toml");
+  std::string path = **configured;
+  if (absl::StartsWith(path, "~/")) path = absl::StrCat(HomeDirectory(), path.substr(1));
+  if (!absl::StartsWith(path, "/")) {
+    // The daemon's working directory is no place to look for a file.
+    return options.Error("path", "must be an absolute path or start with \"~/\"");
+  }
+  return path;
+}
+
+}  // namespace
+
+FileBackend::FileBackend(std::string path) : path_(std::move(path)) {}
+
+absl::StatusOr<CredentialResponse> FileBackend::Perform(
+    const RegistryInfo& registry, const Action& action,
+    const std::vector<std::string>& args) {
+  switch (action.kind) {
+    case ActionKind::kGet: {
+      absl::MutexLock lock(&mutex_);
+      absl::StatusOr<TokenMap> tokens = Load(path_);
+      if (!tokens.ok()) return tokens.status();
+      auto it = tokens->find(registry.index_url);
+      if (it == tokens->end()) return cargo_credential::NotFoundError();
+      return CredentialResponse::Get(std::move(it->second), CacheControl::Session(),
+                                     /*operation_independent=*/true);
+    }
+    case ActionKind::kLogin: {
+      // Before the lock: this may wait for a person at the terminal.
+      absl::StatusOr<Secret> token = cargo_credential::ReadToken(action.login, registry);
+      if (!token.ok()) return token.status();
+      if (!IsValidUtf8(token->Expose()) || !IsValidUtf8(registry.index_url)) {
+        return cargo_credential::OtherError(
+            "cannot store the token: it or the index URL is not valid UTF-8");
+      }
+      absl::MutexLock lock(&mutex_);
+      absl::StatusOr<TokenMap> tokens = Load(path_);
+      if (!tokens.ok()) return tokens.status();
+      (*tokens)[registry.index_url] = *std::move(token);
+      absl::Status stored = Store(path_, *tokens);
+      if (!stored.ok()) return stored;
+      return CredentialResponse::Login();
+    }
+    case ActionKind::kLogout: {
+      absl::MutexLock lock(&mutex_);
+      absl::StatusOr<TokenMap> tokens = Load(path_);
+      if (!tokens.ok()) return tokens.status();
+      if (tokens->erase(registry.index_url) == 0) return cargo_credential::NotFoundError();
+      absl::Status stored = Store(path_, *tokens);
+      if (!stored.ok()) return stored;
+      return CredentialResponse::Logout();
+    }
+    case ActionKind::kUnknown:
+      break;
+  }
+  return cargo_credential::OperationNotSupportedError();
+}
+
+absl::StatusOr<std::unique_ptr<Credential>> MakeFileBackend(const BackendOptions& options) {
+  absl::StatusOr<std::string> path = ResolvePath(options);
+  if (!path.ok()) return path.status();
+  return std::make_unique<FileBackend>(*std::move(path));
+}
+
+}  // namespace credcache

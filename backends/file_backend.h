@@ -1,0 +1,71 @@
+// FileBackend: tokens kept in a private TOML file, keyed by index URL.
+//
+// The file is credcache's own store, the one `cargo login` fills when a
+// registry is configured with a `file` backend:
+//
+//   # credcache tokens, written by credcached. Keep this file private (0600).
+//   [tokens]
+//   "sparse+https://example.com/index/" = "Bearer abc"
+//
+// It is read on every request (so edits by hand take effect at once) with
+// ReadPrivateFile, which refuses a file that group or others can access, and
+// replaced whole with WritePrivateFileAtomically, so a login that was
+// answered is on disk and a crash never leaves half a file. Errors about the
+// file name its line and column, never a value from it.
+//
+// Config: `path` (optional) is the file; "~/" at its start is $HOME. The
+// default is $XDG_DATA_HOME/credcache/tokens.toml, else
+// $HOME/.local/share/credcache/tokens.toml.
+//
+// Thread-safety: Perform() may be called concurrently; a mutex serialises
+// every request, so concurrent logins never lose one another's update. Other
+// processes writing the same file are not coordinated with.
+#ifndef CREDCACHE_BACKENDS_FILE_BACKEND_H_
+#define CREDCACHE_BACKENDS_FILE_BACKEND_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "backends/backend.h"
+#include "lib/credential.h"
+
+namespace credcache {
+
+class FileBackend : public cargo_credential::Credential {
+ public:
+  // Keeps tokens in `path`, which must be absolute. The file and its parent
+  // directories need not exist yet: the first login creates them.
+  explicit FileBackend(std::string path);
+
+  const std::string& path() const { return path_; }
+
+  // get: the stored token (cache session, operation-independent), or
+  // not-found. login: stores the token cargo passed (or one typed at the
+  // terminal, when there is one), answering only once it is on disk.
+  // logout: erases the token, or not-found when there is none. A file that
+  // cannot be read, is not private, or is malformed fails with `other`.
+  absl::StatusOr<cargo_credential::CredentialResponse> Perform(
+      const cargo_credential::RegistryInfo& registry,
+      const cargo_credential::Action& action,
+      const std::vector<std::string>& args) override;
+
+ private:
+  const std::string path_;
+  // Held for a whole request: a login's read-modify-write must not
+  // interleave with another's.
+  absl::Mutex mutex_;
+};
+
+// Makes a FileBackend from the options `path`; fails with InvalidArgument
+// (pointing into the config) when the path is not absolute or "~/" cannot
+// be expanded, or when no default can be found.
+absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> MakeFileBackend(
+    const BackendOptions& options);
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_BACKENDS_FILE_BACKEND_H_

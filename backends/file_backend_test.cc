@@ -1,0 +1,303 @@
+#include <pwd.h>
+#include <unistd.h>
+#include "backends/file_backend.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "backends/test_support.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/error.h"
+
+namespace credcache {
+namespace {
+
+using cargo_credential::CacheKind;
+using cargo_credential::CredentialResponse;
+using cargo_credential::ErrorKind;
+using cargo_credential::KindOf;
+using cargo_credential::ResponseKind;
+using credcache_testing::Describe;
+using credcache_testing::Get;
+using credcache_testing::Login;
+using credcache_testing::Logout;
+using credcache_testing::MakeTempDir;
+using credcache_testing::Registry;
+using credcache_testing::TestConfig;
+using credcache_testing::WriteFile;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+constexpr char kUrlA[] = "sparse+https://a.example/index/";
+constexpr char kUrlB[] = "sparse+https://b.example/index/";
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int Mode(const std::string& path) {
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) return -1;
+  return static_cast<int>(info.st_mode & 07777);
+}
+
+class FileBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = MakeTempDir(); }
+
+  // The stored token for `url`, or "error KIND: MESSAGE".
+  std::string TokenOf(FileBackend& backend, const std::string& url) {
+    absl::StatusOr<CredentialResponse> got = backend.Perform(Registry(url), Get(), {});
+    if (!got.ok()) {
+      return absl::StrCat("error ", cargo_credential::ErrorKindName(KindOf(got.status())),
+                          ": ", Describe(got.status()));
+    }
+    return got->token.Expose();
+  }
+
+  absl::Status LoginAs(FileBackend& backend, const std::string& url, const std::string& token) {
+    absl::StatusOr<CredentialResponse> done = backend.Perform(Registry(url), Login(token), {});
+    if (!done.ok()) return done.status();
+    EXPECT_EQ(done->kind, ResponseKind::kLogin);
+    return absl::OkStatus();
+  }
+
+  std::string dir_;
+};
+
+TEST_F(FileBackendTest, GetLoginLogoutRoundTrip) {
+  FileBackend backend(dir_ + "/tokens.toml");
+  absl::StatusOr<CredentialResponse> got = backend.Perform(Registry(kUrlA), Get(), {});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(KindOf(got.status()), ErrorKind::kNotFound);
+
+  // Quotes, backslashes and control characters survive the file.
+  const std::string token = "Bearer a \"quoted\" \\ back\tslash";
+  ASSERT_TRUE(LoginAs(backend, kUrlA, token).ok());
+  got = backend.Perform(Registry(kUrlA, "a"), Get(), {});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->kind, ResponseKind::kGet);
+  EXPECT_EQ(got->token.Expose(), token);
+  EXPECT_EQ(got->cache.kind, CacheKind::kSession);
+  EXPECT_TRUE(got->operation_independent);
+
+  absl::StatusOr<CredentialResponse> out = backend.Perform(Registry(kUrlA), Logout(), {});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->kind, ResponseKind::kLogout);
+  got = backend.Perform(Registry(kUrlA), Get(), {});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(KindOf(got.status()), ErrorKind::kNotFound);
+}
+
+TEST_F(FileBackendTest, CreatesAPrivateFileAndItsDirectories) {
+  const std::string path = dir_ + "/a/b/tokens.toml";
+  FileBackend backend(path);
+  ASSERT_TRUE(LoginAs(backend, kUrlA, "Bearer x").ok());
+  EXPECT_EQ(Mode(path), 0600);
+  EXPECT_EQ(Mode(dir_ + "/a"), 0700);
+  EXPECT_EQ(Mode(dir_ + "/a/b"), 0700);
+  EXPECT_EQ(ReadAll(path),
+            "# credcache tokens, written by credcached. Keep this file private (0600).\n"
+            "[tokens]\n"
+            "\"sparse+https://a.example/index/\" = \"Bearer x\"\n");
+}
+
+TEST_F(FileBackendTest, ReadsAFileWrittenByHand) {
+  const std::string path = dir_ + "/tokens.toml";
+  WriteFile(path, absl::StrCat("# mine\n[tokens]\n\"", kUrlA, "\" = 'Bearer lit\\eral'  # note\n",
+                               "\"", kUrlB, "\" = \"Bearer \\u0041\"\n"));
+  FileBackend backend(path);
+  EXPECT_EQ(TokenOf(backend, kUrlA), "Bearer lit\\eral");
+  EXPECT_EQ(TokenOf(backend, kUrlB), "Bearer A");
+}
+
+TEST_F(FileBackendTest, AnEmptyOrMissingFileHoldsNoTokens) {
+  FileBackend missing(dir_ + "/missing.toml");
+  EXPECT_THAT(TokenOf(missing, kUrlA), StartsWith("error not-found"));
+  WriteFile(dir_ + "/empty.toml", "");
+  FileBackend empty(dir_ + "/empty.toml");
+  EXPECT_THAT(TokenOf(empty, kUrlA), StartsWith("error not-found"));
+}
+
+TEST_F(FileBackendTest, RefusesAFileOthersCanRead) {
+  const std::string path = dir_ + "/tokens.toml";
+  WriteFile(path, absl::StrCat("[tokens]\n\"", kUrlA, "\" = \"Bearer x\"\n"), 0644);
+  FileBackend backend(path);
+  absl::StatusOr<CredentialResponse> got = backend.Perform(Registry(kUrlA), Get(), {});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(KindOf(got.status()), ErrorKind::kOther);
+  EXPECT_THAT(Describe(got.status()), HasSubstr("chmod 600 " + path));
+  // Nor does a login replace it behind the user's back.
+  EXPECT_FALSE(LoginAs(backend, kUrlB, "Bearer y").ok());
+  EXPECT_EQ(Mode(path), 0644);
+}
+
+TEST_F(FileBackendTest, MalformedTomlIsPlacedButNotQuoted) {
+  const std::string path = dir_ + "/tokens.toml";
+  WriteFile(path, absl::StrCat("[tokens]\n\"", kUrlA, "\" = \"Bearer s3cr3t\n"));
+  FileBackend backend(path);
+  absl::StatusOr<CredentialResponse> got = backend.Perform(Registry(kUrlA), Get(), {});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(KindOf(got.status()), ErrorKind::kOther);
+  EXPECT_THAT(std::string(got.status().message()), StartsWith(path + ":2:"));
+  EXPECT_THAT(Describe(got.status()), HasSubstr(": not valid TOML"));
+  EXPECT_THAT(Describe(got.status()), Not(HasSubstr("s3cr3t")));
+  // A login must not overwrite what the user has to repair.
+  EXPECT_FALSE(LoginAs(backend, kUrlB, "Bearer y").ok());
+}
+
+TEST_F(FileBackendTest, ATokenThatIsNotAStringIsPlacedButNotQuoted) {
+  const std::string path = dir_ + "/tokens.toml";
+  WriteFile(path, absl::StrCat("[tokens]\n\"", kUrlB, "\" = \"Bearer b\"\n\"", kUrlA,
+                               "\" = 123456789\n"));
+  FileBackend backend(path);
+  absl::StatusOr<CredentialResponse> got = backend.Perform(Registry(kUrlB), Get(), {});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(std::string(got.status().message()),
+            absl::StrCat(path, ":3:1: the token for `", kUrlA, "` must be a string"));
+  EXPECT_THAT(Describe(got.status()), Not(HasSubstr("123456789")));
+}
+
+TEST_F(FileBackendTest, OtherShapesAreRefusedWithoutQuotingValues) {
+  const std::string path = dir_ + "/tokens.toml";
+  FileBackend backend(path);
+  // A token outside [tokens] would be dropped by the next write: refuse it.
+  WriteFile(path, absl::StrCat("\"", kUrlA, "\" = \"Bearer s3cr3t\"\n"));
+  absl::StatusOr<CredentialResponse> got = backend.Perform(Registry(kUrlA), Get(), {});
+  ASSERT_FALSE(got.ok());
+  EXPECT_THAT(Describe(got.status()),
+              StartsWith(absl::StrCat(path, ":1:1: unknown key `", kUrlA, "`")));
+  EXPECT_THAT(Describe(got.status()), Not(HasSubstr("s3cr3t")));
+
+  WriteFile(path, "tokens = \"s3cr3t\"\n");
+  got = backend.Perform(Registry(kUrlA), Get(), {});
+  ASSERT_FALSE(got.ok());
+  EXPECT_THAT(Describe(got.status()), StartsWith(path + ":1:10: `tokens` must be a table"));
+  EXPECT_THAT(Describe(got.status()), Not(HasSubstr("s3cr3t")));
+}
+
+TEST_F(FileBackendTest, ATokenTheFileCannotHoldIsRefused) {
+  FileBackend backend(dir_ + "/tokens.toml");
+  ASSERT_TRUE(LoginAs(backend, kUrlA, "Bearer a \u00e9\U0001F511").ok());
+  for (const char* bad : {"Bearer \xff", "Bearer \xc3", "Bearer \xc0\xaf", "Bearer \xed\xa0\x80"}) {
+    absl::Status status = LoginAs(backend, kUrlB, bad);
+    EXPECT_EQ(KindOf(status), ErrorKind::kOther);
+    EXPECT_THAT(Describe(status), HasSubstr("not valid UTF-8"));
+  }
+  // The file stays readable, with what it held.
+  EXPECT_EQ(TokenOf(backend, kUrlA), "Bearer a \u00e9\U0001F511");
+  EXPECT_THAT(TokenOf(backend, kUrlB), StartsWith("error not-found"));
+}
+
+TEST_F(FileBackendTest, RegistriesAreKeptApart) {
+  FileBackend backend(dir_ + "/tokens.toml");
+  ASSERT_TRUE(LoginAs(backend, kUrlA, "Bearer a").ok());
+  ASSERT_TRUE(LoginAs(backend, kUrlB, "Bearer b").ok());
+  EXPECT_EQ(TokenOf(backend, kUrlA), "Bearer a");
+  EXPECT_EQ(TokenOf(backend, kUrlB), "Bearer b");
+  // The index URL is the key, exactly: no trailing-slash or prefix games.
+  EXPECT_THAT(TokenOf(backend, "https://a.example/index/"), StartsWith("error not-found"));
+  ASSERT_TRUE(LoginAs(backend, kUrlA, "Bearer a2").ok());
+  EXPECT_EQ(TokenOf(backend, kUrlA), "Bearer a2");
+  ASSERT_TRUE(backend.Perform(Registry(kUrlA), Logout(), {}).ok());
+  EXPECT_THAT(TokenOf(backend, kUrlA), StartsWith("error not-found"));
+  EXPECT_EQ(TokenOf(backend, kUrlB), "Bearer b");
+}
+
+TEST_F(FileBackendTest, LogoutOfAnAbsentTokenIsNotFound) {
+  FileBackend backend(dir_ + "/tokens.toml");
+  absl::StatusOr<CredentialResponse> out = backend.Perform(Registry(kUrlA), Logout(), {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(KindOf(out.status()), ErrorKind::kNotFound);
+  ASSERT_TRUE(LoginAs(backend, kUrlB, "Bearer b").ok());
+  out = backend.Perform(Registry(kUrlA), Logout(), {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(KindOf(out.status()), ErrorKind::kNotFound);
+  EXPECT_EQ(TokenOf(backend, kUrlB), "Bearer b");
+}
+
+TEST_F(FileBackendTest, ConcurrentLoginsAllLand) {
+  FileBackend backend(dir_ + "/tokens.toml");
+  constexpr int kThreads = 16;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&backend, i] {
+      const std::string url = absl::StrCat("sparse+https://r", i, ".example/index/");
+      absl::StatusOr<CredentialResponse> done =
+          backend.Perform(Registry(url), Login(absl::StrCat("Bearer t", i)), {});
+      EXPECT_TRUE(done.ok()) << done.status();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int i = 0; i < kThreads; ++i) {
+    EXPECT_EQ(TokenOf(backend, absl::StrCat("sparse+https://r", i, ".example/index/")),
+              absl::StrCat("Bearer t", i));
+  }
+}
+
+TEST_F(FileBackendTest, UnknownActionsAreNotSupported) {
+  FileBackend backend(dir_ + "/tokens.toml");
+  cargo_credential::Action action;
+  action.kind = cargo_credential::ActionKind::kUnknown;
+  absl::StatusOr<CredentialResponse> done = backend.Perform(Registry(kUrlA), action, {});
+  ASSERT_FALSE(done.ok());
+  EXPECT_EQ(KindOf(done.status()), ErrorKind::kOperationNotSupported);
+}
+
+// The factory and its `path` option. These change HOME and XDG_DATA_HOME,
+// which nothing else in this test reads.
+class MakeFileBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = MakeTempDir();
+    setenv("HOME", home_.c_str(), 1);
+    unsetenv("XDG_DATA_HOME");
+  }
+
+  // The path the factory settles on, or the error as text.
+  std::string PathFor(const std::string& body) {
+    TestConfig config(body);
+    absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> made =
+        MakeFileBackend(config.Options());
+    if (!made.ok()) return absl::StrCat("error: ", Describe(made.status()));
+    return static_cast<FileBackend&>(**made).path();
+  }
+
+  std::string home_;
+};
+
+TEST_F(MakeFileBackendTest, PathOption) {
+  EXPECT_EQ(PathFor("path = \"/srv/tokens.toml\""), "/srv/tokens.toml");
+  EXPECT_EQ(PathFor("path = \"~/t/tokens.toml\""), home_ + "/t/tokens.toml");
+  EXPECT_EQ(PathFor("path = \"tokens.toml\""),
+            "error: credcache.toml:2:8: backend `test`: `path` must be an absolute path or "
+            "start with \"~/\"");
+  EXPECT_THAT(PathFor("path = true"), HasSubstr("`path` must be a string"));
+}
+
+TEST_F(MakeFileBackendTest, DefaultPath) {
+  EXPECT_EQ(PathFor(""), home_ + "/.local/share/credcache/tokens.toml");
+  setenv("XDG_DATA_HOME", "/data", 1);
+  EXPECT_EQ(PathFor(""), "/data/credcache/tokens.toml");
+  unsetenv("XDG_DATA_HOME");
+  // Without HOME (a bare service environment), the password database knows.
+  unsetenv("HOME");
+  const std::string home = getpwuid(getuid())->pw_dir;
+  EXPECT_EQ(PathFor(""), home + "/.local/share/credcache/tokens.toml");
+  EXPECT_EQ(PathFor("path = \"~/x\""), home + "/x");
+}
+
+}  // namespace
+}  // namespace credcache
