@@ -106,7 +106,8 @@ void Listener::Serve(grpc::Server* server) {
       return;
     }
     if (fds[1].revents != 0) return;
-    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    // Non-blocking: gRPC's poller expects EAGAIN, not a read that waits.
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
         Log(absl::StrCat("accept: ", strerror(errno)));

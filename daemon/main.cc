@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/paths.h"
+#include "common/unix_socket.h"
 #include "common/version.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
@@ -44,7 +45,8 @@ constexpr char kUsageText[] =
     "  --socket PATH         socket (default: $CREDCACHE_SOCKET, else\n"
     "                        $XDG_RUNTIME_DIR/credcache/credcache.sock, else\n"
     "                        /tmp/credcache-UID/credcache.sock)\n"
-    "  --foreground          stay attached and log to stderr\n"
+    "  --foreground          stay attached (for systemd and debugging); logs go to\n"
+    "                        stderr either way\n"
     "  --idle-exit DURATION  exit after this long without requests (e.g. 15m)\n"
     "  --check-config        check the config and exit (0 if good)\n"
     "  --print-default-config  print the embedded default config\n"
@@ -113,16 +115,22 @@ void BlockSignals(sigset_t* set) {
   pthread_sigmask(SIG_BLOCK, set, nullptr);
 }
 
-// Detaches like a classic daemon; the parent returns only once the child
-// said it serves (or failed), so `credcached && cargo ...` just works.
-// Returns -1 in the child, the exit code in the parent; `ready_fd` gets the
-// child's end of the readiness pipe.
-int Daemonize(int* ready_fd) {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return kFailed;
+// Detaches like a classic daemon: fork, and the child starts a session of
+// its own, so it belongs to no terminal and, its parent gone, to init (no
+// zombie is left for a parent that never waits). Returns -1 in the child
+// and the parent's exit code in the parent.
+//
+// Started by hand, the parent waits until the child serves (or says why it
+// cannot) so that `credcached && cargo ...` just works. Started by a shim
+// (`ready_fd` given), the parent exits at once: the shim itself waits on the
+// readiness pipe, which the child inherits.
+int Daemonize(int* ready_fd, const std::string& log_path) {
+  int pipe_fds[2] = {-1, -1};
+  if (*ready_fd < 0 && pipe2(pipe_fds, O_CLOEXEC) != 0) return kFailed;
   const pid_t pid = fork();
   if (pid < 0) return kFailed;
   if (pid > 0) {
+    if (*ready_fd >= 0) return kOk;
     close(pipe_fds[1]);
     char buffer[512];
     std::string said;
@@ -132,14 +140,24 @@ int Daemonize(int* ready_fd) {
     fprintf(stderr, "credcached: %s\n", said.empty() ? "failed to start" : said.c_str());
     return kFailed;
   }
-  close(pipe_fds[0]);
   setsid();
   if (chdir("/") != 0) return kFailed;
   const int null = open("/dev/null", O_RDWR);
   dup2(null, STDIN_FILENO);
   dup2(null, STDOUT_FILENO);
   close(null);
-  *ready_fd = pipe_fds[1];
+  if (*ready_fd < 0) {
+    // Started by hand: the terminal is no place for a daemon's log.
+    if (EnsurePrivateDirectory(DirectoryOf(log_path)).ok()) {
+      const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      if (log >= 0) {
+        dup2(log, STDERR_FILENO);
+        close(log);
+      }
+    }
+    close(pipe_fds[0]);
+    *ready_fd = pipe_fds[1];
+  }
   return -1;
 }
 
@@ -167,8 +185,9 @@ int Main(int argc, char** argv) {
 
   umask(077);
   absl::Status hardened = cargo_credential::HardenProcess();
-  if (!flags.foreground && flags.ready_fd < 0) {
-    const int parent_exit = Daemonize(&flags.ready_fd);
+  if (!flags.foreground) {
+    const int parent_exit =
+        Daemonize(&flags.ready_fd, DirectoryOf(flags.daemon.socket_path) + "/credcached.log");
     if (parent_exit >= 0) return parent_exit;
   }
   if (!hardened.ok()) Log(absl::StrCat("warning: ", hardened.message()));

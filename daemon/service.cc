@@ -41,8 +41,16 @@ grpc::Status CredcacheService::Perform(grpc::ServerContext*, const v1::PerformRe
   Activity activity(this);
   v1::PerformRequest copy = *request;
   DecodedRequest decoded = DecodeRequest(&copy);
-  absl::StatusOr<cargo_credential::CredentialResponse> result =
-      broker_->Perform(decoded.registry, decoded.action, decoded.args);
+  absl::StatusOr<cargo_credential::CredentialResponse> result;
+  if (decoded.action.kind == cargo_credential::ActionKind::kLogin &&
+      !decoded.action.login.token.has_value()) {
+    // The daemon has no user's terminal to ask on; the shim asks before it
+    // relays, so only another client can get here.
+    result = cargo_credential::OtherError("a login reached credcached without a token",
+                                          {"the client must ask the user for it"});
+  } else {
+    result = broker_->Perform(decoded.registry, decoded.action, decoded.args);
+  }
   if (!result.ok()) {
     const cargo_credential::ErrorKind kind = cargo_credential::KindOf(result.status());
     if (kind == cargo_credential::ErrorKind::kOther) {

@@ -135,9 +135,17 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
         posix_spawn_file_actions_addopen(&actions, i, "/dev/null",
                                          i == 0 ? O_RDONLY : O_WRONLY, 0);
         break;
+      case Stdio::kFile:
+        posix_spawn_file_actions_addopen(&actions, i, options.stderr_file.c_str(),
+                                         O_WRONLY | O_CREAT | O_APPEND, 0600);
+        break;
       case Stdio::kInherit:
         break;
     }
+  }
+  for (const auto& [ours, theirs] : options.pass_fds) {
+    // dup2 onto the same number clears close-on-exec (glibc 2.29+).
+    posix_spawn_file_actions_adddup2(&actions, ours, theirs);
   }
   if (!options.cwd.empty()) {
     posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
@@ -150,7 +158,13 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   sigemptyset(&defaults);
   sigaddset(&defaults, SIGPIPE);
   posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF);
+  // Nor does it inherit signals this process blocks (a daemon blocks the
+  // ones it waits for in a thread).
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+                                            (options.new_session ? POSIX_SPAWN_SETSID : 0));
 
   std::vector<std::string> argv_strings = options.argv;
   std::vector<std::string> env_strings = ChildEnvironment(options);

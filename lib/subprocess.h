@@ -34,6 +34,7 @@ struct SubprocessOptions {
     kPipe,     // a pipe to this process
     kInherit,  // this process's own descriptor
     kNull,     // /dev/null
+    kFile,     // stderr only: appended to `stderr_file` (created 0600)
   };
 
   // argv[0] is the program: a path, or a name looked up on PATH.
@@ -47,6 +48,12 @@ struct SubprocessOptions {
   Stdio stdin_mode = Stdio::kPipe;
   Stdio stdout_mode = Stdio::kPipe;
   Stdio stderr_mode = Stdio::kInherit;
+  std::string stderr_file;
+  // Descriptors of this process to pass on, as (ours, the child's number).
+  std::vector<std::pair<int, int>> pass_fds;
+  // Starts the child in a session of its own (setsid), detached from this
+  // process's terminal and process group, as a daemon should be.
+  bool new_session = false;
 };
 
 // What Run() collects.
@@ -86,6 +93,8 @@ class Subprocess {
   absl::StatusOr<int> Wait(absl::Time deadline);
   // Sends `signal` to the child if it still runs.
   void Kill(int signal);
+  // Lets the child outlive this object: it is neither killed nor waited for.
+  void Release() { exit_code_ = 0; }
 
  private:
   Subprocess() = default;

@@ -1,0 +1,256 @@
+#include "shim/admin.h"
+
+#include <stdio.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "common/paths.h"
+#include "common/version.h"
+#include "google/protobuf/util/json_util.h"
+#include "proto/convert.h"
+#include "proto/credcache.grpc.pb.h"
+#include "shim/connect.h"
+
+namespace credcache {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: cargo-credential-credcache [--socket PATH] COMMAND [--json]\n"
+    "\n"
+    "Cargo runs this program with --cargo-plugin to get registry tokens from\n"
+    "credcached. Run by you, it manages the daemon:\n"
+    "\n"
+    "  status            is the daemon up; its version, uptime, socket, config, backends\n"
+    "  list              cached tokens: registry, backend, time left (never the token)\n"
+    "  forget REGISTRY   drop the cached tokens of one registry (index URL or name)\n"
+    "  flush             drop every cached token\n"
+    "  stats             requests, cache hits and misses, backend calls, errors, latency\n"
+    "  reload            re-read the config (a bad one is refused; the old one keeps serving)\n"
+    "  stop              finish in-flight requests and stop the daemon\n"
+    "\n"
+    "  --json            one JSON object, for scripts\n"
+    "  --socket PATH     the daemon's socket (default: $CREDCACHE_SOCKET, else\n"
+    "                    $XDG_RUNTIME_DIR/credcache/credcache.sock)\n"
+    "  --help            this text; `COMMAND --help` says the same\n"
+    "\n"
+    "To use it with cargo, put in ~/.cargo/config.toml:\n"
+    "  [registry]\n"
+    "  global-credential-providers = [\"cargo-credential-credcache\"]\n";
+
+std::string Ago(int64_t seconds) {
+  return seconds <= 0 ? "0s" : absl::FormatDuration(absl::Seconds(seconds));
+}
+
+void PrintJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  if (google::protobuf::util::MessageToJsonString(message, &json, options).ok()) {
+    printf("%s\n", json.c_str());
+  }
+}
+
+void PrintStatus(const v1::StatusResponse& status) {
+  printf("credcached %s is running (pid %lld), up %s%s\n", status.version().c_str(),
+         static_cast<long long>(status.pid()), Ago(status.uptime_seconds()).c_str(),
+         status.on_demand() ? ", started on demand (exits when idle)" : "");
+  if (status.version() != kVersion) {
+    printf("warning: this shim is %s; restart the daemon to match\n", kVersion);
+  }
+  printf("socket:  %s\nconfig:  %s\nbackends, tried in this order:\n", status.socket().c_str(),
+         status.config().c_str());
+  for (const v1::BackendInfo& backend : status.backends()) {
+    std::vector<std::string> serves;
+    for (const std::string& glob : backend.index_urls()) serves.push_back(glob);
+    for (const std::string& glob : backend.names()) serves.push_back("name " + glob);
+    printf("  %-16s %-15s %s; timeout %s%s\n", backend.name().c_str(), backend.kind().c_str(),
+           serves.empty() ? "every registry" : absl::StrJoin(serves, ", ").c_str(),
+           absl::FormatDuration(absl::Milliseconds(backend.timeout_ms())).c_str(),
+           backend.ttl_seconds() > 0 ? absl::StrCat(", ttl ", Ago(backend.ttl_seconds())).c_str()
+                                     : "");
+  }
+}
+
+void PrintList(const v1::ListResponse& list) {
+  if (list.entries().empty()) {
+    printf("no cached tokens\n");
+    return;
+  }
+  printf("%-48s %-12s %-12s %-8s %-10s %s\n", "REGISTRY", "NAME", "BACKEND", "CACHE", "LEFT",
+         "HITS");
+  for (const v1::CacheEntry& entry : list.entries()) {
+    std::string registry = entry.index_url();
+    if (!entry.operation().empty()) absl::StrAppend(&registry, " (", entry.operation(), ")");
+    printf("%-48s %-12s %-12s %-8s %-10s %lld\n", registry.c_str(),
+           entry.name().empty() ? "-" : entry.name().c_str(), entry.backend().c_str(),
+           CacheKindName(entry.cache()).c_str(), Ago(entry.seconds_left()).c_str(),
+           static_cast<long long>(entry.hits()));
+  }
+}
+
+void PrintStats(const v1::StatsResponse& stats) {
+  const int64_t gets = stats.hits() + stats.misses();
+  printf("requests:        %lld\n", static_cast<long long>(stats.requests()));
+  printf("cache hits:      %lld of %lld gets (%.0f%%)\n", static_cast<long long>(stats.hits()),
+         static_cast<long long>(gets), gets == 0 ? 0.0 : 100.0 * stats.hits() / gets);
+  printf("coalesced:       %lld (waited for another request's backend call)\n",
+         static_cast<long long>(stats.coalesced()));
+  printf("errors:          %lld\n", static_cast<long long>(stats.errors()));
+  printf("cached entries:  %lld\n", static_cast<long long>(stats.cached_entries()));
+  if (stats.backends().empty()) return;
+  printf("%-16s %8s %8s %8s %10s %10s\n", "BACKEND", "CALLS", "ERRORS", "TIMEOUTS", "MEAN ms",
+         "MAX ms");
+  for (const v1::BackendStats& backend : stats.backends()) {
+    printf("%-16s %8lld %8lld %8lld %10.1f %10.1f\n", backend.name().c_str(),
+           static_cast<long long>(backend.calls()), static_cast<long long>(backend.errors()),
+           static_cast<long long>(backend.timeouts()), backend.mean_ms(), backend.max_ms());
+  }
+}
+
+struct Invocation {
+  std::string command;
+  std::vector<std::string> args;
+  bool json = false;
+  std::string socket;
+};
+
+using Stub = v1::Credcache::Stub;
+
+// Runs one RPC with a short deadline; prints the failure and returns false.
+template <typename Request, typename Response>
+bool Call(Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+          const Request& request, Response* response) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  const grpc::Status status = (stub.*method)(&context, request, response);
+  if (!status.ok()) {
+    fprintf(stderr, "cargo-credential-credcache: %s\n", status.error_message().c_str());
+    return false;
+  }
+  return true;
+}
+
+int Dispatch(const Invocation& invocation, Stub& stub) {
+  const std::string& command = invocation.command;
+  if (command == "status") {
+    v1::StatusResponse response;
+    if (!Call(stub, &Stub::Status, v1::StatusRequest(), &response)) return 1;
+    invocation.json ? PrintJson(response) : PrintStatus(response);
+  } else if (command == "list") {
+    v1::ListResponse response;
+    if (!Call(stub, &Stub::List, v1::ListRequest(), &response)) return 1;
+    invocation.json ? PrintJson(response) : PrintList(response);
+  } else if (command == "forget") {
+    v1::ForgetRequest request;
+    request.set_registry(invocation.args[0]);
+    v1::ForgetResponse response;
+    if (!Call(stub, &Stub::Forget, request, &response)) return 1;
+    if (invocation.json) {
+      PrintJson(response);
+    } else {
+      printf("forgot %lld cached token(s) for %s\n", static_cast<long long>(response.removed()),
+             invocation.args[0].c_str());
+    }
+  } else if (command == "flush") {
+    v1::FlushResponse response;
+    if (!Call(stub, &Stub::Flush, v1::FlushRequest(), &response)) return 1;
+    if (invocation.json) {
+      PrintJson(response);
+    } else {
+      printf("flushed %lld cached token(s)\n", static_cast<long long>(response.removed()));
+    }
+  } else if (command == "stats") {
+    v1::StatsResponse response;
+    if (!Call(stub, &Stub::Stats, v1::StatsRequest(), &response)) return 1;
+    invocation.json ? PrintJson(response) : PrintStats(response);
+  } else if (command == "reload") {
+    v1::ReloadResponse response;
+    if (!Call(stub, &Stub::Reload, v1::ReloadRequest(), &response)) return 1;
+    if (invocation.json) {
+      PrintJson(response);
+    } else {
+      printf("reloaded %s\n", response.config().c_str());
+    }
+  } else if (command == "stop") {
+    v1::StopResponse response;
+    if (!Call(stub, &Stub::Stop, v1::StopRequest(), &response)) return 1;
+    if (invocation.json) {
+      PrintJson(response);
+    } else {
+      printf("credcached is stopping\n");
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunAdmin(int argc, char** argv) {
+  static const std::map<std::string, int> kArgumentCounts = {
+      {"status", 0}, {"list", 0}, {"forget", 1}, {"flush", 0},
+      {"stats", 0},  {"reload", 0}, {"stop", 0}};
+  Invocation invocation;
+  invocation.socket = DefaultSocketPath();
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h" || arg == "help") {
+      fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--version") {
+      printf("cargo-credential-credcache %s\n", kVersion);
+      return 0;
+    } else if (arg == "--json") {
+      invocation.json = true;
+    } else if (arg == "--socket" && i + 1 < argc) {
+      invocation.socket = argv[++i];
+    } else if (invocation.command.empty() && arg[0] != '-') {
+      invocation.command = arg;
+    } else if (!invocation.command.empty() && arg[0] != '-') {
+      invocation.args.push_back(arg);
+    } else {
+      fprintf(stderr, "cargo-credential-credcache: unknown option `%s`\n\n%s", arg.c_str(), kUsage);
+      return 2;
+    }
+  }
+  auto expected = kArgumentCounts.find(invocation.command);
+  if (expected == kArgumentCounts.end() ||
+      static_cast<int>(invocation.args.size()) != expected->second) {
+    fprintf(stderr, "%s%s", invocation.command.empty()
+                                ? ""
+                                : absl::StrCat("cargo-credential-credcache: `", invocation.command,
+                                               "` ",
+                                               expected == kArgumentCounts.end()
+                                                   ? "is not a command"
+                                                   : "takes a different number of arguments",
+                                               "\n\n")
+                                      .c_str(),
+            kUsage);
+    return 2;
+  }
+
+  ConnectOptions options;
+  options.socket_path = invocation.socket;
+  options.spawn = false;  // Managing a daemon never starts one.
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ConnectToDaemon(options);
+  if (!channel.ok()) {
+    if (invocation.command == "status" && invocation.json) {
+      printf("{\"running\":false,\"socket\":\"%s\"}\n", invocation.socket.c_str());
+    } else {
+      fprintf(stderr, "cargo-credential-credcache: no credcached is running on %s\n",
+              invocation.socket.c_str());
+    }
+    return invocation.command == "stop" ? 0 : 1;
+  }
+  std::unique_ptr<Stub> stub = v1::Credcache::NewStub(*channel);
+  return Dispatch(invocation, *stub);
+}
+
+}  // namespace credcache

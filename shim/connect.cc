@@ -1,0 +1,145 @@
+#include "shim/connect.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/paths.h"
+#include "common/unix_socket.h"
+#include "grpcpp/create_channel_posix.h"
+#include "lib/line_io.h"
+#include "lib/subprocess.h"
+
+namespace credcache {
+namespace {
+
+absl::Status Unavailable(const std::string& socket, absl::string_view what) {
+  return absl::UnavailableError(absl::StrCat("credcached is not reachable on ", socket, ": ", what));
+}
+
+// Connects and checks the daemon is us; NotFound when nothing listens.
+absl::StatusOr<int> ConnectToOwnDaemon(const std::string& socket) {
+  absl::StatusOr<int> fd = ConnectUnixSocket(socket);
+  if (!fd.ok()) return fd.status();
+  absl::StatusOr<uid_t> peer = PeerUid(*fd);
+  if (!peer.ok() || *peer != geteuid()) {
+    close(*fd);
+    return absl::PermissionDeniedError(
+        peer.ok() ? absl::StrCat("the process on ", socket, " runs as uid ", *peer, ", not as you")
+                  : std::string(peer.status().message()));
+  }
+  return fd;
+}
+
+std::shared_ptr<grpc::Channel> ChannelFrom(int fd) {
+  // gRPC takes the descriptor; our own connect did the peer check gRPC
+  // cannot, and skips gRPC's resolver and connection set-up. Its poller
+  // expects a non-blocking socket.
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  return grpc::CreateInsecureChannelFromFd("credcached", fd);
+}
+
+// An exclusive flock on `path`, waited for until `deadline`; -1 if not had.
+int LockUntil(const std::string& path, absl::Time deadline) {
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return -1;
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK || absl::Now() >= deadline) {
+      close(fd);
+      return -1;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return fd;
+}
+
+// Starts the daemon and waits for its "ready" (or its reason for failing).
+absl::Status SpawnDaemon(const ConnectOptions& options, absl::Time deadline) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return absl::InternalError(strerror(errno));
+  cargo_credential::SubprocessOptions spawn;
+  spawn.argv = {FindDaemonProgram(), "--socket", options.socket_path, "--idle-exit",
+                absl::FormatDuration(options.idle_exit), "--ready-fd", "3"};
+  spawn.stdin_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
+  spawn.stdout_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
+  spawn.stderr_mode = cargo_credential::SubprocessOptions::Stdio::kFile;
+  spawn.stderr_file = DirectoryOf(options.socket_path) + "/credcached.log";
+  spawn.pass_fds = {{ready[1], 3}};
+  spawn.new_session = true;
+  absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> daemon =
+      cargo_credential::Subprocess::Start(spawn);
+  close(ready[1]);
+  if (!daemon.ok()) {
+    close(ready[0]);
+    return daemon.status();
+  }
+  // credcached forks and its first process exits at once, leaving the
+  // daemon to init; reap that first process so no zombie is left.
+  (*daemon)->Wait(deadline).IgnoreError();
+  (*daemon)->Release();
+  cargo_credential::LineReader reader(ready[0], 4096);
+  absl::StatusOr<std::optional<std::string>> said = reader.Next(deadline);
+  close(ready[0]);
+  if (!said.ok()) return absl::DeadlineExceededError("it did not say it was ready in time");
+  if (!said->has_value()) return absl::UnavailableError("it exited before it was ready");
+  if (**said != "ready") return absl::UnavailableError(**said);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string FindDaemonProgram() {
+  const char* configured = getenv("CREDCACHE_DAEMON");
+  if (configured != nullptr && configured[0] != '\0') return configured;
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    const std::string beside = DirectoryOf(std::string(self, n)) + "/credcached";
+    if (access(beside.c_str(), X_OK) == 0) return beside;
+  }
+  return "credcached";  // posix_spawnp looks it up on PATH.
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectToDaemon(const ConnectOptions& options) {
+  const std::string& socket = options.socket_path;
+  const std::string dir = DirectoryOf(socket);
+  absl::Status private_dir = EnsurePrivateDirectory(dir);
+  if (!private_dir.ok()) return Unavailable(socket, private_dir.message());
+
+  absl::StatusOr<int> fd = ConnectToOwnDaemon(socket);
+  if (fd.ok()) return ChannelFrom(*fd);
+  if (!absl::IsNotFound(fd.status())) return Unavailable(socket, fd.status().message());
+  if (!options.spawn) {
+    return Unavailable(socket, "no daemon runs, and CREDCACHE_NO_SPAWN is set; start one with "
+                               "`credcached` or `systemctl --user start credcached.socket`");
+  }
+
+  const absl::Time deadline = absl::Now() + options.spawn_timeout;
+  const int lock = LockUntil(dir + "/spawn.lock", deadline);
+  if (lock < 0) return Unavailable(socket, "timed out waiting for another shim to start credcached");
+  // Another shim may have started one while we waited for the lock.
+  fd = ConnectToOwnDaemon(socket);
+  absl::Status spawned = absl::OkStatus();
+  if (absl::IsNotFound(fd.status())) {
+    spawned = SpawnDaemon(options, deadline);
+    // Even a failed start may have lost a race to a daemon started outside
+    // our lock (by hand, or by systemd): whoever serves now will do.
+    fd = ConnectToOwnDaemon(socket);
+    if (fd.ok()) spawned = absl::OkStatus();
+  }
+  close(lock);
+  if (!spawned.ok()) {
+    return Unavailable(socket, absl::StrCat("could not start ", FindDaemonProgram(), ": ",
+                                            spawned.message(), " (see ", dir, "/credcached.log)"));
+  }
+  if (!fd.ok()) return Unavailable(socket, fd.status().message());
+  return ChannelFrom(*fd);
+}
+
+}  // namespace credcache

@@ -1,0 +1,48 @@
+// Connecting the shim to credcached, starting the daemon when none runs.
+//
+// The handshake, in order:
+//  1. The socket's directory must be private (0700, ours), or we stop: a
+//     token must never be sent to a socket someone else could have made.
+//  2. Connect. A daemon answers: check that its uid is ours, done.
+//  3. Nothing listens (no socket, or a dead daemon's): unless spawning is
+//     off (CREDCACHE_NO_SPAWN=1), take `<dir>/spawn.lock` and connect again
+//     under it, since another shim may have just started one. Still nothing:
+//     start `credcached --socket S --idle-exit 15m --ready-fd 3` in its own
+//     session, wait until it writes "ready" (it does so after listen()), and
+//     connect. The lock makes many shims starting at once start exactly one
+//     daemon; the daemon's own lock makes even a lost race harmless.
+//  4. Every wait is bounded: no path through here can hang cargo.
+//
+// The daemon is `$CREDCACHE_DAEMON`, else `credcached` next to this program,
+// else `credcached` on PATH. Its log goes to `<dir>/credcached.log`.
+//
+// Thread-safety: functions; call from one thread.
+#ifndef CREDCACHE_SHIM_CONNECT_H_
+#define CREDCACHE_SHIM_CONNECT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+
+namespace credcache {
+
+struct ConnectOptions {
+  std::string socket_path;
+  bool spawn = true;                      // Start a daemon when none runs.
+  absl::Duration idle_exit = absl::Minutes(15);  // For a daemon we start.
+  absl::Duration spawn_timeout = absl::Seconds(10);
+};
+
+// A channel to a running daemon. Fails with Unavailable, naming the socket
+// and what went wrong, when there is none and none could be started.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectToDaemon(const ConnectOptions& options);
+
+// The daemon program to start.
+std::string FindDaemonProgram();
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_SHIM_CONNECT_H_

@@ -1,0 +1,22 @@
+// cargo-credential-credcache: what cargo runs (with --cargo-plugin), and the
+// admin command line (without). See relay_credential.h and admin.h.
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/paths.h"
+#include "lib/provider.h"
+#include "shim/admin.h"
+#include "shim/relay_credential.h"
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && strcmp(argv[1], "--cargo-plugin") == 0) {
+    credcache::ConnectOptions options;
+    options.socket_path = credcache::DefaultSocketPath();
+    const char* no_spawn = getenv("CREDCACHE_NO_SPAWN");
+    options.spawn = no_spawn == nullptr || strcmp(no_spawn, "1") != 0;
+    credcache::RelayCredential relay(options);
+    return cargo_credential::RunProvider(relay, argc, argv,
+                                         "credcache's Cargo credential provider");
+  }
+  return credcache::RunAdmin(argc, argv);
+}

@@ -1,0 +1,38 @@
+// RelayCredential: the shim's Credential. Each request cargo sends goes to
+// credcached over gRPC, and the daemon's answer comes back unchanged.
+//
+// A login without a token is the one thing done here rather than in the
+// daemon: only the shim runs on the user's terminal, so it asks there
+// (lib/console.h) and relays the token. The daemon never prompts.
+//
+// Thread-safety: one request at a time, as the provider loop calls it.
+#ifndef CREDCACHE_SHIM_RELAY_CREDENTIAL_H_
+#define CREDCACHE_SHIM_RELAY_CREDENTIAL_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/credential.h"
+#include "proto/credcache.grpc.pb.h"
+#include "shim/connect.h"
+
+namespace credcache {
+
+class RelayCredential : public cargo_credential::Credential {
+ public:
+  explicit RelayCredential(ConnectOptions options);
+
+  absl::StatusOr<cargo_credential::CredentialResponse> Perform(
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
+      const std::vector<std::string>& args) override;
+
+ private:
+  const ConnectOptions options_;
+  // Connected on the first request, then reused for the process's life.
+  std::unique_ptr<v1::Credcache::Stub> stub_;
+};
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_SHIM_RELAY_CREDENTIAL_H_
