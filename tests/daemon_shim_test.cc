@@ -1,0 +1,339 @@
+// credcached and cargo-credential-credcache together, as real processes on a
+// private socket: spawning on demand, the cache, coalescing, timeouts, the
+// admin commands, the socket's locks and door checks.
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/daemon_fixture.h"
+#include "tests/support/test_env.h"
+
+namespace credcache_testing {
+namespace {
+
+using cargo_credential::SubprocessResult;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kUrl[] = "sparse+http://127.0.0.1:9/index/";
+
+std::string GetLine(const std::string& url = kUrl) {
+  return absl::StrCat(R"({"v":1,"registry":{"index-url":")", url,
+                      R"(","name":"myreg"},"kind":"get","operation":"read"})", "\n");
+}
+
+// The answer line of a one-request exchange.
+std::string Answer(const SubprocessResult& result) {
+  std::vector<std::string> lines = absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty());
+  EXPECT_EQ(lines.size(), 2u) << result.stdout_text << result.stderr_text;
+  return lines.size() == 2 ? lines[1] : "";
+}
+
+int CountLines(const std::string& path) {
+  std::ifstream in(path);
+  int lines = 0;
+  std::string line;
+  while (std::getline(in, line)) ++lines;
+  return lines;
+}
+
+// The number of live credcached processes serving `socket`.
+int DaemonsFor(const std::string& socket) {
+  int count = 0;
+  DIR* proc = opendir("/proc");
+  while (struct dirent* entry = readdir(proc)) {
+    std::string cmdline = ReadFile(absl::StrCat("/proc/", entry->d_name, "/cmdline"));
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    const std::string status = ReadFile(absl::StrCat("/proc/", entry->d_name, "/status"));
+    if (absl::StrContains(cmdline, "credcached") && absl::StrContains(cmdline, socket) &&
+        !absl::StrContains(status, "State:\tZ")) {
+      ++count;
+    }
+  }
+  closedir(proc);
+  return count;
+}
+
+class DaemonShimTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    token_ = RandomToken();
+    token_file_ = env_.root() + "/registry-token";
+    WriteFile(token_file_, token_);
+    counter_ = env_.root() + "/calls";
+  }
+
+  // A `command` backend that counts its calls, waits `delay`, and prints
+  // the token (read from a file: tokens never go on a command line).
+  std::string CountingBackend(const std::string& delay = "0",
+                              const std::string& extra = "") {
+    const std::string script = env_.root() + "/token.sh";
+    WriteFile(script, absl::StrCat("#!/bin/sh\necho \"$CARGO_REGISTRY_INDEX_URL\" >> ", counter_,
+                                   "\nsleep ", delay, "\ncat ", token_file_, "\n"));
+    chmod(script.c_str(), 0700);
+    return absl::StrCat("[[backend]]\nname = \"counted\"\nkind = \"command\"\ncommand = [\"",
+                        script, "\"]\ntimeout = \"20s\"\n", extra);
+  }
+
+  DaemonEnv env_;
+  std::string token_;
+  std::string token_file_;
+  std::string counter_;
+};
+
+TEST_F(DaemonShimTest, FirstGetStartsTheDaemonAndTheNextComesFromItsCache) {
+  env_.WriteConfig(CountingBackend());
+  EXPECT_FALSE(env_.DaemonRunning());
+  SubprocessResult first = env_.Shim({"--cargo-plugin"}, GetLine());
+  EXPECT_EQ(first.exit_code, 0);
+  EXPECT_EQ(Answer(first), absl::StrCat(R"({"Ok":{"kind":"get","token":")", token_,
+                                        R"(","cache":"session","operation_independent":true}})"));
+  EXPECT_TRUE(env_.DaemonRunning());
+  const int pid = env_.DaemonPid();
+
+  SubprocessResult second = env_.Shim({"--cargo-plugin"}, GetLine());
+  EXPECT_THAT(Answer(second), HasSubstr(token_));
+  EXPECT_EQ(CountLines(counter_), 1);
+  EXPECT_EQ(env_.DaemonPid(), pid);
+
+  nlohmann::json stats = nlohmann::json::parse(env_.Shim({"stats", "--json"}).stdout_text);
+  EXPECT_EQ(stats["hits"], "1");  // proto3 JSON writes int64 as strings.
+  EXPECT_EQ(stats["misses"], "1");
+}
+
+TEST_F(DaemonShimTest, SeveralRequestsOnOneShimProcess) {
+  env_.WriteConfig(CountingBackend());
+  SubprocessResult result = env_.Shim({"--cargo-plugin"}, GetLine() + GetLine() + GetLine());
+  std::vector<std::string> lines = absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[1], lines[3]);
+  EXPECT_EQ(CountLines(counter_), 1);
+}
+
+TEST_F(DaemonShimTest, UnreachableDaemonIsAClearErrorNotAHang) {
+  SubprocessResult result =
+      env_.Shim({"--cargo-plugin"}, GetLine(), {{"CREDCACHE_NO_SPAWN", "1"}});
+  EXPECT_EQ(result.exit_code, 0);
+  const std::string answer = Answer(result);
+  EXPECT_THAT(answer, HasSubstr(R"("kind":"other")"));
+  EXPECT_THAT(answer, HasSubstr(absl::StrCat("credcached is not reachable on ", env_.socket())));
+  EXPECT_FALSE(env_.DaemonRunning());
+}
+
+TEST_F(DaemonShimTest, ALooseSocketDirectoryIsRefused) {
+  mkdir((env_.root() + "/run").c_str(), 0755);
+  chmod((env_.root() + "/run").c_str(), 0755);
+  const std::string answer = Answer(env_.Shim({"--cargo-plugin"}, GetLine()));
+  EXPECT_THAT(answer, HasSubstr("too loose"));
+  EXPECT_THAT(answer, HasSubstr("chmod 700"));
+  EXPECT_FALSE(env_.DaemonRunning());
+}
+
+TEST_F(DaemonShimTest, AdminCommandsNeverShowTheToken) {
+  env_.WriteConfig(CountingBackend());
+  ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
+
+  SubprocessResult status = env_.Shim({"status"});
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_THAT(status.stdout_text, HasSubstr("is running"));
+  EXPECT_THAT(status.stdout_text, HasSubstr(env_.socket()));
+  EXPECT_THAT(status.stdout_text, HasSubstr(env_.config_path()));
+  EXPECT_THAT(status.stdout_text, HasSubstr("counted"));
+
+  SubprocessResult list = env_.Shim({"list"});
+  EXPECT_THAT(list.stdout_text, HasSubstr(kUrl));
+  EXPECT_THAT(list.stdout_text, HasSubstr("myreg"));
+  EXPECT_THAT(list.stdout_text, HasSubstr("session"));
+  nlohmann::json listed = nlohmann::json::parse(env_.Shim({"list", "--json"}).stdout_text);
+  ASSERT_EQ(listed["entries"].size(), 1u);
+  EXPECT_EQ(listed["entries"][0]["backend"], "counted");
+
+  // forget and flush each force a new backend call.
+  EXPECT_THAT(env_.Shim({"forget", "myreg"}).stdout_text, HasSubstr("forgot 1"));
+  env_.Shim({"--cargo-plugin"}, GetLine());
+  EXPECT_EQ(CountLines(counter_), 2);
+  EXPECT_THAT(env_.Shim({"flush"}).stdout_text, HasSubstr("flushed 1"));
+  env_.Shim({"--cargo-plugin"}, GetLine());
+  EXPECT_EQ(CountLines(counter_), 3);
+
+  SubprocessResult stats = env_.Shim({"stats"});
+  EXPECT_THAT(stats.stdout_text, HasSubstr("cache hits:"));
+  EXPECT_THAT(stats.stdout_text, HasSubstr("counted"));
+  for (const std::string& text :
+       {status.stdout_text, list.stdout_text, stats.stdout_text,
+        env_.Shim({"stats", "--json"}).stdout_text, env_.Shim({"status", "--json"}).stdout_text,
+        env_.Shim({"list", "--json"}).stdout_text, ReadFile(env_.log())}) {
+    EXPECT_THAT(text, Not(HasSubstr(token_.substr(7))));
+  }
+
+  EXPECT_EQ(env_.Shim({"stop"}).exit_code, 0);
+  for (int i = 0; i < 500 && env_.DaemonRunning(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_FALSE(env_.DaemonRunning());
+  EXPECT_EQ(env_.Shim({"status"}).exit_code, 1);
+  EXPECT_THAT(env_.Shim({"status"}).stderr_text, HasSubstr("no credcached is running"));
+}
+
+TEST_F(DaemonShimTest, AdminUsageErrors) {
+  EXPECT_EQ(env_.Shim({}).exit_code, 2);
+  EXPECT_EQ(env_.Shim({"bogus"}).exit_code, 2);
+  EXPECT_EQ(env_.Shim({"forget"}).exit_code, 2);
+  SubprocessResult help = env_.Shim({"list", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.stdout_text, HasSubstr("forget REGISTRY"));
+  EXPECT_FALSE(env_.DaemonRunning());  // Admin commands never start one.
+}
+
+TEST_F(DaemonShimTest, AHangingBackendTimesOutNamingIt) {
+  env_.WriteConfig(
+      "[[backend]]\nname = \"hang\"\nkind = \"command\"\ncommand = [\"sleep\", \"30\"]\n"
+      "timeout = \"500ms\"\n");
+  const absl::Time start = absl::Now();
+  const std::string answer = Answer(env_.Shim({"--cargo-plugin"}, GetLine()));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));  // A bound, not a benchmark.
+  EXPECT_THAT(answer, HasSubstr(R"("kind":"other")"));
+  EXPECT_THAT(answer, HasSubstr("backend `hang`"));
+  EXPECT_THAT(env_.Shim({"list"}).stdout_text, HasSubstr("no cached tokens"));
+}
+
+TEST_F(DaemonShimTest, ExpiresIsPassedOnAndHonoured) {
+  env_.WriteConfig("[cache]\nexpiry_margin = \"1s\"\n" +
+                   CountingBackend("0", "cache = \"expires\"\nlifetime = \"4s\"\n"));
+  const int64_t before = absl::ToUnixSeconds(absl::Now());
+  const std::string answer = Answer(env_.Shim({"--cargo-plugin"}, GetLine()));
+  nlohmann::json parsed = nlohmann::json::parse(answer);
+  EXPECT_EQ(parsed["Ok"]["cache"], "expires");
+  EXPECT_GE(parsed["Ok"]["expiration"].get<int64_t>(), before + 4);
+  EXPECT_LE(parsed["Ok"]["expiration"].get<int64_t>(), absl::ToUnixSeconds(absl::Now()) + 4);
+  // The cache keeps it until a second before it expires, then asks again.
+  while (absl::Now() < absl::FromUnixSeconds(parsed["Ok"]["expiration"].get<int64_t>())) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
+  EXPECT_EQ(CountLines(counter_), 2);
+}
+
+TEST_F(DaemonShimTest, NotFoundAndUrlNotSupportedPassThrough) {
+  env_.WriteConfig(
+      "[[backend]]\nkind = \"env\"\nvariable = \"CREDCACHE_TEST_UNSET_TOKEN\"\n"
+      "index_urls = [\"sparse+http://127.0.0.1:9/*\"]\n");
+  EXPECT_EQ(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), R"({"Err":{"kind":"not-found"}})");
+  EXPECT_EQ(Answer(env_.Shim({"--cargo-plugin"}, GetLine("sparse+https://elsewhere/index/"))),
+            R"({"Err":{"kind":"url-not-supported"}})");
+}
+
+TEST_F(DaemonShimTest, ABadConfigIsRefusedWithItsPlace) {
+  env_.WriteConfig("[[backend]]\nkind = \"file\"\ncolour = \"blue\"\n");
+  SubprocessResult check = env_.Daemon({"--check-config"});
+  EXPECT_EQ(check.exit_code, 3);
+  EXPECT_THAT(check.stderr_text,
+              HasSubstr(absl::StrCat(env_.config_path(), ":3:1: unknown key `colour`")));
+  // The shim's start of a daemon fails and says why.
+  const std::string answer = Answer(env_.Shim({"--cargo-plugin"}, GetLine()));
+  EXPECT_THAT(answer, HasSubstr("could not start"));
+  EXPECT_THAT(answer, HasSubstr("unknown key `colour`"));
+
+  env_.WriteConfig(CountingBackend());
+  SubprocessResult good = env_.Daemon({"--check-config"});
+  EXPECT_EQ(good.exit_code, 0);
+  EXPECT_THAT(good.stdout_text, HasSubstr("ok, 1 backend(s)"));
+}
+
+TEST_F(DaemonShimTest, TwoDaemonsRacingForOneSocket) {
+  env_.WriteConfig(CountingBackend());
+  std::vector<std::unique_ptr<cargo_credential::Subprocess>> daemons;
+  for (int i = 0; i < 2; ++i) {
+    cargo_credential::SubprocessOptions options;
+    options.argv = {DaemonEnv::DaemonPath(), "--foreground"};
+    options.set_env = env_.Environment();
+    options.stdout_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
+    options.stderr_mode = cargo_credential::SubprocessOptions::Stdio::kPipe;
+    absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> daemon =
+        cargo_credential::Subprocess::Start(options);
+    ASSERT_TRUE(daemon.ok()) << daemon.status();
+    daemons.push_back(*std::move(daemon));
+  }
+  // Exactly one loses, quickly, and says who won.
+  int losers = 0;
+  for (auto& daemon : daemons) {
+    absl::StatusOr<int> code = daemon->Wait(absl::Now() + absl::Seconds(3));
+    if (code.ok()) {
+      ++losers;
+      EXPECT_EQ(*code, 1);
+      char buffer[512] = {};
+      const ssize_t n = read(daemon->stderr_fd(), buffer, sizeof(buffer) - 1);
+      EXPECT_THAT(std::string(buffer, n > 0 ? n : 0), HasSubstr("another credcached is serving"));
+    }
+  }
+  EXPECT_EQ(losers, 1);
+  EXPECT_EQ(env_.Shim({"status"}).exit_code, 0);
+  EXPECT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
+  env_.StopDaemon();
+  for (auto& daemon : daemons) EXPECT_TRUE(daemon->Wait(absl::Now() + absl::Seconds(15)).ok());
+}
+
+TEST_F(DaemonShimTest, FiftyShimsAtOnceForAColdKeyMakeOneBackendCall) {
+  env_.WriteConfig(CountingBackend("0.5"));
+  std::vector<std::thread> shims;
+  std::atomic<int> served{0};
+  for (int i = 0; i < 50; ++i) {
+    shims.emplace_back([&] {
+      if (absl::StrContains(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), token_)) ++served;
+    });
+  }
+  for (std::thread& shim : shims) shim.join();
+  EXPECT_EQ(served.load(), 50);
+  EXPECT_EQ(CountLines(counter_), 1);
+  EXPECT_EQ(DaemonsFor(env_.socket()), 1);
+}
+
+TEST_F(DaemonShimTest, SocketIsPrivateAndOtherUsersAreRefused) {
+  env_.WriteConfig(CountingBackend());
+  ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
+  struct stat info;
+  ASSERT_EQ(stat(env_.socket().c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat((env_.root() + "/run").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0700u);
+
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
+  // Open the doors the file modes keep shut, to show the uid check alone
+  // stops another user: `nobody` connects and is cut off unread.
+  chmod(env_.root().c_str(), 0711);
+  chmod((env_.root() + "/run").c_str(), 0711);
+  chmod(env_.socket().c_str(), 0666);
+  cargo_credential::SubprocessOptions options;
+  options.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                  "/usr/bin/python3", "-c",
+                  "import socket,sys\n"
+                  "s=socket.socket(socket.AF_UNIX)\n"
+                  "s.connect(sys.argv[1])\n"
+                  "try:\n"
+                  "  s.sendall(b'PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n')\n"
+                  "  print(len(s.recv(100)))\n"
+                  "except (ConnectionResetError, BrokenPipeError):\n"
+                  "  print(0)\n",
+                  env_.socket()};
+  absl::StatusOr<SubprocessResult> intruder =
+      cargo_credential::RunSubprocess(options, "", absl::Seconds(20));
+  ASSERT_TRUE(intruder.ok()) << intruder.status();
+  EXPECT_EQ(intruder->exit_code, 0) << intruder->stderr_text;
+  EXPECT_EQ(intruder->stdout_text, "0\n");  // Closed without a byte.
+  EXPECT_THAT(ReadFile(env_.log()), HasSubstr("refused a connection from uid 65534"));
+  // Shut the doors again, or our own shim would refuse the loose directory.
+  chmod((env_.root() + "/run").c_str(), 0700);
+}
+
+}  // namespace
+}  // namespace credcache_testing

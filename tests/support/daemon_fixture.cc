@@ -1,0 +1,104 @@
+#include "tests/support/daemon_fixture.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_env.h"
+
+namespace credcache_testing {
+
+DaemonEnv::DaemonEnv() {
+  root_ = "/tmp/cctestXXXXXX";
+  if (mkdtemp(root_.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+  socket_ = root_ + "/run/credcache.sock";
+}
+
+DaemonEnv::~DaemonEnv() {
+  StopDaemon();
+  std::error_code ignored;
+  std::filesystem::remove_all(root_, ignored);
+}
+
+std::string DaemonEnv::ShimPath() { return Runfile("shim/cargo-credential-credcache"); }
+std::string DaemonEnv::DaemonPath() { return Runfile("daemon/credcached"); }
+
+void DaemonEnv::WriteConfig(const std::string& toml) {
+  WriteFile(config_path(), toml);
+  config_written_ = true;
+}
+
+std::vector<std::pair<std::string, std::string>> DaemonEnv::Environment() const {
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"CREDCACHE_SOCKET", socket_},
+      {"CREDCACHE_DAEMON", DaemonPath()},
+      {"XDG_DATA_HOME", root_ + "/data"},
+      {"XDG_CONFIG_HOME", root_ + "/config-home"},
+  };
+  if (config_written_) env.push_back({"CREDCACHE_CONFIG", config_path()});
+  return env;
+}
+
+cargo_credential::SubprocessResult DaemonEnv::Shim(
+    const std::vector<std::string>& args, const std::string& input,
+    std::vector<std::pair<std::string, std::string>> extra_env) {
+  cargo_credential::SubprocessOptions options;
+  options.argv = {ShimPath()};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.set_env = Environment();
+  options.set_env.insert(options.set_env.end(), extra_env.begin(), extra_env.end());
+  options.unset_env = {"CREDCACHE_NO_SPAWN"};
+  absl::StatusOr<cargo_credential::SubprocessResult> result =
+      cargo_credential::RunSubprocess(options, input, absl::Seconds(60));
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? *result : cargo_credential::SubprocessResult{-1, "", ""};
+}
+
+cargo_credential::SubprocessResult DaemonEnv::Daemon(const std::vector<std::string>& args) {
+  cargo_credential::SubprocessOptions options;
+  options.argv = {DaemonPath()};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.set_env = Environment();
+  absl::StatusOr<cargo_credential::SubprocessResult> result =
+      cargo_credential::RunSubprocess(options, "", absl::Seconds(30));
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? *result : cargo_credential::SubprocessResult{-1, "", ""};
+}
+
+int DaemonEnv::DaemonPid() const {
+  int pid = 0;
+  const std::string text = ReadFile(socket_ + ".lock");
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &pid)) return 0;
+  return pid;
+}
+
+bool DaemonEnv::DaemonRunning() const {
+  const int fd = open((socket_ + ".lock").c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool held = flock(fd, LOCK_EX | LOCK_NB) != 0;
+  close(fd);
+  return held;
+}
+
+void DaemonEnv::StopDaemon() {
+  if (!DaemonRunning()) return;
+  const int pid = DaemonPid();
+  Shim({"stop"});
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (DaemonRunning() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  if (DaemonRunning() && pid > 0) {
+    ADD_FAILURE() << "credcached (pid " << pid << ") did not stop; killing it";
+    kill(pid, SIGKILL);
+  }
+}
+
+}  // namespace credcache_testing

@@ -1,0 +1,64 @@
+// DaemonEnv: a private world for credcached and its shim in one test: a
+// short socket directory under /tmp (socket paths are limited to 107 bytes,
+// and Bazel's temp paths are longer), a data directory, a config, and the
+// environment that points the shim at them. Whatever daemon the test starts,
+// by hand or through a shim, is stopped when the DaemonEnv dies, so no test
+// leaves a process behind.
+//
+// Thread-safety: Shim() may run from several threads; the rest from one.
+#ifndef CREDCACHE_TESTS_SUPPORT_DAEMON_FIXTURE_H_
+#define CREDCACHE_TESTS_SUPPORT_DAEMON_FIXTURE_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/subprocess.h"
+
+namespace credcache_testing {
+
+class DaemonEnv {
+ public:
+  DaemonEnv();
+  ~DaemonEnv();
+
+  const std::string& root() const { return root_; }
+  const std::string& socket() const { return socket_; }
+  std::string log() const { return root_ + "/run/credcached.log"; }
+  std::string data_dir() const { return root_ + "/data/credcache"; }
+  std::string config_path() const { return root_ + "/config.toml"; }
+  static std::string ShimPath();
+  static std::string DaemonPath();
+
+  // Writes the config file the daemon will read.
+  void WriteConfig(const std::string& toml);
+
+  // The environment for the shim and daemon (and for cargo running them).
+  std::vector<std::pair<std::string, std::string>> Environment() const;
+
+  // Runs the shim with `args` and `input` on stdin.
+  cargo_credential::SubprocessResult Shim(const std::vector<std::string>& args,
+                                          const std::string& input = "",
+                                          std::vector<std::pair<std::string, std::string>> extra_env = {});
+
+  // Runs `credcached` with `args` (to completion, e.g. --check-config).
+  cargo_credential::SubprocessResult Daemon(const std::vector<std::string>& args);
+
+  // The pid written in the daemon's lock file, or 0.
+  int DaemonPid() const;
+  // Whether a daemon holds the socket's lock.
+  bool DaemonRunning() const;
+  // Stops the daemon (the `stop` command, then SIGKILL if it lingers) and
+  // waits until it is gone.
+  void StopDaemon();
+
+ private:
+  std::string root_;
+  std::string socket_;
+  bool config_written_ = false;
+};
+
+}  // namespace credcache_testing
+
+#endif  // CREDCACHE_TESTS_SUPPORT_DAEMON_FIXTURE_H_
