@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
-# The main job on an embedded default: the real cargo logs in to, publishes
-# to, fetches from and logs out of a local registry that requires a token,
-# with every token served by a credential provider built on lib/. Installs
-# what is missing first. Leaves nothing running and nothing in $HOME.
+# The main job on the embedded default: the real cargo gets every token from
+# credcache. cargo runs cargo-credential-credcache, which starts credcached on
+# first use; with no config the daemon keeps tokens in a private file. The
+# registry is a local one that accepts exactly one random token. Installs what
+# is missing first; leaves nothing running and nothing in $HOME.
 set -euo pipefail
 cd "$(dirname "$0")"
 source tools/setup.sh
 credcache_setup
 
-bazel build -c opt //examples:cargo-credential-example-file >&2
-provider="$(bazel info bazel-bin 2>/dev/null)/examples/cargo-credential-example-file"
+bazel build -c opt //shim:cargo-credential-credcache //daemon:credcached >&2
+bin="$(bazel info bazel-bin 2>/dev/null)"
+shim="$bin/shim/cargo-credential-credcache"
 
 work=$(mktemp -d)
 registry_pid=""
 cleanup() {
+  "$shim" stop >/dev/null 2>&1 || true
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
   exec 3>&- 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+# credcache's own places, all inside $work (a user needs none of these).
+export CREDCACHE_SOCKET="$work/run/credcache.sock" XDG_DATA_HOME="$work/data"
+export XDG_CONFIG_HOME="$work/config" CREDCACHE_DAEMON="$bin/daemon/credcached"
+unset CREDCACHE_CONFIG CREDCACHE_NO_SPAWN
 
 # The registry wants this exact token; it holds a space, as real schemes do.
 export REGISTRY_TOKEN="Bearer $(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
@@ -35,7 +43,9 @@ mkdir -p "$CARGO_HOME"
 cat >"$CARGO_HOME/config.toml" <<TOML
 [registries.demo]
 index = "sparse+http://127.0.0.1:$port/index/"
-credential-provider = ["$provider", "--file", "$work/tokens"]
+
+[registry]
+global-credential-providers = ["$shim"]
 TOML
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -47,17 +57,22 @@ printf 'description = "demo"\nlicense = "MIT"\npublish = ["demo"]\n' >tmp &&
 "$cargo" new --lib --vcs none -q app
 printf 'hello = { version = "0.1", registry = "demo" }\n' >>app/Cargo.toml
 
-step "cargo login --registry demo   (token on stdin, stored by the provider)"
+step "cargo login --registry demo   (the shim starts credcached; the token goes to its file backend)"
 printf '%s\n' "$REGISTRY_TOKEN" | (cd hello && "$cargo" login --registry demo)
+"$shim" status
 step "cargo publish --registry demo"
-(cd hello && "$cargo" publish --registry demo --no-verify --allow-dirty 2>&1 | tail -2)
-step "cargo fetch   (a consumer downloads it with the same token)"
-(cd app && "$cargo" fetch 2>&1 | tail -1)
+(cd hello && "$cargo" publish --registry demo --no-verify --allow-dirty 2>&1 | tail -1)
+step "cargo fetch, twice   (tokens come from the daemon's memory)"
+(cd app && "$cargo" fetch 2>&1 | tail -1 && rm Cargo.lock && "$cargo" fetch 2>&1 | tail -1)
+step "cargo-credential-credcache list   (never shows a token)"
+"$shim" list
+step "cargo-credential-credcache stats"
+"$shim" stats
 step "cargo logout --registry demo"
 (cd hello && "$cargo" logout --registry demo)
 step "cargo fetch after logout (expected to fail: no token)"
-(cd app && rm -f Cargo.lock && "$cargo" generate-lockfile 2>&1 | grep -A1 "no token found") || true
+(cd app && rm -f Cargo.lock && "$cargo" generate-lockfile 2>&1 | grep "no token found") || true
 
 total=$(wc -l <"$work/requests.jsonl")
 good=$(grep -c '"auth": "ok"' "$work/requests.jsonl" || true)
-step "registry saw $total requests; $good carried exactly the provider's token"
+step "registry saw $total requests; $good carried exactly the token credcache served"

@@ -25,6 +25,10 @@ CargoSandbox::CargoSandbox() {
   mkdir(home_.c_str(), 0700);
 }
 
+void CargoSandbox::SetEnv(std::vector<std::pair<std::string, std::string>> env) {
+  extra_env_.insert(extra_env_.end(), env.begin(), env.end());
+}
+
 void CargoSandbox::WriteConfig(const std::string& toml) {
   WriteFile(cargo_home_ + "/config.toml", toml);
 }
@@ -64,6 +68,7 @@ absl::StatusOr<cargo_credential::SubprocessResult> CargoSandbox::Cargo(
                      {"CARGO_TERM_COLOR", "never"},
                      {"CARGO_HTTP_MULTIPLEXING", "false"}};
   if (!rustup_home.empty()) options.set_env.push_back({"RUSTUP_HOME", rustup_home});
+  options.set_env.insert(options.set_env.end(), extra_env_.begin(), extra_env_.end());
   // Nothing of the caller's may steer cargo: no offline mode, no tokens.
   options.unset_env = {"CARGO_NET_OFFLINE", "CARGO_REGISTRY_TOKEN",
                        "CARGO_REGISTRY_CREDENTIAL_PROVIDER",

@@ -22,6 +22,9 @@ class CargoSandbox {
   const std::string& cargo_home() const { return cargo_home_; }
   const std::string& root() const { return root_; }
 
+  // Adds to the environment every later Cargo() call runs with.
+  void SetEnv(std::vector<std::pair<std::string, std::string>> env);
+
   // Writes $CARGO_HOME/config.toml.
   void WriteConfig(const std::string& toml);
 
@@ -44,6 +47,7 @@ class CargoSandbox {
   std::string root_;
   std::string cargo_home_;
   std::string home_;
+  std::vector<std::pair<std::string, std::string>> extra_env_;
 };
 
 }  // namespace credcache_testing
