@@ -5,6 +5,7 @@
 #include "backends/command_backend.h"
 #include "backends/env_backend.h"
 #include "backends/file_backend.h"
+#include "backends/libsecret_backend.h"
 
 namespace credcache {
 
@@ -15,6 +16,7 @@ const std::vector<BackendKind>& BackendKinds() {
       {"env", {"variable"}, MakeEnvBackend},
       {"command", {"command", "cache", "lifetime"}, MakeCommandBackend},
       {"cargo-provider", {"provider", "args"}, MakeCargoProviderBackend},
+      {"libsecret", {}, MakeLibsecretBackend},
   };
   return *kinds;
 }

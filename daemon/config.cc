@@ -11,15 +11,29 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/backend.h"
+#include "backends/libsecret_backend.h"
 #include "toml++/toml.h"
 
 namespace credcache {
 namespace {
 
 constexpr char kDefaultText[] =
-    "# credcached's embedded default: one private token file for every registry.\n"
+    "# credcached's embedded default without a keyring: one private token file.\n"
     "[cache]\n"
     "ttl = \"30m\"\n"
+    "\n"
+    "[[backend]]\n"
+    "kind = \"file\"\n";
+
+constexpr char kDefaultKeyringText[] =
+    "# credcached's embedded default with a Secret Service: the keyring, where\n"
+    "# cargo:libsecret keeps tokens too, then the private token file.\n"
+    "[cache]\n"
+    "ttl = \"30m\"\n"
+    "\n"
+    "[[backend]]\n"
+    "kind = \"libsecret\"\n"
+    "timeout = \"10s\"\n"
     "\n"
     "[[backend]]\n"
     "kind = \"file\"\n";
@@ -215,9 +229,20 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
 }
 
 absl::StatusOr<Config> EmbeddedDefault() {
-  return ParseConfig(kDefaultText, kEmbeddedDefaultName);
+  const absl::Status keyring = ProbeSecretService();
+  absl::StatusOr<Config> config =
+      ParseConfig(EmbeddedDefaultText(keyring.ok()), kEmbeddedDefaultName);
+  if (!config.ok()) return config;
+  config->note = keyring.ok()
+                     ? "a Secret Service answers: tokens go to the keyring (as cargo:libsecret "
+                       "keeps them), and the token file is read too"
+                     : absl::StrCat("no Secret Service (", keyring.message(),
+                                    "): tokens go to the private token file");
+  return config;
 }
 
-absl::string_view EmbeddedDefaultText() { return kDefaultText; }
+absl::string_view EmbeddedDefaultText(bool with_keyring) {
+  return with_keyring ? kDefaultKeyringText : kDefaultText;
+}
 
 }  // namespace credcache

@@ -37,6 +37,9 @@ inline constexpr char kEmbeddedDefaultName[] = "(embedded default)";
 
 struct Config {
   std::string source;  // The file, or kEmbeddedDefaultName.
+  // For the embedded default: which store it chose and why, said once on
+  // stderr when the daemon starts.
+  std::string note;
   CachePolicy cache;
   std::vector<Backend> backends;
 };
@@ -48,13 +51,16 @@ absl::StatusOr<Config> ParseConfig(absl::string_view text, const std::string& so
 // the caller can fall back to EmbeddedDefault().
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 
-// The configuration used when there is no file: one `file` backend serving
-// every registry from $XDG_DATA_HOME/credcache/tokens.toml, so a new user's
-// `cargo login` works on a headless machine with nothing set up.
+// The configuration used when there is no file. When a Secret Service
+// answers: the `libsecret` backend (cargo's own keyring schema), then a
+// `file` backend, so tokens stored either way are found. When none answers
+// (a headless box): the `file` backend alone, keeping tokens in
+// $XDG_DATA_HOME/credcache/tokens.toml, so a new user's `cargo login` works
+// with nothing set up.
 absl::StatusOr<Config> EmbeddedDefault();
 
-// The embedded default's text, for `--print-default-config` and docs.
-absl::string_view EmbeddedDefaultText();
+// The embedded default's text for each case, for `--print-default-config`.
+absl::string_view EmbeddedDefaultText(bool with_keyring);
 
 }  // namespace credcache
 

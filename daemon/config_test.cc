@@ -108,7 +108,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"[cache]\n", "no [[backend]]"},
         BadConfig{"[[backend]]\nname = \"x\"\n", "c.toml:1:1: backend has no `kind`"},
         BadConfig{"[[backend]]\nkind = \"vault\"\n",
-                  "c.toml:2:8: unknown backend kind `vault`; expected one of file, env, command, cargo-provider"},
+                  "c.toml:2:8: unknown backend kind `vault`; expected one of file, env, command, cargo-provider, libsecret"},
         BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\nbogus = 1\n",
                   "c.toml:4:1: unknown key `bogus` for a `env` backend"},
         BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\nindex_urls = \"x\"\n",

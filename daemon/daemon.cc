@@ -23,6 +23,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   absl::StatusOr<Config> config = LoadConfig(options);
   if (!config.ok()) return config.status();
   daemon->config_source_ = config->source;
+  if (!config->note.empty()) Log(config->note);
   daemon->broker_ = std::make_unique<Broker>(
       &daemon->clock_, &daemon->stats_, config->cache,
       std::make_shared<Router>(std::move(config->backends), &daemon->stats_));

@@ -17,6 +17,7 @@
 #include "common/paths.h"
 #include "common/unix_socket.h"
 #include "common/version.h"
+#include "backends/libsecret_backend.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
@@ -49,7 +50,8 @@ constexpr char kUsageText[] =
     "                        stderr either way\n"
     "  --idle-exit DURATION  exit after this long without requests (e.g. 15m)\n"
     "  --check-config        check the config and exit (0 if good)\n"
-    "  --print-default-config  print the embedded default config\n"
+    "  --print-default-config  print the embedded default config (with the keyring\n"
+    "                        when a Secret Service answers, else the token file)\n"
     "  --version, --help\n"
     "\n"
     "Signals: SIGTERM/SIGINT finish in-flight requests and exit; SIGHUP reloads the config.\n";
@@ -82,7 +84,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags, int* exit_code) {
       *exit_code = kOk;
       return false;
     } else if (arg == "--print-default-config") {
-      fputs(std::string(EmbeddedDefaultText()).c_str(), stdout);
+      fputs(std::string(EmbeddedDefaultText(ProbeSecretService().ok())).c_str(), stdout);
       *exit_code = kOk;
       return false;
     } else if (arg == "--config" && value(&flags->daemon.config_path)) {

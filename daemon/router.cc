@@ -99,6 +99,9 @@ Router::Answer Router::Call(const std::vector<const Backend*>& chain,
                             const std::vector<std::string>& args) const {
   bool not_found = false;
   bool not_supported = false;
+  // Why backends that could not serve said so (a keyring that is locked or
+  // absent), in case no other backend serves either.
+  std::vector<std::string> declined;
   for (const Backend* backend : chain) {
     bool timed_out = false;
     absl::StatusOr<cargo_credential::CredentialResponse> result =
@@ -106,6 +109,9 @@ Router::Answer Router::Call(const std::vector<const Backend*>& chain,
     if (result.ok()) return Answer{std::move(result), backend};
     switch (cargo_credential::KindOf(result.status())) {
       case ErrorKind::kUrlNotSupported:
+        if (!result.status().message().empty()) {
+          declined.push_back(absl::StrCat(backend->settings.name, ": ", result.status().message()));
+        }
         continue;
       case ErrorKind::kNotFound:
         not_found = true;
@@ -125,6 +131,14 @@ Router::Answer Router::Call(const std::vector<const Backend*>& chain,
   }
   if (not_found) return Answer{cargo_credential::NotFoundError(), nullptr};
   if (not_supported) return Answer{cargo_credential::OperationNotSupportedError(), nullptr};
+  if (!declined.empty()) {
+    // Every backend meant for this registry is out of service: say why,
+    // rather than let cargo report that nothing handles the registry.
+    return Answer{cargo_credential::OtherError(
+                      absl::StrCat("no credcache backend for ", registry.index_url, " is available"),
+                      std::move(declined)),
+                  nullptr};
+  }
   return Answer{cargo_credential::UrlNotSupportedError(), nullptr};
 }
 

@@ -8,7 +8,10 @@
 // any other error ends it with that error, naming the backend. One deliberate
 // difference: operation-not-supported also moves on, so that a read-only
 // backend (env, command) in front of a writable one (file) does not stop a
-// login from reaching the latter.
+// login from reaching the latter. And when every backend of a non-empty
+// chain declined *with a reason* (url-not-supported carrying a message, as a
+// keyring that is absent or locked does), the answer is an `other` error
+// giving those reasons, not a silent url-not-supported.
 //
 // Every backend call runs on its own thread and is waited for only until the
 // backend's timeout: a hung backend costs its caller the timeout and nothing

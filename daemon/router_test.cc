@@ -89,6 +89,30 @@ TEST(RouterTest, EndOfChainAnswers) {
             ErrorKind::kNotFound);
 }
 
+TEST(RouterTest, UnavailableBackendsFallThroughAndSayWhyWhenNoneServes) {
+  auto keyring = std::make_shared<FakeBackend>();
+  keyring->SetError(cargo_credential::UrlNotSupportedError("the Secret Service is not available"));
+  auto file = std::make_shared<FakeBackend>();
+  file->SetToken("u", "t");
+  const RegistryInfo registry{"u", std::nullopt, {}};
+  Stats stats;
+  {
+    std::vector<Backend> backends;
+    backends.push_back(Make("keyring", keyring));
+    backends.push_back(Make("file", file));
+    Router router(std::move(backends), &stats);
+    EXPECT_TRUE(router.Call(router.Route(registry), registry, Action{}, {}).result.ok());
+  }
+  std::vector<Backend> only_keyring;
+  only_keyring.push_back(Make("keyring", keyring));
+  Router router(std::move(only_keyring), &stats);
+  absl::Status status = router.Call(router.Route(registry), registry, Action{}, {}).result.status();
+  EXPECT_EQ(KindOf(status), ErrorKind::kOther);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("no credcache backend for u is available"));
+  EXPECT_THAT(cargo_credential::CausedBy(status),
+              ::testing::ElementsAre("keyring: the Secret Service is not available"));
+}
+
 TEST(RouterTest, LoginSkipsReadOnlyBackends) {
   auto read_only = std::make_shared<FakeBackend>();
   read_only->SetReadOnly(true);

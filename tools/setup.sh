@@ -9,6 +9,7 @@ CREDCACHE_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libtomlplusplus-dev
   libsecret-1-dev libsystemd-dev python3
+  gnome-keyring libsecret-tools dbus systemd
 )
 
 credcache_apt_install() {

@@ -1,0 +1,176 @@
+// The libsecret backend and credcache's embedded default against a real
+// gnome-keyring in a private D-Bus session (run by with_keyring.sh), and the
+// real cargo reading back a token that `secret-tool` stored.
+#include <stdlib.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "backends/libsecret_backend.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/error.h"
+#include "lib/subprocess.h"
+#include "tests/support/cargo_sandbox.h"
+#include "tests/support/daemon_fixture.h"
+#include "tests/support/registry_server.h"
+#include "tests/support/test_env.h"
+
+namespace credcache_testing {
+namespace {
+
+using cargo_credential::Action;
+using cargo_credential::ActionKind;
+using cargo_credential::ErrorKind;
+using cargo_credential::KindOf;
+using cargo_credential::RegistryInfo;
+using cargo_credential::SubprocessResult;
+using credcache::LibsecretBackend;
+using ::testing::HasSubstr;
+
+SubprocessResult RunTool(const std::vector<std::string>& argv, const std::string& input = "") {
+  cargo_credential::SubprocessOptions options;
+  options.argv = argv;
+  absl::StatusOr<SubprocessResult> result =
+      cargo_credential::RunSubprocess(options, input, absl::Seconds(30));
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? *result : SubprocessResult{-1, "", ""};
+}
+
+Action Login(const std::string& token) {
+  Action action;
+  action.kind = ActionKind::kLogin;
+  action.login.token = cargo_credential::Secret(absl::string_view(token));
+  return action;
+}
+
+Action Logout() {
+  Action action;
+  action.kind = ActionKind::kLogout;
+  return action;
+}
+
+class KeyringTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(getenv("DBUS_SESSION_BUS_ADDRESS"), nullptr) << "run me with with_keyring.sh";
+    registry_.index_url = absl::StrCat("sparse+http://keyring-", RandomToken().substr(7), "/index/");
+    registry_.name = "kr";
+  }
+  RegistryInfo registry_;
+  LibsecretBackend backend_;
+};
+
+TEST_F(KeyringTest, SecretServiceAnswers) { EXPECT_TRUE(credcache::ProbeSecretService().ok()); }
+
+TEST_F(KeyringTest, LoginGetLogout) {
+  EXPECT_EQ(KindOf(backend_.Perform(registry_, Action{}, {}).status()), ErrorKind::kNotFound);
+  ASSERT_TRUE(backend_.Perform(registry_, Login("Bearer k1"), {}).ok());
+  absl::StatusOr<cargo_credential::CredentialResponse> got =
+      backend_.Perform(registry_, Action{}, {});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->token.Expose(), "Bearer k1");
+  EXPECT_EQ(got->cache.kind, cargo_credential::CacheKind::kSession);
+  EXPECT_TRUE(got->operation_independent);
+  ASSERT_TRUE(backend_.Perform(registry_, Logout(), {}).ok());
+  EXPECT_EQ(KindOf(backend_.Perform(registry_, Action{}, {}).status()), ErrorKind::kNotFound);
+  EXPECT_EQ(KindOf(backend_.Perform(registry_, Logout(), {}).status()), ErrorKind::kNotFound);
+}
+
+// Stored our way, the item is what cargo:libsecret looks for: its schema
+// name, its `url` attribute, its label.
+TEST_F(KeyringTest, OurTokensAreWhereCargoLooks) {
+  ASSERT_TRUE(backend_.Perform(registry_, Login("Bearer k2"), {}).ok());
+  SubprocessResult lookup = RunTool({"secret-tool", "lookup", "xdg:schema",
+                                 "org.rust-lang.cargo.registry", "url", registry_.index_url});
+  EXPECT_EQ(lookup.exit_code, 0) << lookup.stderr_text;
+  EXPECT_EQ(lookup.stdout_text, "Bearer k2");
+  SubprocessResult search = RunTool({"secret-tool", "search", "url", registry_.index_url});
+  EXPECT_THAT(search.stdout_text, HasSubstr("label = cargo-registry:kr"));
+}
+
+TEST_F(KeyringTest, FindsTokensStoredBySecretTool) {
+  // As cargo:libsecret stores them (its schema name)...
+  SubprocessResult stored =
+      RunTool({"secret-tool", "store", "--label=by hand", "xdg:schema", "org.rust-lang.cargo.registry",
+           "url", registry_.index_url},
+          "Bearer by-hand");
+  ASSERT_EQ(stored.exit_code, 0) << stored.stderr_text;
+  absl::StatusOr<cargo_credential::CredentialResponse> got =
+      backend_.Perform(registry_, Action{}, {});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->token.Expose(), "Bearer by-hand");
+  // ...and as a plain `secret-tool store ... url URL` does.
+  RegistryInfo plain = registry_;
+  plain.index_url += "plain/";
+  ASSERT_EQ(RunTool({"secret-tool", "store", "--label=plain", "url", plain.index_url}, "Bearer plain")
+                .exit_code,
+            0);
+  got = backend_.Perform(plain, Action{}, {});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->token.Expose(), "Bearer plain");
+}
+
+TEST_F(KeyringTest, ALockedKeyringLetsTheNextBackendTry) {
+  ASSERT_TRUE(backend_.Perform(registry_, Login("Bearer locked"), {}).ok());
+  SubprocessResult locked =
+      RunTool({"dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.secrets",
+           "/org/freedesktop/secrets", "org.freedesktop.Secret.Service.Lock",
+           "array:objpath:/org/freedesktop/secrets/collection/login"});
+  ASSERT_EQ(locked.exit_code, 0) << locked.stderr_text;
+  absl::Status status = backend_.Perform(registry_, Action{}, {}).status();
+  EXPECT_EQ(KindOf(status), ErrorKind::kUrlNotSupported) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("locked"));
+  // Unlock again for the tests after this one (same password as the wrapper).
+  RunTool({"sh", "-c",
+       "printf %s credcache-test | gnome-keyring-daemon --unlock --replace --components=secrets "
+       ">/dev/null"});
+}
+
+// The real cargo, through credcache on its embedded default, reads a token a
+// user stored with secret-tool, and `cargo login` lands in the keyring.
+TEST_F(KeyringTest, CargoThroughCredcacheUsesTheKeyring) {
+  DaemonEnv env;
+  CargoSandbox cargo;
+  const std::string token = RandomToken();
+  absl::StatusOr<std::unique_ptr<RegistryServer>> registry = RegistryServer::Start(token);
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  cargo.SetEnv(env.Environment());
+  cargo.WriteConfig(absl::StrCat("[registries.kr]\nindex = \"", (*registry)->index_url(),
+                                 "\"\ncredential-provider = [\"", DaemonEnv::ShimPath(), "\"]\n"));
+  ASSERT_EQ(RunTool({"secret-tool", "store", "--label=cargo-registry:kr", "xdg:schema",
+                 "org.rust-lang.cargo.registry", "url", (*registry)->index_url()},
+                token)
+                .exit_code,
+            0);
+  const std::string lib = cargo.NewCrate("lib", "kr");
+  absl::StatusOr<SubprocessResult> published =
+      cargo.Cargo({"publish", "--registry", "kr", "--no-verify", "--allow-dirty"}, lib);
+  ASSERT_TRUE(published.ok());
+  EXPECT_EQ(published->exit_code, 0) << published->stderr_text;
+  const std::string app =
+      cargo.NewCrate("app", "kr", "lib = { version = \"0.1\", registry = \"kr\" }\n");
+  absl::StatusOr<SubprocessResult> fetched = cargo.Cargo({"generate-lockfile"}, app);
+  ASSERT_TRUE(fetched.ok());
+  EXPECT_EQ(fetched->exit_code, 0) << fetched->stderr_text;
+  bool authorised = false;
+  for (const LoggedRequest& request : (*registry)->Requests()) {
+    EXPECT_NE(request.auth, "wrong");
+    authorised = authorised || request.auth == "ok";
+  }
+  EXPECT_TRUE(authorised);
+  EXPECT_THAT(env.Shim({"status"}).stdout_text, HasSubstr("libsecret"));
+  EXPECT_THAT(ReadFile(env.log()), HasSubstr("a Secret Service answers"));
+
+  // A new login through cargo replaces it in the keyring.
+  const std::string fresh = RandomToken();
+  absl::StatusOr<SubprocessResult> login =
+      cargo.Cargo({"login", "--registry", "kr"}, app, fresh + "\n");
+  ASSERT_TRUE(login.ok());
+  EXPECT_EQ(login->exit_code, 0) << login->stderr_text;
+  SubprocessResult lookup = RunTool({"secret-tool", "lookup", "url", (*registry)->index_url()});
+  EXPECT_EQ(lookup.stdout_text, fresh);
+}
+
+}  // namespace
+}  // namespace credcache_testing
