@@ -7,6 +7,7 @@
 #include "daemon/log.h"
 #include "common/version.h"
 #include "grpcpp/server_builder.h"
+#include "systemd/sd-daemon.h"
 
 namespace credcache {
 
@@ -28,11 +29,13 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
       &daemon->clock_, &daemon->stats_, config->cache,
       std::make_shared<Router>(std::move(config->backends), &daemon->stats_));
 
-  absl::StatusOr<std::unique_ptr<Listener>> listener = Listener::Bind(options.socket_path);
+  absl::StatusOr<std::unique_ptr<Listener>> listener =
+      options.inherited_fd >= 0 ? Listener::Adopt(options.inherited_fd)
+                                : Listener::Bind(options.socket_path);
   if (!listener.ok()) return listener.status();
   daemon->listener_ = *std::move(listener);
 
-  DaemonIdentity identity{std::string(kVersion), options.socket_path,
+  DaemonIdentity identity{std::string(kVersion), daemon->listener_->socket_path(),
                           options.idle_exit > absl::ZeroDuration(), absl::Now()};
   daemon->service_ = std::make_unique<CredcacheService>(daemon->broker_.get(), &daemon->stats_,
                                                         daemon.get(), identity);
@@ -42,7 +45,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   if (daemon->server_ == nullptr) return absl::InternalError("the gRPC server did not start");
   Daemon* raw = daemon.get();
   daemon->accept_thread_ = std::thread([raw] { raw->listener_->Serve(raw->server_.get()); });
-  Log(absl::StrCat("serving on ", options.socket_path, " with ", daemon->config_source_,
+  // Tells systemd (Type=notify) we serve; a no-op anywhere else.
+  sd_notify(0, "READY=1");
+  Log(absl::StrCat("serving on ", daemon->listener_->socket_path(),
+                   options.inherited_fd >= 0 ? " (from systemd)" : "", " with ",
+                   daemon->config_source_,
                    options.idle_exit > absl::ZeroDuration()
                        ? absl::StrCat(", exiting after ", absl::FormatDuration(options.idle_exit),
                                       " idle")
@@ -71,6 +78,7 @@ void Daemon::Run() {
     }
     if (!stop_requested_) Log("idle; exiting");
   }
+  sd_notify(0, "STOPPING=1");
   // New connections stop first; calls in flight then get the drain time.
   listener_->Stop();
   accept_thread_.join();

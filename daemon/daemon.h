@@ -34,6 +34,9 @@ struct DaemonOptions {
   absl::Duration idle_exit = absl::ZeroDuration();
   // Graceful stop: in-flight requests get this long to finish.
   absl::Duration drain = absl::Seconds(10);
+  // A listening socket passed by systemd (socket activation), or -1 to
+  // bind `socket_path` ourselves.
+  int inherited_fd = -1;
 };
 
 // Loads the config as DaemonOptions describes.

@@ -47,22 +47,8 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(const std::string& sock
 
   std::unique_ptr<Listener> listener(new Listener());
   listener->socket_path_ = socket_path;
-  const std::string lock_path = socket_path + ".lock";
-  listener->lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (listener->lock_fd_ < 0) return Errno(absl::StrCat("cannot open ", lock_path));
-  if (flock(listener->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("another credcached is serving ", socket_path,
-                       HolderOf(listener->lock_fd_)));
-    }
-    return Errno(absl::StrCat("cannot lock ", lock_path));
-  }
-  const std::string pid = absl::StrCat(getpid(), "\n");
-  if (ftruncate(listener->lock_fd_, 0) != 0 ||
-      pwrite(listener->lock_fd_, pid.data(), pid.size(), 0) < 0) {
-    return Errno(absl::StrCat("cannot write ", lock_path));
-  }
+  absl::Status locked = listener->Lock();
+  if (!locked.ok()) return locked;
 
   // We hold the lock, so any socket file here is a dead daemon's.
   unlink(socket_path.c_str());
@@ -78,18 +64,56 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(const std::string& sock
   umask(saved_umask);
   if (bound != 0) return Errno(absl::StrCat("cannot bind ", socket_path));
   if (listen(listener->listen_fd_, SOMAXCONN) != 0) return Errno("listen");
+  return listener;
+}
 
+absl::StatusOr<std::unique_ptr<Listener>> Listener::Adopt(int fd) {
+  struct sockaddr_un address = {};
+  socklen_t length = sizeof(address);
+  if (getsockname(fd, reinterpret_cast<struct sockaddr*>(&address), &length) != 0 ||
+      address.sun_family != AF_UNIX || address.sun_path[0] == '\0') {
+    return absl::InvalidArgumentError(
+        "the socket passed by systemd is not a Unix socket with a path; use ListenStream=PATH");
+  }
+  std::unique_ptr<Listener> listener(new Listener());
+  listener->socket_path_ = address.sun_path;
+  listener->owns_socket_file_ = false;
+  listener->listen_fd_ = fd;
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  absl::Status private_dir = EnsurePrivateDirectory(DirectoryOf(listener->socket_path_));
+  if (!private_dir.ok()) return private_dir;
+  absl::Status locked = listener->Lock();
+  if (!locked.ok()) return locked;
+  return listener;
+}
+
+absl::Status Listener::Lock() {
+  const std::string lock_path = socket_path_ + ".lock";
+  lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lock_fd_ < 0) return Errno(absl::StrCat("cannot open ", lock_path));
+  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "another credcached is serving ", socket_path_, HolderOf(lock_fd_)));
+    }
+    return Errno(absl::StrCat("cannot lock ", lock_path));
+  }
+  const std::string pid = absl::StrCat(getpid(), "\n");
+  if (ftruncate(lock_fd_, 0) != 0 || pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
+    return Errno(absl::StrCat("cannot write ", lock_path));
+  }
   int wake[2];
   if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) return Errno("pipe");
-  listener->wake_read_ = wake[0];
-  listener->wake_write_ = wake[1];
-  return listener;
+  wake_read_ = wake[0];
+  wake_write_ = wake[1];
+  return absl::OkStatus();
 }
 
 Listener::~Listener() {
   if (listen_fd_ >= 0) {
     close(listen_fd_);
-    unlink(socket_path_.c_str());  // Still ours: we hold the lock.
+    // Still ours (we hold the lock), unless systemd made it and keeps it.
+    if (owns_socket_file_) unlink(socket_path_.c_str());
   }
   if (wake_read_ >= 0) close(wake_read_);
   if (wake_write_ >= 0) close(wake_write_);

@@ -32,6 +32,11 @@ class Listener {
   // Takes the lock and binds `socket_path`. FailedPrecondition when another
   // daemon holds the lock.
   static absl::StatusOr<std::unique_ptr<Listener>> Bind(const std::string& socket_path);
+
+  // Serves a listening socket someone else made and owns (systemd socket
+  // activation passes it as `fd`): takes the lock beside its path, but never
+  // binds, and never removes the socket file, which outlives this daemon.
+  static absl::StatusOr<std::unique_ptr<Listener>> Adopt(int fd);
   ~Listener();
 
   // Accepts connections into `server` until Stop(). Returns when stopped.
@@ -45,7 +50,11 @@ class Listener {
  private:
   Listener() = default;
 
+  // Takes `<socket_path_>.lock` and sets up the wake-up pipe.
+  absl::Status Lock();
+
   std::string socket_path_;
+  bool owns_socket_file_ = true;
   int lock_fd_ = -1;
   int listen_fd_ = -1;
   int wake_read_ = -1;

@@ -22,6 +22,7 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "lib/hardening.h"
+#include "systemd/sd-daemon.h"
 
 namespace credcache {
 namespace {
@@ -54,7 +55,9 @@ constexpr char kUsageText[] =
     "                        when a Secret Service answers, else the token file)\n"
     "  --version, --help\n"
     "\n"
-    "Signals: SIGTERM/SIGINT finish in-flight requests and exit; SIGHUP reloads the config.\n";
+    "Signals: SIGTERM/SIGINT finish in-flight requests and exit; SIGHUP reloads the config.\n"
+    "Started by systemd socket activation it serves the socket it is given, and\n"
+    "reports readiness with sd_notify (credcached.socket, credcached.service).\n";
 
 struct Flags {
   DaemonOptions daemon;
@@ -187,6 +190,17 @@ int Main(int argc, char** argv) {
 
   umask(077);
   absl::Status hardened = cargo_credential::HardenProcess();
+  // Socket activation (systemd, or systemd-socket-activate): serve the
+  // socket we were given, in the foreground, as the service manager wants.
+  const int passed = sd_listen_fds(1);
+  if (passed > 1) {
+    fprintf(stderr, "credcached: expected one socket from systemd, got %d\n", passed);
+    return kFailed;
+  }
+  if (passed == 1) {
+    flags.daemon.inherited_fd = SD_LISTEN_FDS_START;
+    flags.foreground = true;
+  }
   if (!flags.foreground) {
     const int parent_exit =
         Daemonize(&flags.ready_fd, DirectoryOf(flags.daemon.socket_path) + "/credcached.log");

@@ -17,6 +17,7 @@
 #include "proto/convert.h"
 #include "proto/credcache.grpc.pb.h"
 #include "shim/connect.h"
+#include "shim/service_install.h"
 
 namespace credcache {
 namespace {
@@ -34,6 +35,9 @@ constexpr char kUsage[] =
     "  stats             requests, cache hits and misses, backend calls, errors, latency\n"
     "  reload            re-read the config (a bad one is refused; the old one keeps serving)\n"
     "  stop              finish in-flight requests and stop the daemon\n"
+    "  install-service   install the programs (~/.local/bin) and the systemd user units,\n"
+    "                    and enable credcached.socket [--bindir DIR] [--no-enable]\n"
+    "  uninstall-service disable and remove the units [--no-enable]\n"
     "\n"
     "  --json            one JSON object, for scripts\n"
     "  --socket PATH     the daemon's socket (default: $CREDCACHE_SOCKET, else\n"
@@ -120,6 +124,7 @@ struct Invocation {
   std::vector<std::string> args;
   bool json = false;
   std::string socket;
+  ServiceInstallOptions service;
 };
 
 using Stub = v1::Credcache::Stub;
@@ -195,8 +200,9 @@ int Dispatch(const Invocation& invocation, Stub& stub) {
 
 int RunAdmin(int argc, char** argv) {
   static const std::map<std::string, int> kArgumentCounts = {
-      {"status", 0}, {"list", 0}, {"forget", 1}, {"flush", 0},
-      {"stats", 0},  {"reload", 0}, {"stop", 0}};
+      {"status", 0}, {"list", 0},   {"forget", 1},          {"flush", 0},
+      {"stats", 0},  {"reload", 0}, {"stop", 0},            {"install-service", 0},
+      {"uninstall-service", 0}};
   Invocation invocation;
   invocation.socket = DefaultSocketPath();
   for (int i = 1; i < argc; ++i) {
@@ -211,6 +217,10 @@ int RunAdmin(int argc, char** argv) {
       invocation.json = true;
     } else if (arg == "--socket" && i + 1 < argc) {
       invocation.socket = argv[++i];
+    } else if (arg == "--bindir" && i + 1 < argc) {
+      invocation.service.bindir = argv[++i];
+    } else if (arg == "--no-enable") {
+      invocation.service.enable = false;
     } else if (invocation.command.empty() && arg[0] != '-') {
       invocation.command = arg;
     } else if (!invocation.command.empty() && arg[0] != '-') {
@@ -235,6 +245,9 @@ int RunAdmin(int argc, char** argv) {
             kUsage);
     return 2;
   }
+
+  if (invocation.command == "install-service") return InstallService(invocation.service);
+  if (invocation.command == "uninstall-service") return UninstallService(invocation.service);
 
   ConnectOptions options;
   options.socket_path = invocation.socket;

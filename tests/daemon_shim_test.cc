@@ -2,6 +2,7 @@
 // private socket: spawning on demand, the cache, coalescing, timeouts, the
 // admin commands, the socket's locks and door checks.
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -333,6 +334,66 @@ TEST_F(DaemonShimTest, SocketIsPrivateAndOtherUsersAreRefused) {
   EXPECT_THAT(ReadFile(env_.log()), HasSubstr("refused a connection from uid 65534"));
   // Shut the doors again, or our own shim would refuse the loose directory.
   chmod((env_.root() + "/run").c_str(), 0700);
+}
+
+// Two counting backends, one per registry; `timeout` tells their configs
+// apart so a reload can change one and not the other.
+std::string TwoBackends(const std::string& script_a, const std::string& script_b,
+                        const std::string& timeout_b) {
+  return absl::StrCat("[[backend]]\nname = \"a\"\nkind = \"command\"\ncommand = [\"", script_a,
+                      "\"]\nindex_urls = [\"*/a/*\"]\n\n[[backend]]\nname = \"b\"\n"
+                      "kind = \"command\"\ncommand = [\"",
+                      script_b, "\"]\nindex_urls = [\"*/b/*\"]\ntimeout = \"", timeout_b, "\"\n");
+}
+
+TEST_F(DaemonShimTest, ReloadKeepsTheTokensOfUnchangedBackends) {
+  const std::string script = env_.root() + "/t.sh";
+  WriteFile(script, absl::StrCat("#!/bin/sh\necho \"$CARGO_REGISTRY_INDEX_URL\" >> ", counter_,
+                                 "\ncat ", token_file_, "\n"));
+  chmod(script.c_str(), 0700);
+  env_.WriteConfig(TwoBackends(script, script, "10s"));
+  const std::string a = "sparse+http://h/a/", b = "sparse+http://h/b/";
+  ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine(a))), HasSubstr(token_));
+  ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine(b))), HasSubstr(token_));
+  ASSERT_EQ(CountLines(counter_), 2);
+
+  env_.WriteConfig(TwoBackends(script, script, "20s"));  // Only `b` changes.
+  SubprocessResult reload = env_.Shim({"reload"});
+  EXPECT_EQ(reload.exit_code, 0) << reload.stderr_text;
+  EXPECT_THAT(reload.stdout_text, HasSubstr("reloaded " + env_.config_path()));
+  const std::string list = env_.Shim({"list"}).stdout_text;
+  EXPECT_THAT(list, HasSubstr(a));
+  EXPECT_THAT(list, Not(HasSubstr(b)));
+  env_.Shim({"--cargo-plugin"}, GetLine(a) + GetLine(b));
+  EXPECT_EQ(CountLines(counter_), 3);  // Only `b` was asked again.
+  EXPECT_THAT(env_.Shim({"status"}).stdout_text, HasSubstr("timeout 20s"));
+}
+
+TEST_F(DaemonShimTest, ABadReloadKeepsTheOldConfigServing) {
+  env_.WriteConfig(CountingBackend());
+  ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
+  env_.WriteConfig("[[backend]]\nkind = \"command\"\ncommand = \"not a list\"\n");
+  SubprocessResult reload = env_.Shim({"reload"});
+  EXPECT_EQ(reload.exit_code, 1);
+  EXPECT_THAT(reload.stderr_text, HasSubstr(env_.config_path() + ":3:11:"));
+  EXPECT_THAT(ReadFile(env_.log()), HasSubstr("reload refused, the old config keeps serving"));
+  // Still the old backend, and its cached token.
+  EXPECT_THAT(env_.Shim({"status"}).stdout_text, HasSubstr("counted"));
+  EXPECT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
+  EXPECT_EQ(CountLines(counter_), 1);
+}
+
+TEST_F(DaemonShimTest, SighupReloads) {
+  env_.WriteConfig(CountingBackend());
+  ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
+  env_.WriteConfig("[[backend]]\nname = \"renamed\"\nkind = \"env\"\nvariable = \"X\"\n");
+  ASSERT_EQ(kill(env_.DaemonPid(), SIGHUP), 0);
+  for (int i = 0; i < 500; ++i) {
+    if (absl::StrContains(ReadFile(env_.log()), "reloaded")) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_THAT(env_.Shim({"status"}).stdout_text, HasSubstr("renamed"));
+  EXPECT_THAT(env_.Shim({"list"}).stdout_text, HasSubstr("no cached tokens"));
 }
 
 }  // namespace

@@ -1,0 +1,180 @@
+#include "shim/service_install.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/paths.h"
+#include "daemon/systemd/units.h"
+#include "lib/subprocess.h"
+#include "shim/connect.h"
+
+namespace credcache {
+namespace {
+
+constexpr char kDefaultBindir[] = "%h/.local/bin";
+
+std::string Bindir(const ServiceInstallOptions& options) {
+  return options.bindir.empty() ? HomeDirectory() + "/.local/bin" : options.bindir;
+}
+
+std::string Unitdir(const ServiceInstallOptions& options) {
+  if (!options.unitdir.empty()) return options.unitdir;
+  const char* config = getenv("XDG_CONFIG_HOME");
+  const std::string base = config != nullptr && config[0] == '/'
+                               ? std::string(config)
+                               : HomeDirectory() + "/.config";
+  return base + "/systemd/user";
+}
+
+bool MakeDirectories(const std::string& dir) {
+  if (dir.empty() || dir == "/" || dir == ".") return true;
+  struct stat info;
+  if (stat(dir.c_str(), &info) == 0) return S_ISDIR(info.st_mode);
+  return MakeDirectories(DirectoryOf(dir)) && (mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST);
+}
+
+// Writes `contents` to `path` through a temporary file and a rename, so a
+// running program or a reading systemd never sees half a file.
+bool WriteAtomically(const std::string& path, const std::string& contents, mode_t mode) {
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << contents;
+    if (!out) return false;
+  }
+  return chmod(temp.c_str(), mode) == 0 && rename(temp.c_str(), path.c_str()) == 0;
+}
+
+bool CopyProgram(const std::string& from, const std::string& to) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in) return false;
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return WriteAtomically(to, bytes.str(), 0755);
+}
+
+std::string SelfPath() {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  return n > 0 ? std::string(self, n) : "";
+}
+
+// A program name as posix_spawnp would find it.
+std::string OnPath(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = getenv("PATH");
+  for (absl::string_view dir : absl::StrSplit(path != nullptr ? path : "", ':')) {
+    const std::string candidate = absl::StrCat(dir, "/", program);
+    if (!dir.empty() && access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+// A unit file as shipped, with its ExecStart pointed at `bindir`.
+std::string Unit(const char* text, const std::string& bindir, bool custom_bindir) {
+  std::string unit(absl::StripPrefix(text, "\n"));
+  if (custom_bindir) unit = absl::StrReplaceAll(unit, {{kDefaultBindir, bindir}});
+  return unit;
+}
+
+bool Systemctl(const std::vector<std::string>& args, std::string* error) {
+  cargo_credential::SubprocessOptions options;
+  options.argv = {"systemctl", "--user"};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  absl::StatusOr<cargo_credential::SubprocessResult> result =
+      cargo_credential::RunSubprocess(options, "", absl::Seconds(30));
+  if (!result.ok()) {
+    *error = std::string(result.status().message());
+    return false;
+  }
+  if (result->exit_code != 0) {
+    *error = std::string(absl::StripAsciiWhitespace(result->stderr_text));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int InstallService(const ServiceInstallOptions& options) {
+  const std::string bindir = Bindir(options);
+  const std::string unitdir = Unitdir(options);
+  const std::string daemon = OnPath(FindDaemonProgram());
+  if (daemon.empty()) {
+    fprintf(stderr, "install-service: cannot find credcached (next to this program or on PATH)\n");
+    return 1;
+  }
+  if (!MakeDirectories(bindir) || !MakeDirectories(unitdir)) {
+    fprintf(stderr, "install-service: cannot create %s or %s\n", bindir.c_str(), unitdir.c_str());
+    return 1;
+  }
+  const std::string shim_target = bindir + "/cargo-credential-credcache";
+  const std::string daemon_target = bindir + "/credcached";
+  if (!CopyProgram(SelfPath(), shim_target) || !CopyProgram(daemon, daemon_target)) {
+    fprintf(stderr, "install-service: cannot install the programs into %s\n", bindir.c_str());
+    return 1;
+  }
+  const bool custom = !options.bindir.empty();
+  if (!WriteAtomically(unitdir + "/credcached.socket", Unit(kSocketUnit, bindir, custom), 0644) ||
+      !WriteAtomically(unitdir + "/credcached.service", Unit(kServiceUnit, bindir, custom),
+                       0644)) {
+    fprintf(stderr, "install-service: cannot write the units into %s\n", unitdir.c_str());
+    return 1;
+  }
+  printf("installed %s\n          %s\n          %s/credcached.socket\n"
+         "          %s/credcached.service\n",
+         shim_target.c_str(), daemon_target.c_str(), unitdir.c_str(), unitdir.c_str());
+  if (options.enable) {
+    std::string error;
+    if (!Systemctl({"daemon-reload"}, &error) ||
+        !Systemctl({"enable", "--now", "credcached.socket"}, &error)) {
+      fprintf(stderr,
+              "install-service: the units are installed, but systemctl --user failed: %s\n"
+              "Once a user manager runs, enable them with:\n"
+              "  systemctl --user daemon-reload && systemctl --user enable --now "
+              "credcached.socket\n",
+              error.c_str());
+      return 1;
+    }
+    printf("enabled credcached.socket: credcached starts on the first request\n");
+  }
+  printf("\nNow tell cargo, in ~/.cargo/config.toml:\n"
+         "  [registry]\n"
+         "  global-credential-providers = [\"%s\"]\n",
+         shim_target.c_str());
+  return 0;
+}
+
+int UninstallService(const ServiceInstallOptions& options) {
+  const std::string unitdir = Unitdir(options);
+  if (options.enable) {
+    std::string error;
+    if (!Systemctl({"disable", "--now", "credcached.socket", "credcached.service"}, &error)) {
+      fprintf(stderr, "uninstall-service: systemctl --user failed (%s); removing the units anyway\n",
+              error.c_str());
+    }
+  }
+  int removed = 0;
+  for (const char* unit : {"credcached.socket", "credcached.service"}) {
+    if (unlink((unitdir + "/" + unit).c_str()) == 0) ++removed;
+  }
+  if (options.enable) {
+    std::string ignored;
+    Systemctl({"daemon-reload"}, &ignored);
+  }
+  printf("removed %d unit file(s) from %s; the programs in %s stay\n", removed, unitdir.c_str(),
+         Bindir(options).c_str());
+  return 0;
+}
+
+}  // namespace credcache

@@ -1,0 +1,132 @@
+// credcache as a systemd user service, checked with systemd's own tools:
+// the installed units pass `systemd-analyze verify`, and socket activation
+// by `systemd-socket-activate` starts credcached on the first connection and
+// serves it.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/subprocess.h"
+#include "tests/support/daemon_fixture.h"
+#include "tests/support/test_env.h"
+
+namespace credcache_testing {
+namespace {
+
+using cargo_credential::SubprocessResult;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class SystemdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = env_.root() + "/home";
+    runtime_ = env_.root() + "/rt";
+    mkdir(home_.c_str(), 0700);
+    mkdir(runtime_.c_str(), 0700);
+  }
+  std::vector<std::pair<std::string, std::string>> UserEnv() const {
+    return {{"HOME", home_},
+            {"XDG_CONFIG_HOME", home_ + "/.config"},
+            {"XDG_RUNTIME_DIR", runtime_}};
+  }
+  SubprocessResult Run(const std::vector<std::string>& argv) {
+    cargo_credential::SubprocessOptions options;
+    options.argv = argv;
+    options.set_env = UserEnv();
+    absl::StatusOr<SubprocessResult> result =
+        cargo_credential::RunSubprocess(options, "", absl::Seconds(30));
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : SubprocessResult{-1, "", ""};
+  }
+
+  DaemonEnv env_;
+  std::string home_;
+  std::string runtime_;
+};
+
+TEST_F(SystemdTest, InstalledUnitsAreTheShippedOnesAndVerify) {
+  SubprocessResult installed =
+      env_.Shim({"install-service", "--no-enable"}, "", UserEnv());
+  ASSERT_EQ(installed.exit_code, 0) << installed.stderr_text;
+  EXPECT_THAT(installed.stdout_text, HasSubstr("global-credential-providers"));
+  const std::string unitdir = home_ + "/.config/systemd/user";
+  for (const char* unit : {"credcached.socket", "credcached.service"}) {
+    EXPECT_EQ(ReadFile(unitdir + "/" + unit),
+              ReadFile(Runfile(absl::StrCat("daemon/systemd/", unit))));
+  }
+  for (const char* program : {"credcached", "cargo-credential-credcache"}) {
+    EXPECT_EQ(access((home_ + "/.local/bin/" + program).c_str(), X_OK), 0) << program;
+  }
+  SubprocessResult verify = Run({"systemd-analyze", "verify", "--user",
+                                 unitdir + "/credcached.socket", unitdir + "/credcached.service"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.stderr_text;
+  EXPECT_THAT(verify.stderr_text, IsEmpty());
+  // The installed daemon runs.
+  SubprocessResult version = Run({home_ + "/.local/bin/credcached", "--version"});
+  EXPECT_THAT(version.stdout_text, HasSubstr("credcached"));
+
+  SubprocessResult removed = env_.Shim({"uninstall-service", "--no-enable"}, "", UserEnv());
+  EXPECT_EQ(removed.exit_code, 0);
+  EXPECT_THAT(removed.stdout_text, HasSubstr("removed 2 unit file(s)"));
+  EXPECT_NE(access((unitdir + "/credcached.socket").c_str(), F_OK), 0);
+}
+
+TEST_F(SystemdTest, ACustomBinDirectoryIsWhereTheServiceStarts) {
+  const std::string bindir = env_.root() + "/bin";
+  ASSERT_EQ(env_.Shim({"install-service", "--no-enable", "--bindir", bindir}, "", UserEnv())
+                .exit_code,
+            0);
+  const std::string service = ReadFile(home_ + "/.config/systemd/user/credcached.service");
+  EXPECT_THAT(service, HasSubstr(absl::StrCat("ExecStart=", bindir, "/credcached --foreground")));
+  SubprocessResult verify = Run({"systemd-analyze", "verify", "--user",
+                                 home_ + "/.config/systemd/user/credcached.service"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.stderr_text;
+}
+
+TEST_F(SystemdTest, SocketActivationStartsTheDaemonOnTheFirstConnection) {
+  const std::string token = RandomToken();
+  WriteFile(env_.root() + "/token", token);
+  env_.WriteConfig(absl::StrCat("[[backend]]\nkind = \"command\"\ncommand = [\"cat\", \"",
+                                env_.root(), "/token\"]\n"));
+  mkdir((env_.root() + "/run").c_str(), 0700);
+  cargo_credential::SubprocessOptions options;
+  options.argv = {"systemd-socket-activate", "-l", env_.socket(), DaemonEnv::DaemonPath(),
+                  "--config", env_.config_path()};
+  options.stdout_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
+  options.stderr_mode = cargo_credential::SubprocessOptions::Stdio::kPipe;
+  absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> activator =
+      cargo_credential::Subprocess::Start(options);
+  ASSERT_TRUE(activator.ok()) << activator.status();
+  for (int i = 0; i < 500 && access(env_.socket().c_str(), F_OK) != 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_FALSE(env_.DaemonRunning());  // Listening, but nothing started yet.
+
+  // The shim may not start a daemon itself: systemd's socket must do it.
+  SubprocessResult got = env_.Shim(
+      {"--cargo-plugin"},
+      R"({"v":1,"registry":{"index-url":"sparse+http://h/index/"},"kind":"get","operation":"read"})"
+      "\n",
+      {{"CREDCACHE_NO_SPAWN", "1"}});
+  EXPECT_THAT(got.stdout_text, HasSubstr(token));
+  EXPECT_TRUE(env_.DaemonRunning());
+  EXPECT_THAT(env_.Shim({"status"}).stdout_text, HasSubstr(env_.socket()));
+
+  env_.StopDaemon();
+  // The daemon leaves the socket file to its owner (here, the activator).
+  EXPECT_EQ(access(env_.socket().c_str(), F_OK), 0);
+  (*activator)->Kill(SIGTERM);
+  EXPECT_TRUE((*activator)->Wait(absl::Now() + absl::Seconds(10)).ok());
+  char buffer[4096] = {};
+  const ssize_t n = read((*activator)->stderr_fd(), buffer, sizeof(buffer) - 1);
+  EXPECT_THAT(std::string(buffer, n > 0 ? n : 0), HasSubstr("(from systemd)"));
+}
+
+}  // namespace
+}  // namespace credcache_testing
