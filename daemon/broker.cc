@@ -69,6 +69,25 @@ absl::StatusOr<CredentialResponse> Broker::Perform(const RegistryInfo& registry,
   return result;
 }
 
+absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
+                                                     const RegistryInfo& registry,
+                                                     const Action& action,
+                                                     const std::vector<std::string>& args) {
+  stats_->Request();
+  std::shared_ptr<const Router> router = this->router();
+  for (const Backend& candidate : router->backends()) {
+    if (candidate.settings.name != backend) continue;
+    Router::Answer answer = router->Call({&candidate}, registry, action, args);
+    if (action.kind != ActionKind::kGet && (answer.result.ok() || action.kind == ActionKind::kLogout)) {
+      cache_.Forget(registry.index_url);
+    }
+    return std::move(answer.result);
+  }
+  stats_->Error();
+  return cargo_credential::OtherError(absl::StrCat("credcached has no backend named `", backend, "`"),
+                                      {"`cargo-credential-credcache status` lists them"});
+}
+
 absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, const Action& action,
                                                const std::vector<std::string>& args) {
   if (std::optional<CredentialResponse> hit =

@@ -43,6 +43,13 @@ class Broker : public cargo_credential::Credential {
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args) override;
 
+  // Performs `action` on the backend named `backend` alone, whether or not
+  // it serves the registry by config (login and logout clear the cache as
+  // Perform does). NotFound-free: an unknown name is an `other` error.
+  absl::StatusOr<cargo_credential::CredentialResponse> PerformOn(
+      const std::string& backend, const cargo_credential::RegistryInfo& registry,
+      const cargo_credential::Action& action, const std::vector<std::string>& args);
+
   // Replaces the backends and policy. Cached tokens of backends whose
   // settings changed are the caller's to forget (see daemon/reload).
   void SetRouter(CachePolicy policy, std::shared_ptr<const Router> router);

@@ -113,6 +113,19 @@ TEST_F(BrokerTest, LogoutErasesBackendAndCache) {
   EXPECT_EQ(KindOf(Do(ActionKind::kLogout).status()), ErrorKind::kNotFound);
 }
 
+TEST_F(BrokerTest, PerformOnTargetsOneBackendByName) {
+  ASSERT_TRUE(Get().ok());
+  Action login;
+  login.kind = ActionKind::kLogin;
+  login.login.token = cargo_credential::Secret(absl::string_view("Bearer moved"));
+  ASSERT_TRUE(broker_.PerformOn("fake", kRegistry, login, {}).ok());
+  absl::StatusOr<cargo_credential::CredentialResponse> got = Get();
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->token.Expose(), "Bearer moved");  // The old cached token is gone.
+  absl::Status unknown = broker_.PerformOn("nope", kRegistry, login, {}).status();
+  EXPECT_THAT(std::string(unknown.message()), HasSubstr("no backend named `nope`"));
+}
+
 TEST_F(BrokerTest, ConcurrentColdGetsMakeOneBackendCall) {
   backend_->SetDelay(absl::Milliseconds(200));
   std::vector<std::thread> threads;

@@ -48,6 +48,8 @@ grpc::Status CredcacheService::Perform(grpc::ServerContext*, const v1::PerformRe
     // relays, so only another client can get here.
     result = cargo_credential::OtherError("a login reached credcached without a token",
                                           {"the client must ask the user for it"});
+  } else if (!request->backend().empty()) {
+    result = broker_->PerformOn(request->backend(), decoded.registry, decoded.action, decoded.args);
   } else {
     result = broker_->Perform(decoded.registry, decoded.action, decoded.args);
   }

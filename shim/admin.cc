@@ -17,6 +17,7 @@
 #include "proto/convert.h"
 #include "proto/credcache.grpc.pb.h"
 #include "shim/connect.h"
+#include "shim/import.h"
 #include "shim/service_install.h"
 
 namespace credcache {
@@ -38,6 +39,8 @@ constexpr char kUsage[] =
     "  install-service   install the programs (~/.local/bin) and the systemd user units,\n"
     "                    and enable credcached.socket [--bindir DIR] [--no-enable]\n"
     "  uninstall-service disable and remove the units [--no-enable]\n"
+    "  import            move the tokens of cargo's credentials.toml into credcache\n"
+    "                    [--backend NAME] [--cargo-home DIR] [--remove]\n"
     "\n"
     "  --json            one JSON object, for scripts\n"
     "  --socket PATH     the daemon's socket (default: $CREDCACHE_SOCKET, else\n"
@@ -125,6 +128,7 @@ struct Invocation {
   bool json = false;
   std::string socket;
   ServiceInstallOptions service;
+  ImportOptions import;
 };
 
 using Stub = v1::Credcache::Stub;
@@ -202,7 +206,7 @@ int RunAdmin(int argc, char** argv) {
   static const std::map<std::string, int> kArgumentCounts = {
       {"status", 0}, {"list", 0},   {"forget", 1},          {"flush", 0},
       {"stats", 0},  {"reload", 0}, {"stop", 0},            {"install-service", 0},
-      {"uninstall-service", 0}};
+      {"uninstall-service", 0}, {"import", 0}};
   Invocation invocation;
   invocation.socket = DefaultSocketPath();
   for (int i = 1; i < argc; ++i) {
@@ -221,6 +225,12 @@ int RunAdmin(int argc, char** argv) {
       invocation.service.bindir = argv[++i];
     } else if (arg == "--no-enable") {
       invocation.service.enable = false;
+    } else if (arg == "--backend" && i + 1 < argc) {
+      invocation.import.backend = argv[++i];
+    } else if (arg == "--cargo-home" && i + 1 < argc) {
+      invocation.import.cargo_home = argv[++i];
+    } else if (arg == "--remove") {
+      invocation.import.remove = true;
     } else if (invocation.command.empty() && arg[0] != '-') {
       invocation.command = arg;
     } else if (!invocation.command.empty() && arg[0] != '-') {
@@ -248,6 +258,10 @@ int RunAdmin(int argc, char** argv) {
 
   if (invocation.command == "install-service") return InstallService(invocation.service);
   if (invocation.command == "uninstall-service") return UninstallService(invocation.service);
+  if (invocation.command == "import") {
+    invocation.import.socket = invocation.socket;
+    return RunImport(invocation.import);
+  }
 
   ConnectOptions options;
   options.socket_path = invocation.socket;

@@ -159,5 +159,39 @@ TEST_F(CargoCredcacheTest, BackendErrorsReachTheUserThroughCargo) {
   EXPECT_THAT(result.stderr_text, HasSubstr("session expired: run sso-login"));
 }
 
+// A user of cargo:token moves to credcache: their credentials.toml's token
+// goes into credcache's file backend, cargo then works through credcache,
+// and only --remove deletes the plaintext copy.
+TEST_F(CargoCredcacheTest, ImportMovesCargoTokensIntoCredcache) {
+  const std::string credentials = cargo_.cargo_home() + "/credentials.toml";
+  WriteFile(credentials, absl::StrCat("[registries.myreg]\ntoken = \"", token_, "\"\n"));
+  chmod(credentials.c_str(), 0600);
+
+  SubprocessResult wrong =
+      env_.Shim({"import", "--cargo-home", cargo_.cargo_home(), "--backend", "nope"});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_THAT(wrong.stderr_text, HasSubstr("no backend named `nope`"));
+
+  SubprocessResult imported =
+      env_.Shim({"import", "--cargo-home", cargo_.cargo_home(), "--backend", "file"});
+  EXPECT_EQ(imported.exit_code, 0) << imported.stderr_text;
+  EXPECT_THAT(imported.stdout_text,
+              HasSubstr(absl::StrCat("imported myreg (", registry_->index_url(), ") into `file`")));
+  EXPECT_THAT(imported.stdout_text, HasSubstr("global-credential-providers"));
+  EXPECT_THAT(imported.stdout_text, Not(HasSubstr(token_)));
+  EXPECT_THAT(ReadFile(env_.data_dir() + "/tokens.toml"), HasSubstr(token_));
+  EXPECT_THAT(ReadFile(credentials), HasSubstr(token_));  // Nothing removed unasked.
+
+  PublishFoo();  // cargo's only provider here is credcache.
+  Ok({"generate-lockfile"}, bar_);
+
+  SubprocessResult removed =
+      env_.Shim({"import", "--cargo-home", cargo_.cargo_home(), "--remove"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.stderr_text;
+  EXPECT_THAT(removed.stdout_text, HasSubstr("removed 1 token(s)"));
+  EXPECT_THAT(ReadFile(credentials), Not(HasSubstr(token_)));
+  Ok({"generate-lockfile"}, bar_);
+}
+
 }  // namespace
 }  // namespace credcache_testing
