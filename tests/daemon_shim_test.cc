@@ -383,6 +383,23 @@ TEST_F(DaemonShimTest, ABadReloadKeepsTheOldConfigServing) {
   EXPECT_EQ(CountLines(counter_), 1);
 }
 
+TEST_F(DaemonShimTest, SigtermFinishesInFlightRequestsThenExits) {
+  env_.WriteConfig(CountingBackend("1"));
+  ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine("sparse+http://warm/index/"))),
+              HasSubstr(token_));
+  const int pid = env_.DaemonPid();
+  std::string answer;
+  std::thread slow([&] { answer = Answer(env_.Shim({"--cargo-plugin"}, GetLine())); });
+  // The request is under way (its backend takes a second) when SIGTERM comes.
+  for (int i = 0; i < 500 && CountLines(counter_) < 2; ++i) absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  slow.join();
+  EXPECT_THAT(answer, HasSubstr(token_));
+  for (int i = 0; i < 500 && env_.DaemonRunning(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_FALSE(env_.DaemonRunning());
+  EXPECT_THAT(ReadFile(env_.log()), HasSubstr("stopping"));
+}
+
 TEST_F(DaemonShimTest, SighupReloads) {
   env_.WriteConfig(CountingBackend());
   ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
