@@ -10,11 +10,15 @@ credcache_setup || { echo "0 passed, 1 failed"; exit 1; }
 test_env=(--test_env=CREDCACHE_TEST_CARGO="$CREDCACHE_CARGO" --test_env=PATH)
 [ -n "${RUSTUP_HOME:-}" ] && test_env+=(--test_env=RUSTUP_HOME="$RUSTUP_HOME")
 
-bazel test //... "${test_env[@]}" "$@"
+# This run's own record of what ran, so results from earlier runs never count.
+events=$(mktemp)
+trap 'rm -f "$events"' EXIT
+bazel test //... "${test_env[@]}" --build_event_json_file="$events" "$@"
 status=$?
 
-targets=$(bazel query 'tests(//...)' 2>/dev/null)
-summary=$(python3 tools/count_results.py "$(bazel info bazel-testlogs 2>/dev/null)" $targets)
+# Every test target counts: one that did not build or run is a failure.
+targets=$(bazel query 'tests(//...)' 2>/dev/null) || targets="//:the-build-files"
+summary=$(python3 tools/count_results.py "$events" $targets)
 # In CI nothing may outlive the run; locally a warm Bazel server is welcome.
 if [ "${CI:-}" = true ]; then bazel shutdown; fi
 echo "$summary"

@@ -59,28 +59,4 @@ std::string Describe(const absl::Status& status) {
   return text;
 }
 
-std::string Runfile(const std::string& path) {
-  const char* root = getenv("TEST_SRCDIR");
-  const char* workspace = getenv("TEST_WORKSPACE");
-  if (root == nullptr) return path;  // Run by hand from the workspace root.
-  return absl::StrCat(root, "/", workspace != nullptr ? workspace : "credcache", "/", path);
-}
-
-std::string MakeTempDir() {
-  std::string dir = absl::StrCat(::testing::TempDir(), "/backendXXXXXX");
-  if (mkdtemp(dir.data()) == nullptr) ADD_FAILURE() << "mkdtemp " << dir << " failed";
-  return dir;
-}
-
-void WriteFile(const std::string& path, const std::string& contents, int mode) {
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << contents;
-    if (!out) ADD_FAILURE() << "cannot write " << path;
-  }
-  if (chmod(path.c_str(), static_cast<mode_t>(mode)) != 0) {
-    ADD_FAILURE() << "cannot chmod " << path;
-  }
-}
-
 }  // namespace credcache_testing

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "backends/backend.h"
 #include "lib/protocol.h"
+#include "tests/support/test_env.h"  // Runfile, MakeTempDir, WriteFile.
 #include "toml++/toml.h"
 
 namespace credcache_testing {
@@ -48,16 +49,6 @@ cargo_credential::Action Logout();
 // The status's message and its cause chain, "message / cause / cause", as
 // a std::string that gmock prints readably.
 std::string Describe(const absl::Status& status);
-
-// The absolute path of `path` (relative to the workspace root) among the
-// test's runfiles.
-std::string Runfile(const std::string& path);
-
-// A new, empty directory under the test's temporary directory.
-std::string MakeTempDir();
-
-// Writes `contents` to `path` and gives it `mode`.
-void WriteFile(const std::string& path, const std::string& contents, int mode = 0600);
 
 }  // namespace credcache_testing
 

@@ -22,14 +22,6 @@ using cargo_credential::SubprocessResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-int CountLines(const std::string& path) {
-  std::ifstream in(path);
-  int lines = 0;
-  std::string line;
-  while (std::getline(in, line)) ++lines;
-  return lines;
-}
-
 class CargoCredcacheTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -42,14 +42,6 @@ std::string Answer(const SubprocessResult& result) {
   return lines.size() == 2 ? lines[1] : "";
 }
 
-int CountLines(const std::string& path) {
-  std::ifstream in(path);
-  int lines = 0;
-  std::string line;
-  while (std::getline(in, line)) ++lines;
-  return lines;
-}
-
 // The number of live credcached processes serving `socket`.
 int DaemonsFor(const std::string& socket) {
   int count = 0;

@@ -1,26 +1,24 @@
 #!/usr/bin/env python3
-"""Counts test cases, not targets, from the JUnit XML Bazel leaves per test.
+"""Counts test cases, not targets, for one `bazel test` invocation.
 
-Usage: count_results.py TESTLOGS_DIR TARGET...
+Usage: count_results.py BUILD_EVENTS_JSON TARGET...
 
-Prints one line, `N passed, N failed`, for the given test targets. A target
-with no XML (it failed to build, say) counts as one failed case, so a broken
-build can never look green. Skipped cases are reported but not as passed.
+Reads the invocation's build event protocol file (--build_event_json_file),
+so results left over from earlier runs never count. For each test target
+named (all of `bazel query 'tests(//...)'`) and each the events mention:
+the test cases of its JUnit XML (every attempt's, when Bazel retried), or,
+when it did not run (it failed to build, say), one failed case. Prints one
+line, `N passed, N failed` (with `, N skipped` when some were skipped).
 """
-import os
+import json
 import sys
+import urllib.parse
 import xml.etree.ElementTree as ET
 
 
-def xml_path(testlogs, target):
-    package, _, name = target.lstrip("/").partition(":")
-    return os.path.join(testlogs, package, name, "test.xml")
-
-
-def count(path):
+def cases(path):
     passed = failed = skipped = 0
-    root = ET.parse(path).getroot()
-    for case in root.iter("testcase"):
+    for case in ET.parse(path).getroot().iter("testcase"):
         if case.find("failure") is not None or case.find("error") is not None:
             failed += 1
         elif case.get("result") == "skipped" or case.get("status") == "notrun" \
@@ -32,19 +30,43 @@ def count(path):
 
 
 def main():
-    testlogs, targets = sys.argv[1], sys.argv[2:]
+    targets = set(sys.argv[2:])  # Every test target there is.
+    results = {}         # label -> path of its last attempt's test.xml
+    statuses = {}        # label -> overall status
+    with open(sys.argv[1]) as events:
+        for line in events:
+            event = json.loads(line)
+            ident = event.get("id", {})
+            if "targetCompleted" in ident and "completed" in event:
+                if event["completed"].get("testSize") or \
+                        event["completed"].get("testTimeoutSeconds"):
+                    targets.add(ident["targetCompleted"]["label"])
+            if "targetCompleted" in ident and "aborted" in event:
+                targets.add(ident["targetCompleted"]["label"])
+            if "testResult" in ident:
+                label = ident["testResult"]["label"]
+                targets.add(label)
+                for output in event.get("testResult", {}).get("testActionOutput", []):
+                    if output.get("name") == "test.xml":
+                        results[label] = urllib.parse.urlparse(output["uri"]).path
+            if "testSummary" in ident:
+                label = ident["testSummary"]["label"]
+                targets.add(label)
+                statuses[label] = event.get("testSummary", {}).get("overallStatus", "")
     passed = failed = skipped = 0
-    for target in targets:
-        path = xml_path(testlogs, target)
-        try:
-            p, f, s = count(path)
-        except (OSError, ET.ParseError):
-            print(f"{target}: no test results (did it build?)", file=sys.stderr)
-            p, f, s = 0, 1, 0
-        if p + f + s == 0:
-            print(f"{target}: ran no test case", file=sys.stderr)
-            f = 1
-        passed, failed, skipped = passed + p, failed + f, skipped + s
+    for label in sorted(targets):
+        counted = (0, 0, 0)
+        if label in results:
+            try:
+                counted = cases(results[label])
+            except (OSError, ET.ParseError):
+                pass
+        if sum(counted) == 0:
+            print(f"{label}: no test results ({statuses.get(label, 'did not run')})",
+                  file=sys.stderr)
+            counted = (0, 1, 0)
+        passed, failed, skipped = (passed + counted[0], failed + counted[1],
+                                   skipped + counted[2])
     line = f"{passed} passed, {failed} failed"
     if skipped:
         line += f", {skipped} skipped"

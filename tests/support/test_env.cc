@@ -30,10 +30,21 @@ std::string MakeTempDir(const std::string& prefix) {
   return dir;
 }
 
-void WriteFile(const std::string& path, const std::string& contents) {
-  std::ofstream out(path, std::ios::trunc);
-  out << contents;
-  if (!out) ADD_FAILURE() << "cannot write " << path;
+void WriteFile(const std::string& path, const std::string& contents, int mode) {
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << contents;
+    if (!out) ADD_FAILURE() << "cannot write " << path;
+  }
+  if (chmod(path.c_str(), static_cast<mode_t>(mode)) != 0) ADD_FAILURE() << "cannot chmod " << path;
+}
+
+int CountLines(const std::string& path) {
+  std::ifstream in(path);
+  int lines = 0;
+  std::string line;
+  while (std::getline(in, line)) ++lines;
+  return lines;
 }
 
 std::string ReadFile(const std::string& path) {

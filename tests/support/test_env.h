@@ -17,10 +17,13 @@ namespace credcache_testing {
 std::string Runfile(const std::string& path);
 
 // A new, empty directory under the test's temporary directory.
-std::string MakeTempDir(const std::string& prefix);
+std::string MakeTempDir(const std::string& prefix = "tmp");
 
-// Writes `contents` to `path`, replacing it.
-void WriteFile(const std::string& path, const std::string& contents);
+// Writes `contents` to `path`, replacing it, and gives it `mode`.
+void WriteFile(const std::string& path, const std::string& contents, int mode = 0600);
+
+// How many lines the file at `path` has (0 when it does not exist).
+int CountLines(const std::string& path);
 // The whole file, or an empty string when it cannot be read.
 std::string ReadFile(const std::string& path);
 
