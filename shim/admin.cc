@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-#include <chrono>
+#include <unistd.h>
 #include <functional>
 #include <map>
 #include <string>
@@ -15,7 +15,8 @@
 #include "common/version.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/convert.h"
-#include "proto/credcache.grpc.pb.h"
+#include "proto/credcache.pb.h"
+#include "shim/daemon_client.h"
 #include "shim/connect.h"
 #include "shim/import.h"
 #include "shim/service_install.h"
@@ -131,37 +132,33 @@ struct Invocation {
   ImportOptions import;
 };
 
-using Stub = v1::Credcache::Stub;
-
-// Runs one RPC with a short deadline; prints the failure and returns false.
-template <typename Request, typename Response>
-bool Call(Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
-          const Request& request, Response* response) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  const grpc::Status status = (stub.*method)(&context, request, response);
+// Runs one admin call with a short deadline; prints the failure and
+// returns false.
+bool Call(const ConnectOptions& daemon, absl::string_view method,
+          const google::protobuf::MessageLite& request, google::protobuf::MessageLite* response) {
+  const absl::Status status = CallDaemon(daemon, method, request, response, absl::Seconds(30));
   if (!status.ok()) {
-    fprintf(stderr, "cargo-credential-credcache: %s\n", status.error_message().c_str());
+    fprintf(stderr, "cargo-credential-credcache: %s\n", std::string(status.message()).c_str());
     return false;
   }
   return true;
 }
 
-int Dispatch(const Invocation& invocation, Stub& stub) {
+int Dispatch(const Invocation& invocation, const ConnectOptions& daemon) {
   const std::string& command = invocation.command;
   if (command == "status") {
     v1::StatusResponse response;
-    if (!Call(stub, &Stub::Status, v1::StatusRequest(), &response)) return 1;
+    if (!Call(daemon, "Status", v1::StatusRequest(), &response)) return 1;
     invocation.json ? PrintJson(response) : PrintStatus(response);
   } else if (command == "list") {
     v1::ListResponse response;
-    if (!Call(stub, &Stub::List, v1::ListRequest(), &response)) return 1;
+    if (!Call(daemon, "List", v1::ListRequest(), &response)) return 1;
     invocation.json ? PrintJson(response) : PrintList(response);
   } else if (command == "forget") {
     v1::ForgetRequest request;
     request.set_registry(invocation.args[0]);
     v1::ForgetResponse response;
-    if (!Call(stub, &Stub::Forget, request, &response)) return 1;
+    if (!Call(daemon, "Forget", request, &response)) return 1;
     if (invocation.json) {
       PrintJson(response);
     } else {
@@ -170,7 +167,7 @@ int Dispatch(const Invocation& invocation, Stub& stub) {
     }
   } else if (command == "flush") {
     v1::FlushResponse response;
-    if (!Call(stub, &Stub::Flush, v1::FlushRequest(), &response)) return 1;
+    if (!Call(daemon, "Flush", v1::FlushRequest(), &response)) return 1;
     if (invocation.json) {
       PrintJson(response);
     } else {
@@ -178,11 +175,11 @@ int Dispatch(const Invocation& invocation, Stub& stub) {
     }
   } else if (command == "stats") {
     v1::StatsResponse response;
-    if (!Call(stub, &Stub::Stats, v1::StatsRequest(), &response)) return 1;
+    if (!Call(daemon, "Stats", v1::StatsRequest(), &response)) return 1;
     invocation.json ? PrintJson(response) : PrintStats(response);
   } else if (command == "reload") {
     v1::ReloadResponse response;
-    if (!Call(stub, &Stub::Reload, v1::ReloadRequest(), &response)) return 1;
+    if (!Call(daemon, "Reload", v1::ReloadRequest(), &response)) return 1;
     if (invocation.json) {
       PrintJson(response);
     } else {
@@ -190,7 +187,7 @@ int Dispatch(const Invocation& invocation, Stub& stub) {
     }
   } else if (command == "stop") {
     v1::StopResponse response;
-    if (!Call(stub, &Stub::Stop, v1::StopRequest(), &response)) return 1;
+    if (!Call(daemon, "Stop", v1::StopRequest(), &response)) return 1;
     if (invocation.json) {
       PrintJson(response);
     } else {
@@ -266,8 +263,9 @@ int RunAdmin(int argc, char** argv) {
   ConnectOptions options;
   options.socket_path = invocation.socket;
   options.spawn = false;  // Managing a daemon never starts one.
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ConnectToDaemon(options);
-  if (!channel.ok()) {
+  absl::StatusOr<int> probe = ConnectToDaemonSocket(options);
+  if (probe.ok()) close(*probe);
+  if (!probe.ok()) {
     if (invocation.command == "status" && invocation.json) {
       printf("{\"running\":false,\"socket\":\"%s\"}\n", invocation.socket.c_str());
     } else {
@@ -276,8 +274,7 @@ int RunAdmin(int argc, char** argv) {
     }
     return invocation.command == "stop" ? 0 : 1;
   }
-  std::unique_ptr<Stub> stub = v1::Credcache::NewStub(*channel);
-  return Dispatch(invocation, *stub);
+  return Dispatch(invocation, options);
 }
 
 }  // namespace credcache

@@ -12,7 +12,6 @@
 #include "absl/time/clock.h"
 #include "common/paths.h"
 #include "common/unix_socket.h"
-#include "grpcpp/create_channel_posix.h"
 #include "lib/line_io.h"
 #include "lib/subprocess.h"
 
@@ -34,15 +33,9 @@ absl::StatusOr<int> ConnectToOwnDaemon(const std::string& socket) {
         peer.ok() ? absl::StrCat("the process on ", socket, " runs as uid ", *peer, ", not as you")
                   : std::string(peer.status().message()));
   }
+  // Non-blocking: grpc_lite waits with poll().
+  fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
   return fd;
-}
-
-std::shared_ptr<grpc::Channel> ChannelFrom(int fd) {
-  // gRPC takes the descriptor; our own connect did the peer check gRPC
-  // cannot, and skips gRPC's resolver and connection set-up. Its poller
-  // expects a non-blocking socket.
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  return grpc::CreateInsecureChannelFromFd("credcached", fd);
 }
 
 // An exclusive flock on `path`, waited for until `deadline`; -1 if not had.
@@ -106,14 +99,14 @@ std::string FindDaemonProgram() {
   return "credcached";  // posix_spawnp looks it up on PATH.
 }
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectToDaemon(const ConnectOptions& options) {
+absl::StatusOr<int> ConnectToDaemonSocket(const ConnectOptions& options) {
   const std::string& socket = options.socket_path;
   const std::string dir = DirectoryOf(socket);
   absl::Status private_dir = EnsurePrivateDirectory(dir);
   if (!private_dir.ok()) return Unavailable(socket, private_dir.message());
 
   absl::StatusOr<int> fd = ConnectToOwnDaemon(socket);
-  if (fd.ok()) return ChannelFrom(*fd);
+  if (fd.ok()) return fd;
   if (!absl::IsNotFound(fd.status())) return Unavailable(socket, fd.status().message());
   if (!options.spawn) {
     return Unavailable(socket, "no daemon runs, and CREDCACHE_NO_SPAWN is set; start one with "
@@ -139,7 +132,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectToDaemon(const ConnectOpti
                                             spawned.message(), " (see ", dir, "/credcached.log)"));
   }
   if (!fd.ok()) return Unavailable(socket, fd.status().message());
-  return ChannelFrom(*fd);
+  return fd;
 }
 
 }  // namespace credcache

@@ -25,7 +25,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "grpcpp/channel.h"
 
 namespace credcache {
 
@@ -36,9 +35,11 @@ struct ConnectOptions {
   absl::Duration spawn_timeout = absl::Seconds(10);
 };
 
-// A channel to a running daemon. Fails with Unavailable, naming the socket
-// and what went wrong, when there is none and none could be started.
-absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectToDaemon(const ConnectOptions& options);
+// A connected socket to a running daemon, checked to be this user's (the
+// caller closes it). Fails with Unavailable, naming the socket and what went
+// wrong, when there is none and none could be started.
+absl::StatusOr<int> ConnectToDaemonSocket(const ConnectOptions& options);
+
 
 // The daemon program to start.
 std::string FindDaemonProgram();

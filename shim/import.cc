@@ -13,8 +13,8 @@
 #include "lib/error.h"
 #include "lib/private_file.h"
 #include "proto/convert.h"
-#include "proto/credcache.grpc.pb.h"
-#include "shim/connect.h"
+#include "proto/credcache.pb.h"
+#include "shim/daemon_client.h"
 #include "toml++/toml.h"
 
 namespace credcache {
@@ -160,12 +160,6 @@ int RunImport(const ImportOptions& options) {
 
   ConnectOptions connect;
   connect.socket_path = options.socket;
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ConnectToDaemon(connect);
-  if (!channel.ok()) {
-    fprintf(stderr, "import: %s\n", std::string(channel.status().message()).c_str());
-    return 1;
-  }
-  std::unique_ptr<v1::Credcache::Stub> stub = v1::Credcache::NewStub(*channel);
 
   std::vector<std::string> imported;
   int failed = 0;
@@ -185,15 +179,14 @@ int RunImport(const ImportOptions& options) {
     login.login.token = entry.token.Clone();
     v1::PerformRequest request = EncodeRequest(registry, login, {});
     request.set_backend(options.backend);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     v1::PerformResponse response;
-    const grpc::Status status = stub->Perform(&context, request, &response);
+    const absl::Status status =
+        CallDaemon(connect, "Perform", request, &response, absl::Seconds(60));
     cargo_credential::WipeString(*request.mutable_token());
     absl::StatusOr<cargo_credential::CredentialResponse> result =
         status.ok() ? DecodeResult(&response)
                     : absl::StatusOr<cargo_credential::CredentialResponse>(
-                          cargo_credential::OtherError(status.error_message()));
+                          cargo_credential::OtherError(std::string(status.message())));
     if (!result.ok()) {
       fprintf(stderr, "failed %s (%s): %s\n", entry.name.c_str(), entry.index_url.c_str(),
               std::string(result.status().message()).c_str());

@@ -1,19 +1,21 @@
 #include "shim/relay_credential.h"
 
-#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "lib/console.h"
 #include "lib/error.h"
 #include "proto/convert.h"
+#include "proto/credcache.pb.h"
+#include "absl/strings/match.h"
+#include "shim/daemon_client.h"
 
 namespace credcache {
 namespace {
 
 // The daemon bounds each backend call by its own timeout; this bounds the
 // whole exchange, so even a wedged daemon cannot hang cargo.
-constexpr std::chrono::seconds kCallDeadline(300);
+constexpr absl::Duration kCallDeadline = absl::Minutes(5);
 
 }  // namespace
 
@@ -30,22 +32,17 @@ absl::StatusOr<cargo_credential::CredentialResponse> RelayCredential::Perform(
     request.set_token(token->Expose());
   }
 
-  if (stub_ == nullptr) {
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ConnectToDaemon(options_);
-    if (!channel.ok()) {
-      return cargo_credential::OtherError(std::string(channel.status().message()));
-    }
-    stub_ = v1::Credcache::NewStub(*channel);
-  }
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
   v1::PerformResponse response;
-  const grpc::Status status = stub_->Perform(&context, request, &response);
+  absl::Status status = CallDaemon(options_, "Perform", request, &response, kCallDeadline);
   cargo_credential::WipeString(*request.mutable_token());
+  if (absl::IsUnavailable(status) &&
+      absl::StrContains(status.message(), "credcached is not reachable")) {
+    return cargo_credential::OtherError(std::string(status.message()));
+  }
   if (!status.ok()) {
     return cargo_credential::OtherError(
         absl::StrCat("credcached on ", options_.socket_path, " did not answer"),
-        {status.error_message()});
+        {std::string(status.message())});
   }
   return DecodeResult(&response);
 }

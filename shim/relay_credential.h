@@ -1,5 +1,6 @@
 // RelayCredential: the shim's Credential. Each request cargo sends goes to
-// credcached over gRPC, and the daemon's answer comes back unchanged.
+// credcached over gRPC (through grpc_lite.h, which starts nothing a single
+// call does not need), and the daemon's answer comes back unchanged.
 //
 // A login without a token is the one thing done here rather than in the
 // daemon: only the shim runs on the user's terminal, so it asks there
@@ -14,7 +15,6 @@
 #include <vector>
 
 #include "lib/credential.h"
-#include "proto/credcache.grpc.pb.h"
 #include "shim/connect.h"
 
 namespace credcache {
@@ -29,8 +29,6 @@ class RelayCredential : public cargo_credential::Credential {
 
  private:
   const ConnectOptions options_;
-  // Connected on the first request, then reused for the process's life.
-  std::unique_ptr<v1::Credcache::Stub> stub_;
 };
 
 }  // namespace credcache

@@ -8,7 +8,7 @@ CREDCACHE_PACKAGES=(
   bazel-bootstrap bazel-platforms bazel-rules-java g++
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libtomlplusplus-dev
-  libsecret-1-dev libsystemd-dev python3
+  libsecret-1-dev libsystemd-dev libnghttp2-dev python3
   gnome-keyring libsecret-tools dbus systemd
 )
 

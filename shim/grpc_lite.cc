@@ -1,0 +1,198 @@
+#include "shim/grpc_lite.h"
+
+#include <errno.h>
+#include <nghttp2/nghttp2.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "lib/secret.h"
+
+namespace credcache {
+namespace {
+
+// The state of one call, shared with nghttp2's callbacks.
+struct Call {
+  int fd;
+  std::string body;  // The gRPC-framed request.
+  size_t body_sent = 0;
+  std::string response;  // The gRPC-framed response.
+  std::string http_status;
+  std::string grpc_status;
+  std::string grpc_message;
+  bool closed = false;
+  uint32_t close_error = 0;
+  absl::Status io_error;
+};
+
+ssize_t Send(nghttp2_session*, const uint8_t* data, size_t length, int, void* user) {
+  Call* call = static_cast<Call*>(user);
+  const ssize_t n = send(call->fd, data, length, MSG_NOSIGNAL);
+  if (n >= 0) return n;
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return NGHTTP2_ERR_WOULDBLOCK;
+  call->io_error = absl::UnavailableError(absl::StrCat("send: ", strerror(errno)));
+  return NGHTTP2_ERR_CALLBACK_FAILURE;
+}
+
+ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buffer, size_t length, uint32_t* flags,
+                 nghttp2_data_source*, void* user) {
+  Call* call = static_cast<Call*>(user);
+  const size_t n = std::min(length, call->body.size() - call->body_sent);
+  memcpy(buffer, call->body.data() + call->body_sent, n);
+  call->body_sent += n;
+  if (call->body_sent == call->body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(n);
+}
+
+int OnData(nghttp2_session*, uint8_t, int32_t, const uint8_t* data, size_t length, void* user) {
+  static_cast<Call*>(user)->response.append(reinterpret_cast<const char*>(data), length);
+  return 0;
+}
+
+int OnHeader(nghttp2_session*, const nghttp2_frame*, const uint8_t* name, size_t name_length,
+             const uint8_t* value, size_t value_length, uint8_t, void* user) {
+  Call* call = static_cast<Call*>(user);
+  const absl::string_view key(reinterpret_cast<const char*>(name), name_length);
+  const std::string text(reinterpret_cast<const char*>(value), value_length);
+  if (key == ":status") call->http_status = text;
+  if (key == "grpc-status") call->grpc_status = text;
+  if (key == "grpc-message") call->grpc_message = text;
+  return 0;
+}
+
+int OnClose(nghttp2_session*, int32_t, uint32_t error, void* user) {
+  Call* call = static_cast<Call*>(user);
+  call->closed = true;
+  call->close_error = error;
+  return 0;
+}
+
+nghttp2_nv Header(const char* name, absl::string_view value) {
+  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name)),
+          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), strlen(name), value.size(),
+          NGHTTP2_NV_FLAG_NONE};
+}
+
+// Frames a message as gRPC does: uncompressed flag, big-endian length.
+std::string Frame(absl::string_view message) {
+  std::string framed(5, '\0');
+  const uint32_t length = static_cast<uint32_t>(message.size());
+  framed[1] = static_cast<char>(length >> 24);
+  framed[2] = static_cast<char>(length >> 16);
+  framed[3] = static_cast<char>(length >> 8);
+  framed[4] = static_cast<char>(length);
+  framed.append(message.data(), message.size());
+  return framed;
+}
+
+// Owns the nghttp2 session and its callbacks.
+class Session {
+ public:
+  explicit Session(Call* call) {
+    nghttp2_session_callbacks* callbacks = nullptr;
+    nghttp2_session_callbacks_new(&callbacks);
+    nghttp2_session_callbacks_set_send_callback(callbacks, Send);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, OnData);
+    nghttp2_session_callbacks_set_on_header_callback(callbacks, OnHeader);
+    nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, OnClose);
+    nghttp2_session_client_new(&session_, callbacks, call);
+    nghttp2_session_callbacks_del(callbacks);
+  }
+  ~Session() { nghttp2_session_del(session_); }
+  nghttp2_session* get() { return session_; }
+
+ private:
+  nghttp2_session* session_ = nullptr;
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method,
+                                      absl::string_view request, absl::Time deadline) {
+  Call call{fd, Frame(request)};
+  Session session(&call);
+  nghttp2_submit_settings(session.get(), NGHTTP2_FLAG_NONE, nullptr, 0);
+  const nghttp2_nv headers[] = {
+      Header(":method", "POST"),         Header(":scheme", "http"),
+      Header(":path", method),           Header(":authority", "credcached"),
+      Header("content-type", "application/grpc"), Header("te", "trailers"),
+  };
+  nghttp2_data_provider body;
+  body.read_callback = ReadBody;
+  if (nghttp2_submit_request(session.get(), nullptr, headers, sizeof(headers) / sizeof(headers[0]),
+                             &body, nullptr) < 0) {
+    cargo_credential::WipeString(call.body);
+    return absl::InternalError("cannot build the HTTP/2 request");
+  }
+
+  uint8_t buffer[16384];
+  absl::Status failure;
+  while (!call.closed) {
+    if (nghttp2_session_send(session.get()) != 0) {
+      failure = call.io_error.ok() ? absl::UnavailableError("HTTP/2 send failed") : call.io_error;
+      break;
+    }
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      failure = absl::DeadlineExceededError("credcached did not answer in time");
+      break;
+    }
+    struct pollfd ready = {fd, POLLIN, 0};
+    if (nghttp2_session_want_write(session.get())) ready.events |= POLLOUT;
+    const int polled = poll(&ready, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    if (polled < 0 && errno != EINTR) {
+      failure = absl::UnavailableError(absl::StrCat("poll: ", strerror(errno)));
+      break;
+    }
+    if (polled <= 0 || (ready.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n == 0) {
+      failure = absl::UnavailableError("credcached closed the connection");
+      break;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      failure = absl::UnavailableError(absl::StrCat("recv: ", strerror(errno)));
+      break;
+    }
+    if (nghttp2_session_mem_recv(session.get(), buffer, static_cast<size_t>(n)) < 0) {
+      failure = absl::UnavailableError("credcached sent malformed HTTP/2");
+      break;
+    }
+  }
+  cargo_credential::WipeString(call.body);
+  explicit_bzero(buffer, sizeof(buffer));
+  if (!failure.ok()) {
+    cargo_credential::WipeString(call.response);
+    return failure;
+  }
+
+  int grpc_code = -1;
+  if (call.http_status != "200" || !absl::SimpleAtoi(call.grpc_status, &grpc_code)) {
+    cargo_credential::WipeString(call.response);
+    return absl::UnavailableError(absl::StrCat("credcached answered HTTP ", call.http_status,
+                                               " without a gRPC status"));
+  }
+  if (grpc_code != 0) {
+    cargo_credential::WipeString(call.response);
+    return absl::Status(static_cast<absl::StatusCode>(grpc_code), call.grpc_message);
+  }
+  const auto byte = [&call](int i) { return static_cast<uint8_t>(call.response[i]); };
+  if (call.response.size() < 5 || byte(0) != 0 ||
+      call.response.size() - 5 !=
+          (uint32_t{byte(1)} << 24 | uint32_t{byte(2)} << 16 | uint32_t{byte(3)} << 8 | byte(4))) {
+    cargo_credential::WipeString(call.response);
+    return absl::UnavailableError("credcached sent a malformed gRPC message");
+  }
+  std::string message = call.response.substr(5);
+  cargo_credential::WipeString(call.response);
+  return message;
+}
+
+}  // namespace credcache
