@@ -47,11 +47,10 @@ absl::StatusOr<CredentialResponse> Broker::Perform(const RegistryInfo& registry,
     case ActionKind::kLogout: {
       std::shared_ptr<const Router> router = this->router();
       Router::Answer answer = router->Call(router->Route(registry), registry, action, args);
-      // After a login, the stored token is the new truth; after a logout,
-      // there is none, whatever the backends said.
-      if (answer.result.ok() || action.kind == ActionKind::kLogout) {
-        cache_.Forget(registry.index_url);
-      }
+      // After a login the stored token is the new truth; after a logout
+      // there is none. Even a failed one (a backend that timed out may still
+      // finish) leaves the cache unsure, and a cache may always forget.
+      cache_.Forget(registry.index_url);
       result = std::move(answer.result);
       break;
     }
@@ -78,9 +77,7 @@ absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
   for (const Backend& candidate : router->backends()) {
     if (candidate.settings.name != backend) continue;
     Router::Answer answer = router->Call({&candidate}, registry, action, args);
-    if (action.kind != ActionKind::kGet && (answer.result.ok() || action.kind == ActionKind::kLogout)) {
-      cache_.Forget(registry.index_url);
-    }
+    if (action.kind != ActionKind::kGet) cache_.Forget(registry.index_url);
     return std::move(answer.result);
   }
   stats_->Error();
@@ -97,8 +94,12 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
   }
   stats_->Miss();
 
-  const std::string key =
-      absl::StrCat(registry.index_url, "\n", TokenCache::OperationKey(action.operation));
+  // The generation is part of the key: a request that starts after a login
+  // or logout must not wait for, and be given, an answer fetched before it.
+  const uint64_t generation = cache_.Generation(registry.index_url);
+  const std::string key = absl::StrCat(registry.index_url, "\n",
+                                       TokenCache::OperationKey(action.operation), "\n",
+                                       generation);
   std::shared_ptr<Flight> flight;
   bool leader = false;
   {
@@ -118,7 +119,7 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
     return flight->result->Clone();
   }
 
-  absl::StatusOr<CredentialResponse> result = Fetch(registry, action, args);
+  absl::StatusOr<CredentialResponse> result = Fetch(registry, action, args, generation);
   {
     absl::MutexLock lock(&mutex_);
     flights_.erase(key);
@@ -132,10 +133,8 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
 
 absl::StatusOr<CredentialResponse> Broker::Fetch(const RegistryInfo& registry,
                                                  const Action& action,
-                                                 const std::vector<std::string>& args) {
-  // Taken before the call: a login or logout meanwhile makes this answer
-  // stale, and then it is not cached.
-  const uint64_t generation = cache_.Generation(registry.index_url);
+                                                 const std::vector<std::string>& args,
+                                                 uint64_t generation) {
   std::shared_ptr<const Router> router;
   CachePolicy policy;
   {

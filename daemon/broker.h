@@ -4,10 +4,9 @@
 // get:    a live cached token is answered at once; otherwise the first asker
 //         for the key calls the backends (Router) while later askers wait for
 //         that same answer; a cacheable answer is then cached (TokenCache).
-// login:  written through to the backends first; only once one stored it are
-//         the registry's cached tokens dropped, so a failed login loses
-//         nothing and a successful one is never hidden by an old token.
-// logout: erased from the backends, and from the cache whatever they said.
+// login:  written through to the backends first, then the registry's cached
+//         tokens are dropped, so a new token is never hidden by an old one.
+// logout: erased from every backend of the chain, then from the cache.
 //
 // The answer passed to cargo is the backend's own, cache kind and expiration
 // included, so cargo never keeps a token longer than its backend allows.
@@ -63,10 +62,12 @@ class Broker : public cargo_credential::Credential {
   absl::StatusOr<cargo_credential::CredentialResponse> Get(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args);
-  // Calls the backends for a cache miss and caches what may be cached.
+  // Calls the backends for a cache miss and caches what may be cached,
+  // unless a login, logout or flush moved the registry past `generation`
+  // (taken before the call) meanwhile.
   absl::StatusOr<cargo_credential::CredentialResponse> Fetch(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
-      const std::vector<std::string>& args);
+      const std::vector<std::string>& args, uint64_t generation);
 
   Stats* const stats_;
   TokenCache cache_;

@@ -94,15 +94,32 @@ TEST_F(BrokerTest, LoginWritesThroughThenReplacesTheCachedToken) {
   EXPECT_EQ(got->token.Expose(), "Bearer new");
 }
 
-TEST_F(BrokerTest, FailedLoginKeepsTheCache) {
+TEST_F(BrokerTest, AFailedLoginLosesNothingStored) {
   ASSERT_TRUE(Get().ok());
   backend_->SetError(cargo_credential::OtherError("disk full"));
   EXPECT_FALSE(Do(ActionKind::kLogin, "Bearer new").ok());
   backend_->SetError(absl::OkStatus());
+  // The cache forgot (a login that timed out might still land), so the next
+  // get asks the backend, which still has the old token.
   absl::StatusOr<cargo_credential::CredentialResponse> got = Get();
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->token.Expose(), "Bearer t");
-  EXPECT_EQ(backend_->calls(), 2);  // The get, the failed login; then a hit.
+  EXPECT_EQ(backend_->calls(), 3);
+}
+
+TEST_F(BrokerTest, AGetStartedAfterALoginNeverGetsTheOldToken) {
+  backend_->SetDelay(absl::Milliseconds(300));
+  std::thread early([&] { EXPECT_TRUE(Get().ok()); });  // Slow fetch, old token.
+  absl::SleepFor(absl::Milliseconds(50));
+  backend_->SetDelay(absl::ZeroDuration());
+  ASSERT_TRUE(Do(ActionKind::kLogin, "Bearer new").ok());
+  absl::StatusOr<cargo_credential::CredentialResponse> got = Get();
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->token.Expose(), "Bearer new");
+  early.join();
+  got = Get();  // And the early fetch did not cache the old one.
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->token.Expose(), "Bearer new");
 }
 
 TEST_F(BrokerTest, LogoutErasesBackendAndCache) {

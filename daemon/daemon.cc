@@ -82,6 +82,7 @@ void Daemon::Run() {
   // New connections stop first; calls in flight then get the drain time.
   listener_->Stop();
   accept_thread_.join();
+  listener_->Close();
   server_->Shutdown(std::chrono::system_clock::now() +
                     std::chrono::milliseconds(absl::ToInt64Milliseconds(options_.drain)));
   const StatsSnapshot stats = stats_.Snapshot();
@@ -89,6 +90,7 @@ void Daemon::Run() {
 }
 
 absl::StatusOr<std::string> Daemon::Reload() {
+  absl::MutexLock serialized(&reload_mutex_);  // SIGHUP and `reload` may race.
   absl::StatusOr<Config> config = LoadConfig(options_);
   if (!config.ok()) {
     Log(absl::StrCat("reload refused, the old config keeps serving: ", config.status().message()));
@@ -99,7 +101,8 @@ absl::StatusOr<std::string> Daemon::Reload() {
   for (const Backend& backend : config->backends) {
     kept[backend.settings.name] = backend.settings.fingerprint;
   }
-  for (const Backend& old : broker_->router()->backends()) {
+  const std::shared_ptr<const Router> old_router = broker_->router();
+  for (const Backend& old : old_router->backends()) {
     auto it = kept.find(old.settings.name);
     if (it == kept.end() || it->second != old.settings.fingerprint) {
       broker_->cache().ForgetBackend(old.settings.name);

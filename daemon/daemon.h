@@ -68,6 +68,7 @@ class Daemon : public DaemonControl {
   std::unique_ptr<grpc::Server> server_;
   std::thread accept_thread_;
 
+  absl::Mutex reload_mutex_;  // One reload at a time.
   mutable absl::Mutex mutex_;
   std::string config_source_ ABSL_GUARDED_BY(mutex_);
   bool stop_requested_ ABSL_GUARDED_BY(mutex_) = false;

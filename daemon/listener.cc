@@ -12,6 +12,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/paths.h"
 #include "common/unix_socket.h"
 #include "daemon/log.h"
@@ -110,11 +111,7 @@ absl::Status Listener::Lock() {
 }
 
 Listener::~Listener() {
-  if (listen_fd_ >= 0) {
-    close(listen_fd_);
-    // Still ours (we hold the lock), unless systemd made it and keeps it.
-    if (owns_socket_file_) unlink(socket_path_.c_str());
-  }
+  Close();
   if (wake_read_ >= 0) close(wake_read_);
   if (wake_write_ >= 0) close(wake_write_);
   if (lock_fd_ >= 0) close(lock_fd_);  // Releases the lock.
@@ -133,7 +130,12 @@ void Listener::Serve(grpc::Server* server) {
     // Non-blocking: gRPC's poller expects EAGAIN, not a read that waits.
     const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
-      if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors: the socket stays readable, so pause rather
+        // than spin and flood the log.
+        Log(absl::StrCat("accept: ", strerror(errno), "; pausing"));
+        absl::SleepFor(absl::Milliseconds(100));
+      } else if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
         Log(absl::StrCat("accept: ", strerror(errno)));
       }
       continue;
@@ -149,6 +151,13 @@ void Listener::Serve(grpc::Server* server) {
     // gRPC owns the descriptor from here on.
     grpc::AddInsecureChannelFromFd(server, fd);
   }
+}
+
+void Listener::Close() {
+  if (listen_fd_ < 0) return;
+  close(listen_fd_);
+  listen_fd_ = -1;
+  if (owns_socket_file_) unlink(socket_path_.c_str());
 }
 
 void Listener::Stop() {

@@ -43,6 +43,11 @@ class Listener {
   void Serve(grpc::Server* server);
   // Makes Serve() return soon; safe from any thread, and more than once.
   void Stop();
+  // After Serve() returned: closes the socket and removes its file (unless
+  // systemd owns it), so clients of a stopping daemon fail fast (or start a
+  // new one) instead of waiting on a socket no one accepts on. The lock is
+  // kept until the Listener dies.
+  void Close();
 
   const std::string& socket_path() const { return socket_path_; }
   int64_t refused() const { return refused_.load(); }

@@ -235,6 +235,9 @@ int Main(int argc, char** argv) {
     }
   }).detach();
   (*daemon)->Run();
+  // The signal thread may still touch the daemon until the process ends, so
+  // it is not destroyed; exiting releases what it holds (the lock included).
+  daemon->release();
   return kOk;
 }
 

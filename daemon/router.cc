@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -26,6 +27,7 @@ bool MatchesAny(const std::vector<std::string>& globs, const std::string& value)
 struct PendingCall {
   absl::Mutex mutex;
   bool done ABSL_GUARDED_BY(mutex) = false;
+  bool abandoned ABSL_GUARDED_BY(mutex) = false;
   absl::StatusOr<cargo_credential::CredentialResponse> result ABSL_GUARDED_BY(mutex);
   // The call's own copies of its inputs.
   cargo_credential::RegistryInfo registry;
@@ -56,28 +58,45 @@ std::vector<const Backend*> Router::Route(const cargo_credential::RegistryInfo& 
 absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
     const Backend& backend, const cargo_credential::RegistryInfo& registry,
     const cargo_credential::Action& action, const std::vector<std::string>& args,
-    bool* timed_out) const {
-  *timed_out = false;
+    bool* named) const {
+  // `named`: the error returned already names the backend.
+  *named = false;
+  if (backend.hung->load() >= kMaxHungCalls) {
+    *named = true;
+    stats_->BackendCall(backend.settings.name, absl::ZeroDuration(), Stats::Outcome::kFailed);
+    return cargo_credential::OtherError(
+        absl::StrCat("credcache backend `", backend.settings.name, "` is not answering"),
+        {absl::StrCat(kMaxHungCalls, " of its calls are still hung; check it, then `reload`")});
+  }
   auto pending = std::make_shared<PendingCall>();
   pending->registry = registry;
   pending->action = action.Clone();
   pending->args = args;
   std::shared_ptr<cargo_credential::Credential> credential = backend.credential;
+  std::shared_ptr<std::atomic<int>> hung = backend.hung;
   const absl::Time start = absl::Now();
-  std::thread([pending, credential]() {
-    absl::StatusOr<cargo_credential::CredentialResponse> result =
-        credential->Perform(pending->registry, pending->action, pending->args);
-    absl::MutexLock lock(&pending->mutex);
-    pending->result = std::move(result);
-    pending->done = true;
-  }).detach();
+  try {
+    std::thread([pending, credential, hung]() {
+      absl::StatusOr<cargo_credential::CredentialResponse> result =
+          credential->Perform(pending->registry, pending->action, pending->args);
+      absl::MutexLock lock(&pending->mutex);
+      pending->result = std::move(result);
+      pending->done = true;
+      if (pending->abandoned) --*hung;
+    }).detach();
+  } catch (const std::system_error& error) {
+    return cargo_credential::OtherError("credcached cannot start another thread",
+                                        {error.what()});
+  }
 
   absl::MutexLock lock(&pending->mutex);
   const bool done = pending->mutex.AwaitWithDeadline(
       absl::Condition(&pending->done), start + backend.settings.timeout);
   const absl::Duration took = absl::Now() - start;
   if (!done) {
-    *timed_out = true;
+    *named = true;
+    pending->abandoned = true;
+    ++*hung;
     stats_->BackendCall(backend.settings.name, took, Stats::Outcome::kTimedOut);
     return cargo_credential::OtherError(
         absl::StrCat("credcache backend `", backend.settings.name, "` did not answer within ",
@@ -93,19 +112,56 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
   return std::move(pending->result);
 }
 
+Router::Answer Router::Logout(const std::vector<const Backend*>& chain,
+                              const cargo_credential::RegistryInfo& registry,
+                              const cargo_credential::Action& action,
+                              const std::vector<std::string>& args) const {
+  const Backend* erased = nullptr;
+  absl::Status failure;
+  bool not_found = false;
+  bool not_supported = false;
+  for (const Backend* backend : chain) {
+    bool named = false;
+    absl::StatusOr<cargo_credential::CredentialResponse> result =
+        CallOne(*backend, registry, action, args, &named);
+    if (result.ok()) {
+      erased = backend;
+      continue;
+    }
+    const ErrorKind kind = cargo_credential::KindOf(result.status());
+    not_found = not_found || kind == ErrorKind::kNotFound;
+    not_supported = not_supported || kind == ErrorKind::kOperationNotSupported;
+    if ((kind == ErrorKind::kOther || kind == ErrorKind::kUnknown) && failure.ok()) {
+      failure = named ? result.status()
+                          : cargo_credential::Annotate(
+                                result.status(), absl::StrCat("credcache backend `",
+                                                              backend->settings.name, "` failed"));
+    }
+  }
+  // A copy that could not be erased must not look like a clean logout.
+  if (!failure.ok()) return Answer{failure, erased};
+  if (erased != nullptr) return Answer{cargo_credential::CredentialResponse::Logout(), erased};
+  if (not_found) return Answer{cargo_credential::NotFoundError(), nullptr};
+  if (not_supported) return Answer{cargo_credential::OperationNotSupportedError(), nullptr};
+  return Answer{cargo_credential::UrlNotSupportedError(), nullptr};
+}
+
 Router::Answer Router::Call(const std::vector<const Backend*>& chain,
                             const cargo_credential::RegistryInfo& registry,
                             const cargo_credential::Action& action,
                             const std::vector<std::string>& args) const {
+  if (action.kind == cargo_credential::ActionKind::kLogout) {
+    return Logout(chain, registry, action, args);
+  }
   bool not_found = false;
   bool not_supported = false;
   // Why backends that could not serve said so (a keyring that is locked or
   // absent), in case no other backend serves either.
   std::vector<std::string> declined;
   for (const Backend* backend : chain) {
-    bool timed_out = false;
+    bool named = false;
     absl::StatusOr<cargo_credential::CredentialResponse> result =
-        CallOne(*backend, registry, action, args, &timed_out);
+        CallOne(*backend, registry, action, args, &named);
     if (result.ok()) return Answer{std::move(result), backend};
     switch (cargo_credential::KindOf(result.status())) {
       case ErrorKind::kUrlNotSupported:
@@ -123,7 +179,7 @@ Router::Answer Router::Call(const std::vector<const Backend*>& chain,
       case ErrorKind::kUnknown:
         break;
     }
-    if (timed_out) return Answer{std::move(result), backend};  // Names it already.
+    if (named) return Answer{std::move(result), backend};  // Names it already.
     return Answer{cargo_credential::Annotate(
                       result.status(),
                       absl::StrCat("credcache backend `", backend->settings.name, "` failed")),

@@ -13,9 +13,15 @@
 // keyring that is absent or locked does), the answer is an `other` error
 // giving those reasons, not a silent url-not-supported.
 //
+// A logout is different: it walks the whole chain, so a token stored twice
+// (in the keyring and, while the keyring was locked, in the file) is erased
+// everywhere; it succeeds when any backend erased one.
+//
 // Every backend call runs on its own thread and is waited for only until the
 // backend's timeout: a hung backend costs its caller the timeout and nothing
-// else, and its late answer is dropped.
+// else, and its late answer is dropped. While kMaxHungCalls of a backend's
+// calls are still hung, further calls to it fail at once instead of piling
+// up threads.
 //
 // Ownership: the Router owns its backends (shared with any call still
 // running when the Router is replaced).
@@ -23,6 +29,7 @@
 #ifndef CREDCACHE_DAEMON_ROUTER_H_
 #define CREDCACHE_DAEMON_ROUTER_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,7 +57,13 @@ struct BackendSettings {
 struct Backend {
   BackendSettings settings;
   std::shared_ptr<cargo_credential::Credential> credential;
+  // Calls that timed out and still run, shared with their threads.
+  std::shared_ptr<std::atomic<int>> hung = std::make_shared<std::atomic<int>>(0);
 };
+
+// How many timed-out calls of one backend may still run before it is
+// refused outright.
+inline constexpr int kMaxHungCalls = 4;
 
 class Router {
  public:
@@ -78,10 +91,14 @@ class Router {
   const std::vector<Backend>& backends() const { return backends_; }
 
  private:
+  Answer Logout(const std::vector<const Backend*>& chain,
+                const cargo_credential::RegistryInfo& registry,
+                const cargo_credential::Action& action, const std::vector<std::string>& args) const;
+
   absl::StatusOr<cargo_credential::CredentialResponse> CallOne(
       const Backend& backend, const cargo_credential::RegistryInfo& registry,
       const cargo_credential::Action& action, const std::vector<std::string>& args,
-      bool* timed_out) const;
+      bool* named) const;
 
   const std::vector<Backend> backends_;
   Stats* const stats_;

@@ -135,6 +135,46 @@ TEST(RouterTest, LoginSkipsReadOnlyBackends) {
             ErrorKind::kOperationNotSupported);
 }
 
+TEST(RouterTest, LogoutErasesEveryCopy) {
+  auto keyring = std::make_shared<FakeBackend>();
+  auto file = std::make_shared<FakeBackend>();
+  keyring->SetToken("u", "new");
+  file->SetToken("u", "old");  // Stored while the keyring was locked.
+  std::vector<Backend> backends;
+  backends.push_back(Make("keyring", keyring));
+  backends.push_back(Make("file", file));
+  Stats stats;
+  Router router(std::move(backends), &stats);
+  const RegistryInfo registry{"u", std::nullopt, {}};
+  Action logout;
+  logout.kind = ActionKind::kLogout;
+  ASSERT_TRUE(router.Call(router.Route(registry), registry, logout, {}).result.ok());
+  EXPECT_FALSE(keyring->Has("u"));
+  EXPECT_FALSE(file->Has("u"));
+  EXPECT_EQ(KindOf(router.Call(router.Route(registry), registry, logout, {}).result.status()),
+            ErrorKind::kNotFound);
+}
+
+TEST(RouterTest, AHungBackendIsRefusedOnceTooManyCallsHang) {
+  auto slow = std::make_shared<FakeBackend>();
+  slow->SetToken("u", "t");
+  slow->SetDelay(absl::Seconds(2));
+  std::vector<Backend> backends;
+  backends.push_back(Make("slow", slow));
+  backends[0].settings.timeout = absl::Milliseconds(20);
+  Stats stats;
+  Router router(std::move(backends), &stats);
+  const RegistryInfo registry{"u", std::nullopt, {}};
+  for (int i = 0; i < kMaxHungCalls; ++i) {
+    EXPECT_THAT(std::string(
+                    router.Call(router.Route(registry), registry, Action{}, {}).result.status().message()),
+                HasSubstr("did not answer"));
+  }
+  absl::Status refused = router.Call(router.Route(registry), registry, Action{}, {}).result.status();
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("`slow` is not answering"));
+  EXPECT_EQ(slow->calls(), kMaxHungCalls);
+}
+
 TEST(RouterTest, OtherErrorsStopTheChainAndNameTheBackend) {
   auto broken = std::make_shared<FakeBackend>();
   broken->SetError(cargo_credential::OtherError("disk on fire"));

@@ -73,7 +73,8 @@ grpc::Status CredcacheService::Status(grpc::ServerContext*, const v1::StatusRequ
   response->set_config(control_->ConfigSource());
   response->set_pid(getpid());
   response->set_on_demand(identity_.on_demand);
-  for (const Backend& backend : broker_->router()->backends()) {
+  const std::shared_ptr<const Router> router = broker_->router();  // Alive for the loop.
+  for (const Backend& backend : router->backends()) {
     v1::BackendInfo* info = response->add_backends();
     info->set_name(backend.settings.name);
     info->set_kind(backend.settings.kind);

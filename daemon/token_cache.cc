@@ -101,6 +101,9 @@ int TokenCache::Forget(const std::string& registry) {
 
 int TokenCache::ForgetBackend(const std::string& backend) {
   absl::MutexLock lock(&mutex_);
+  // A fetch from this backend still under way (a miss has no entry yet)
+  // must not land after the backend changed: every in-flight insert is void.
+  ++epoch_;
   int removed = 0;
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->second.backend == backend) {

@@ -84,8 +84,8 @@ class TokenCache {
   // `registry` itself, when it is a URL). Returns how many were removed.
   int Forget(const std::string& registry);
 
-  // Removes every entry that came from `backend`, bumping the generations
-  // of their registries. Returns how many were removed.
+  // Removes every entry that came from `backend`, and voids every insert in
+  // flight (whichever backend it is from). Returns how many were removed.
   int ForgetBackend(const std::string& backend);
 
   // Removes every entry and bumps every generation. Returns the count.

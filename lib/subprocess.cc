@@ -23,6 +23,9 @@ namespace {
 
 using Stdio = SubprocessOptions::Stdio;
 
+// The most RunSubprocess keeps of each of stdout and stderr.
+constexpr size_t kMaxCollected = size_t{1} << 20;
+
 // Both ends close-on-exec: the child gets its end through dup2 only, so no
 // other child ever inherits a stray copy (which would hide EOF).
 absl::Status MakePipe(int fds[2]) {
@@ -144,10 +147,15 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
         break;
     }
   }
+  int first_unpassed = 3;
   for (const auto& [ours, theirs] : options.pass_fds) {
     // dup2 onto the same number clears close-on-exec (glibc 2.29+).
     posix_spawn_file_actions_adddup2(&actions, ours, theirs);
+    first_unpassed = std::max(first_unpassed, theirs + 1);
   }
+  // Whatever this process inherited without close-on-exec (from cargo, say)
+  // stops here: a long-lived daemon must not hold it open.
+  posix_spawn_file_actions_addclosefrom_np(&actions, first_unpassed);
   if (!options.cwd.empty()) {
     posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
   }
@@ -310,7 +318,10 @@ absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options,
       char buffer[8192];
       const ssize_t n = read(fds[i].fd, buffer, sizeof(buffer));
       if (n > 0) {
-        sinks[which]->append(buffer, static_cast<size_t>(n));
+        // Past the cap the child is drained but not stored: a command that
+        // prints without end must not grow its caller without end.
+        const size_t room = kMaxCollected - std::min(kMaxCollected, sinks[which]->size());
+        sinks[which]->append(buffer, std::min(room, static_cast<size_t>(n)));
       } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
         outs[which] = -1;  // The Subprocess closes it.
       }

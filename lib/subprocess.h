@@ -108,8 +108,8 @@ class Subprocess {
 };
 
 // Runs a child to completion: writes `input` to its stdin (then closes it)
-// while collecting stdout and stderr (the options' modes for those are taken
-// as kPipe). A child still running at `timeout` is killed, and the call
+// while collecting stdout and stderr, the first MiB of each (the options'
+// modes for those are taken as kPipe). A child still running at `timeout` is killed, and the call
 // fails with DeadlineExceeded naming the program.
 absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options,
                                                absl::string_view input,

@@ -13,13 +13,24 @@ namespace credcache {
 absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
                         const google::protobuf::MessageLite& request,
                         google::protobuf::MessageLite* response, absl::Duration timeout) {
-  absl::StatusOr<int> fd = ConnectToDaemonSocket(options);
-  if (!fd.ok()) return fd.status();
+  const absl::Time deadline = absl::Now() + timeout;
   std::string bytes = request.SerializeAsString();
-  absl::StatusOr<std::string> answer = UnaryCall(
-      *fd, absl::StrCat("/credcache.v1.Credcache/", method), bytes, absl::Now() + timeout);
+  absl::StatusOr<std::string> answer;
+  // A daemon that was stopping (idle exit, `stop`) may close a connection
+  // it had accepted without answering; the second try finds, or starts, one
+  // that will. Nothing was done for a call that got no answer, so a retry
+  // is safe.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    absl::StatusOr<int> fd = ConnectToDaemonSocket(options);
+    if (!fd.ok()) {
+      answer = fd.status();
+      break;
+    }
+    answer = UnaryCall(*fd, absl::StrCat("/credcache.v1.Credcache/", method), bytes, deadline);
+    close(*fd);
+    if (answer.ok() || !absl::IsUnavailable(answer.status())) break;
+  }
   cargo_credential::WipeString(bytes);
-  close(*fd);
   if (!answer.ok()) return answer.status();
   const bool parsed = response->ParseFromString(*answer);
   cargo_credential::WipeString(*answer);

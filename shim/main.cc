@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/paths.h"
+#include "lib/hardening.h"
 #include "lib/provider.h"
 #include "shim/admin.h"
 #include "shim/relay_credential.h"
@@ -18,5 +19,8 @@ int main(int argc, char** argv) {
     return cargo_credential::RunProvider(relay, argc, argv,
                                          "credcache's Cargo credential provider");
   }
+  // Admin commands handle tokens too (import reads every one in
+  // credentials.toml): no core dumps, no tracing, no SIGPIPE deaths.
+  (void)cargo_credential::HardenProcess();
   return credcache::RunAdmin(argc, argv);
 }

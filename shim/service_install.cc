@@ -1,5 +1,6 @@
 #include "shim/service_install.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "common/paths.h"
 #include "daemon/systemd/units.h"
+#include "lib/line_io.h"
 #include "lib/subprocess.h"
 #include "shim/connect.h"
 
@@ -43,16 +45,21 @@ bool MakeDirectories(const std::string& dir) {
   return MakeDirectories(DirectoryOf(dir)) && (mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST);
 }
 
-// Writes `contents` to `path` through a temporary file and a rename, so a
-// running program or a reading systemd never sees half a file.
+// Writes `contents` to `path` through a new temporary file (mkostemp: never
+// through a link someone planted) and a rename, so a running program or a
+// reading systemd never sees half a file.
 bool WriteAtomically(const std::string& path, const std::string& contents, mode_t mode) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << contents;
-    if (!out) return false;
+  std::string temp = path + ".XXXXXX";
+  const int fd = mkostemp(temp.data(), O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool written = cargo_credential::WriteAll(fd, contents).ok() && fchmod(fd, mode) == 0 &&
+                       fsync(fd) == 0;
+  close(fd);
+  if (!written || rename(temp.c_str(), path.c_str()) != 0) {
+    unlink(temp.c_str());
+    return false;
   }
-  return chmod(temp.c_str(), mode) == 0 && rename(temp.c_str(), path.c_str()) == 0;
+  return true;
 }
 
 bool CopyProgram(const std::string& from, const std::string& to) {
