@@ -20,11 +20,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/synchronization/notification.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -108,38 +110,77 @@ struct LoadResult {
   double cpu_percent;
 };
 
-// `clients` threads, each on its own connection, calling `call` for
-// `duration`.
-template <typename Call>
-LoadResult Load(const std::string& socket, int pid, int clients, absl::Duration duration,
-                Call call) {
-  std::vector<std::unique_ptr<Credcache::Stub>> stubs;
-  for (int i = 0; i < clients; ++i) stubs.push_back(Connect(socket));
-  for (auto& stub : stubs) call(*stub);  // Connections up before timing.
-  std::vector<std::vector<absl::Duration>> latencies(clients);
-  std::atomic<bool> failed{false};
-  const double cpu_before = CpuSeconds(pid);
-  const absl::Time start = absl::Now();
-  const absl::Time end = start + duration;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < clients; ++i) {
-    threads.emplace_back([&, i] {
-      while (absl::Now() < end) {
-        const absl::Time t = absl::Now();
-        if (!call(*stubs[i])) failed = true;
-        latencies[i].push_back(absl::Now() - t);
-      }
+// One client of the load: its own connection, one request outstanding at a
+// time, driven by gRPC's callback API so that 64 clients need no 64 threads
+// (they share the machine with the daemon under test).
+class LoadClient {
+ public:
+  using Issue = std::function<void(Credcache::Stub*, grpc::ClientContext*,
+                                   std::function<void(grpc::Status)>)>;
+  LoadClient(const std::string& socket, Issue issue) : stub_(Connect(socket)), issue_(issue) {}
+
+  // Issues requests back to back until `end`, then notifies `done`.
+  void Run(absl::Time end, std::atomic<int>* running, absl::Notification* done) {
+    end_ = end;
+    running_ = running;
+    done_ = done;
+    Next();
+  }
+  const std::vector<absl::Duration>& latencies() const { return latencies_; }
+  bool failed() const { return failed_; }
+
+ private:
+  void Next() {
+    if (absl::Now() >= end_) {
+      if (--*running_ == 0) done_->Notify();
+      return;
+    }
+    context_ = std::make_unique<grpc::ClientContext>();
+    started_ = absl::Now();
+    issue_(stub_.get(), context_.get(), [this](grpc::Status status) {
+      latencies_.push_back(absl::Now() - started_);
+      if (!status.ok()) failed_ = true;
+      Next();
     });
   }
-  for (std::thread& thread : threads) thread.join();
+
+  std::unique_ptr<Credcache::Stub> stub_;
+  Issue issue_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  absl::Time started_, end_;
+  std::atomic<int>* running_ = nullptr;
+  absl::Notification* done_ = nullptr;
+  std::vector<absl::Duration> latencies_;
+  bool failed_ = false;
+};
+
+LoadResult Load(const std::string& socket, int pid, int clients, absl::Duration duration,
+                const LoadClient::Issue& issue) {
+  std::vector<std::unique_ptr<LoadClient>> load;
+  for (int i = 0; i < clients; ++i) load.push_back(std::make_unique<LoadClient>(socket, issue));
+  {
+    // Every connection up and warm before the clock starts.
+    std::atomic<int> running{clients};
+    absl::Notification done;
+    for (auto& client : load) client->Run(absl::Now(), &running, &done);
+    done.WaitForNotification();
+  }
+  std::atomic<int> running{clients};
+  absl::Notification done;
+  const double cpu_before = CpuSeconds(pid);
+  const absl::Time start = absl::Now();
+  for (auto& client : load) client->Run(start + duration, &running, &done);
+  done.WaitForNotification();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   const double cpu = CpuSeconds(pid) - cpu_before;
-  if (failed) {
-    fprintf(stderr, "bench: a request failed under load\n");
-    exit(1);
-  }
   std::vector<absl::Duration> all;
-  for (auto& each : latencies) all.insert(all.end(), each.begin(), each.end());
+  for (auto& client : load) {
+    if (client->failed()) {
+      fprintf(stderr, "bench: a request failed under load\n");
+      exit(1);
+    }
+    all.insert(all.end(), client->latencies().begin(), client->latencies().end());
+  }
   return {all.size() / seconds, Summarize(all), 100.0 * cpu / seconds};
 }
 
@@ -153,12 +194,27 @@ void Throughput(credcache_testing::DaemonEnv& env, absl::Duration duration) {
   const int pid = env.DaemonPid();
   const credcache::v1::PerformRequest request = GetRequest("sparse+http://bench/index/");
   LoadResult gets = Load(env.socket(), pid, 64, duration,
-                         [&](Credcache::Stub& stub) { return Get(stub, request); });
-  LoadResult floor = Load(env.socket(), pid, 64, duration, [](Credcache::Stub& stub) {
-    grpc::ClientContext context;
-    credcache::v1::StatsResponse response;
-    return stub.Stats(&context, credcache::v1::StatsRequest(), &response).ok();
-  });
+                         [&request](Credcache::Stub* stub, grpc::ClientContext* context,
+                                    std::function<void(grpc::Status)> done) {
+                           auto response = std::make_shared<credcache::v1::PerformResponse>();
+                           stub->async()->Perform(context, &request, response.get(),
+                                                  [response, done](grpc::Status status) {
+                                                    if (status.ok() && !response->has_get()) {
+                                                      status = grpc::Status::CANCELLED;
+                                                    }
+                                                    done(status);
+                                                  });
+                         });
+  const credcache::v1::StatsRequest stats_request;
+  LoadResult floor = Load(env.socket(), pid, 64, duration,
+                          [&stats_request](Credcache::Stub* stub, grpc::ClientContext* context,
+                                           std::function<void(grpc::Status)> done) {
+                            auto response = std::make_shared<credcache::v1::StatsResponse>();
+                            stub->async()->Stats(context, &stats_request, response.get(),
+                                                 [response, done](grpc::Status status) {
+                                                   done(status);
+                                                 });
+                          });
   printf("\ndaemon under load: 64 clients on persistent connections, %s each\n",
          absl::FormatDuration(duration).c_str());
   Report("cached gets per second", gets.per_second, "req/s", "Stats calls per second",

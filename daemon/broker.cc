@@ -68,6 +68,17 @@ absl::StatusOr<CredentialResponse> Broker::Perform(const RegistryInfo& registry,
   return result;
 }
 
+std::optional<CredentialResponse> Broker::Cached(const RegistryInfo& registry,
+                                                 const Action& action) {
+  if (action.kind != ActionKind::kGet) return std::nullopt;
+  std::optional<CredentialResponse> hit = cache_.Lookup(registry.index_url, action.operation);
+  if (hit.has_value()) {
+    stats_->Request();
+    stats_->Hit();
+  }
+  return hit;
+}
+
 absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
                                                      const RegistryInfo& registry,
                                                      const Action& action,

@@ -20,6 +20,7 @@
 #define CREDCACHE_DAEMON_BROKER_H_
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,12 @@ class Broker : public cargo_credential::Credential {
   absl::StatusOr<cargo_credential::CredentialResponse> Perform(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args) override;
+
+  // The answer to a get when the cache has a live token, counted as a
+  // request and a hit; nullopt otherwise (then call Perform). Never blocks
+  // on a backend, so it may run on threads that must not wait.
+  std::optional<cargo_credential::CredentialResponse> Cached(
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action);
 
   // Performs `action` on the backend named `backend` alone, whether or not
   // it serves the registry by config (login and logout clear the cache as

@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <optional>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -36,11 +39,50 @@ absl::Time CredcacheService::last_activity() const {
   return absl::FromUnixNanos(last_activity_ns_.load());
 }
 
-grpc::Status CredcacheService::Perform(grpc::ServerContext*, const v1::PerformRequest* request,
-                                       v1::PerformResponse* response) {
+namespace {
+
+grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* context, grpc::Status status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(std::move(status));
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext* context,
+                                                    const v1::PerformRequest* request,
+                                                    v1::PerformResponse* response) {
   Activity activity(this);
   v1::PerformRequest copy = *request;
   DecodedRequest decoded = DecodeRequest(&copy);
+  if (copy.backend().empty()) {
+    if (std::optional<cargo_credential::CredentialResponse> hit =
+            broker_->Cached(decoded.registry, decoded.action)) {
+      *response = EncodeResult(*std::move(hit));
+      return Finished(context, grpc::Status::OK);
+    }
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  ++in_flight_;  // Until the thread below has answered.
+  try {
+    std::thread([this, decoded = std::move(decoded), backend = copy.backend(), response,
+                 reactor]() mutable {
+      PerformSlowly(std::move(decoded), std::move(backend), response, reactor);
+      last_activity_ns_ = absl::ToUnixNanos(absl::Now());
+      --in_flight_;
+    }).detach();
+  } catch (const std::system_error& error) {
+    --in_flight_;
+    *response = EncodeResult(
+        cargo_credential::OtherError("credcached cannot start another thread", {error.what()}));
+    reactor->Finish(grpc::Status::OK);
+  }
+  return reactor;
+}
+
+void CredcacheService::PerformSlowly(DecodedRequest decoded, std::string backend,
+                                     v1::PerformResponse* response,
+                                     grpc::ServerUnaryReactor* reactor) {
   absl::StatusOr<cargo_credential::CredentialResponse> result;
   if (decoded.action.kind == cargo_credential::ActionKind::kLogin &&
       !decoded.action.login.token.has_value()) {
@@ -48,24 +90,21 @@ grpc::Status CredcacheService::Perform(grpc::ServerContext*, const v1::PerformRe
     // relays, so only another client can get here.
     result = cargo_credential::OtherError("a login reached credcached without a token",
                                           {"the client must ask the user for it"});
-  } else if (!request->backend().empty()) {
-    result = broker_->PerformOn(request->backend(), decoded.registry, decoded.action, decoded.args);
+  } else if (!backend.empty()) {
+    result = broker_->PerformOn(backend, decoded.registry, decoded.action, decoded.args);
   } else {
     result = broker_->Perform(decoded.registry, decoded.action, decoded.args);
   }
-  if (!result.ok()) {
-    const cargo_credential::ErrorKind kind = cargo_credential::KindOf(result.status());
-    if (kind == cargo_credential::ErrorKind::kOther) {
-      Log(absl::StrCat(cargo_credential::ActionKindName(decoded.action.kind), " ",
-                       decoded.registry.index_url, ": ", result.status().message()));
-    }
+  if (!result.ok() && cargo_credential::KindOf(result.status()) == cargo_credential::ErrorKind::kOther) {
+    Log(absl::StrCat(cargo_credential::ActionKindName(decoded.action.kind), " ",
+                     decoded.registry.index_url, ": ", result.status().message()));
   }
   *response = EncodeResult(result);
-  return grpc::Status::OK;
+  reactor->Finish(grpc::Status::OK);
 }
 
-grpc::Status CredcacheService::Status(grpc::ServerContext*, const v1::StatusRequest*,
-                                      v1::StatusResponse* response) {
+grpc::ServerUnaryReactor* CredcacheService::Status(grpc::CallbackServerContext* context,
+    const v1::StatusRequest* request, v1::StatusResponse* response) {
   Activity activity(this);
   response->set_version(identity_.version);
   response->set_uptime_seconds(absl::ToInt64Seconds(absl::Now() - identity_.started));
@@ -85,11 +124,11 @@ grpc::Status CredcacheService::Status(grpc::ServerContext*, const v1::StatusRequ
     }
     info->set_timeout_ms(absl::ToInt64Milliseconds(backend.settings.timeout));
   }
-  return grpc::Status::OK;
+  return Finished(context, grpc::Status::OK);
 }
 
-grpc::Status CredcacheService::List(grpc::ServerContext*, const v1::ListRequest*,
-                                    v1::ListResponse* response) {
+grpc::ServerUnaryReactor* CredcacheService::List(grpc::CallbackServerContext* context,
+    const v1::ListRequest* request, v1::ListResponse* response) {
   Activity activity(this);
   for (const CacheEntryInfo& entry : broker_->cache().List()) {
     v1::CacheEntry* out = response->add_entries();
@@ -102,27 +141,27 @@ grpc::Status CredcacheService::List(grpc::ServerContext*, const v1::ListRequest*
     out->set_seconds_left(absl::ToInt64Seconds(entry.left));
     out->set_hits(entry.hits);
   }
-  return grpc::Status::OK;
+  return Finished(context, grpc::Status::OK);
 }
 
-grpc::Status CredcacheService::Forget(grpc::ServerContext*, const v1::ForgetRequest* request,
-                                      v1::ForgetResponse* response) {
+grpc::ServerUnaryReactor* CredcacheService::Forget(grpc::CallbackServerContext* context,
+    const v1::ForgetRequest* request, v1::ForgetResponse* response) {
   Activity activity(this);
   response->set_removed(broker_->cache().Forget(request->registry()));
   Log(absl::StrCat("forget ", request->registry(), ": ", response->removed(), " removed"));
-  return grpc::Status::OK;
+  return Finished(context, grpc::Status::OK);
 }
 
-grpc::Status CredcacheService::Flush(grpc::ServerContext*, const v1::FlushRequest*,
-                                     v1::FlushResponse* response) {
+grpc::ServerUnaryReactor* CredcacheService::Flush(grpc::CallbackServerContext* context,
+    const v1::FlushRequest* request, v1::FlushResponse* response) {
   Activity activity(this);
   response->set_removed(broker_->cache().Flush());
   Log(absl::StrCat("flush: ", response->removed(), " removed"));
-  return grpc::Status::OK;
+  return Finished(context, grpc::Status::OK);
 }
 
-grpc::Status CredcacheService::Stats(grpc::ServerContext*, const v1::StatsRequest*,
-                                     v1::StatsResponse* response) {
+grpc::ServerUnaryReactor* CredcacheService::Stats(grpc::CallbackServerContext* context,
+    const v1::StatsRequest* request, v1::StatsResponse* response) {
   Activity activity(this);
   const StatsSnapshot snapshot = stats_->Snapshot();
   response->set_requests(snapshot.requests);
@@ -142,26 +181,27 @@ grpc::Status CredcacheService::Stats(grpc::ServerContext*, const v1::StatsReques
                          : absl::ToDoubleMilliseconds(counters.total) / counters.calls);
     out->set_max_ms(absl::ToDoubleMilliseconds(counters.max));
   }
-  return grpc::Status::OK;
+  return Finished(context, grpc::Status::OK);
 }
 
-grpc::Status CredcacheService::Reload(grpc::ServerContext*, const v1::ReloadRequest*,
-                                      v1::ReloadResponse* response) {
+grpc::ServerUnaryReactor* CredcacheService::Reload(grpc::CallbackServerContext* context,
+    const v1::ReloadRequest* request, v1::ReloadResponse* response) {
   Activity activity(this);
   absl::StatusOr<std::string> source = control_->Reload();
   if (!source.ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(source.status().message()));
+    return Finished(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                          std::string(source.status().message())));
   }
   response->set_config(*source);
-  return grpc::Status::OK;
+  return Finished(context, grpc::Status::OK);
 }
 
-grpc::Status CredcacheService::Stop(grpc::ServerContext*, const v1::StopRequest*,
-                                    v1::StopResponse*) {
+grpc::ServerUnaryReactor* CredcacheService::Stop(grpc::CallbackServerContext* context,
+    const v1::StopRequest* request, v1::StopResponse* response) {
   Activity activity(this);
   Log("stop requested");
   control_->RequestStop();
-  return grpc::Status::OK;
+  return Finished(context, grpc::Status::OK);
 }
 
 }  // namespace credcache

@@ -5,6 +5,11 @@
 // Control the server provides. Nothing it returns outside Perform's get
 // answer holds a token.
 //
+// It uses gRPC's callback API: a get the cache can answer is answered on
+// gRPC's own thread, at once (the common case, and what throughput is made
+// of); anything that may wait on a backend is moved to a thread of its own
+// and finished from there, so no gRPC thread ever blocks on a backend.
+//
 // Thread-safety: gRPC calls the methods concurrently; all are thread-safe.
 #ifndef CREDCACHE_DAEMON_SERVICE_H_
 #define CREDCACHE_DAEMON_SERVICE_H_
@@ -16,6 +21,7 @@
 #include "absl/time/time.h"
 #include "daemon/broker.h"
 #include "daemon/stats.h"
+#include "proto/convert.h"
 #include "proto/credcache.grpc.pb.h"
 
 namespace credcache {
@@ -40,28 +46,28 @@ struct DaemonIdentity {
   absl::Time started;
 };
 
-class CredcacheService final : public v1::Credcache::Service {
+class CredcacheService final : public v1::Credcache::CallbackService {
  public:
   // All pointers must outlive the service.
   CredcacheService(Broker* broker, credcache::Stats* stats, DaemonControl* control,
                    DaemonIdentity identity);
 
-  grpc::Status Perform(grpc::ServerContext* context, const v1::PerformRequest* request,
-                       v1::PerformResponse* response) override;
-  grpc::Status Status(grpc::ServerContext* context, const v1::StatusRequest* request,
-                      v1::StatusResponse* response) override;
-  grpc::Status List(grpc::ServerContext* context, const v1::ListRequest* request,
-                    v1::ListResponse* response) override;
-  grpc::Status Forget(grpc::ServerContext* context, const v1::ForgetRequest* request,
-                      v1::ForgetResponse* response) override;
-  grpc::Status Flush(grpc::ServerContext* context, const v1::FlushRequest* request,
-                     v1::FlushResponse* response) override;
-  grpc::Status Stats(grpc::ServerContext* context, const v1::StatsRequest* request,
-                     v1::StatsResponse* response) override;
-  grpc::Status Reload(grpc::ServerContext* context, const v1::ReloadRequest* request,
-                      v1::ReloadResponse* response) override;
-  grpc::Status Stop(grpc::ServerContext* context, const v1::StopRequest* request,
-                    v1::StopResponse* response) override;
+  grpc::ServerUnaryReactor* Perform(grpc::CallbackServerContext* context,
+                                 const v1::PerformRequest* request, v1::PerformResponse* response) override;
+  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* context,
+                                 const v1::StatusRequest* request, v1::StatusResponse* response) override;
+  grpc::ServerUnaryReactor* List(grpc::CallbackServerContext* context,
+                                 const v1::ListRequest* request, v1::ListResponse* response) override;
+  grpc::ServerUnaryReactor* Forget(grpc::CallbackServerContext* context,
+                                 const v1::ForgetRequest* request, v1::ForgetResponse* response) override;
+  grpc::ServerUnaryReactor* Flush(grpc::CallbackServerContext* context,
+                                 const v1::FlushRequest* request, v1::FlushResponse* response) override;
+  grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* context,
+                                 const v1::StatsRequest* request, v1::StatsResponse* response) override;
+  grpc::ServerUnaryReactor* Reload(grpc::CallbackServerContext* context,
+                                 const v1::ReloadRequest* request, v1::ReloadResponse* response) override;
+  grpc::ServerUnaryReactor* Stop(grpc::CallbackServerContext* context,
+                                 const v1::StopRequest* request, v1::StopResponse* response) override;
 
   // When the last call ended, and how many run now; for the idle exit.
   absl::Time last_activity() const;
@@ -74,6 +80,10 @@ class CredcacheService final : public v1::Credcache::Service {
   credcache::Stats* const stats_;
   DaemonControl* const control_;
   const DaemonIdentity identity_;
+  // Answers a Perform that may wait on backends; runs on its own thread.
+  void PerformSlowly(DecodedRequest decoded, std::string backend, v1::PerformResponse* response,
+                     grpc::ServerUnaryReactor* reactor);
+
   std::atomic<int> in_flight_{0};
   std::atomic<int64_t> last_activity_ns_;
 };
