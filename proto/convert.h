@@ -14,7 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "lib/protocol.h"
-#include "proto/credcache.pb.h"
+#include "proto/messages.h"
 
 namespace credcache {
 

@@ -13,9 +13,9 @@
 #include "absl/time/time.h"
 #include "common/paths.h"
 #include "common/version.h"
-#include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
 #include "proto/convert.h"
-#include "proto/credcache.pb.h"
+#include "proto/messages.h"
 #include "shim/daemon_client.h"
 #include "shim/connect.h"
 #include "shim/import.h"
@@ -56,14 +56,66 @@ std::string Ago(int64_t seconds) {
   return seconds <= 0 ? "0s" : absl::FormatDuration(absl::Seconds(seconds));
 }
 
-void PrintJson(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  if (google::protobuf::util::MessageToJsonString(message, &json, options).ok()) {
-    printf("%s\n", json.c_str());
+// --json output: one object per command, numbers as numbers, cache kinds
+// by their protocol names. Written out by hand because the shim links
+// protobuf's lite runtime, which has no JSON printer.
+void PrintJson(const nlohmann::ordered_json& json) { printf("%s\n", json.dump().c_str()); }
+
+nlohmann::ordered_json ToJson(const v1::StatusResponse& status) {
+  nlohmann::ordered_json json = {{"running", true},
+                                 {"version", status.version()},
+                                 {"pid", status.pid()},
+                                 {"uptime_seconds", status.uptime_seconds()},
+                                 {"socket", status.socket()},
+                                 {"config", status.config()},
+                                 {"on_demand", status.on_demand()}};
+  nlohmann::ordered_json backends = nlohmann::ordered_json::array();
+  for (const v1::BackendInfo& backend : status.backends()) {
+    backends.push_back({{"name", backend.name()},
+                        {"kind", backend.kind()},
+                        {"index_urls", std::vector<std::string>(backend.index_urls().begin(),
+                                                                backend.index_urls().end())},
+                        {"names", std::vector<std::string>(backend.names().begin(),
+                                                           backend.names().end())},
+                        {"ttl_seconds", backend.ttl_seconds()},
+                        {"timeout_ms", backend.timeout_ms()}});
   }
+  json["backends"] = backends;
+  return json;
+}
+
+nlohmann::ordered_json ToJson(const v1::ListResponse& list) {
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+  for (const v1::CacheEntry& entry : list.entries()) {
+    entries.push_back({{"index_url", entry.index_url()},
+                       {"name", entry.name()},
+                       {"backend", entry.backend()},
+                       {"operation", entry.operation()},
+                       {"cache", CacheKindName(entry.cache())},
+                       {"seconds_left", entry.seconds_left()},
+                       {"hits", entry.hits()}});
+  }
+  return {{"entries", entries}};
+}
+
+nlohmann::ordered_json ToJson(const v1::StatsResponse& stats) {
+  nlohmann::ordered_json json = {{"requests", stats.requests()},
+                                 {"hits", stats.hits()},
+                                 {"misses", stats.misses()},
+                                 {"coalesced", stats.coalesced()},
+                                 {"errors", stats.errors()},
+                                 {"cached_entries", stats.cached_entries()}};
+  nlohmann::ordered_json backends = nlohmann::ordered_json::array();
+  for (const v1::BackendStats& backend : stats.backends()) {
+    backends.push_back({{"name", backend.name()},
+                        {"calls", backend.calls()},
+                        {"errors", backend.errors()},
+                        {"timeouts", backend.timeouts()},
+                        {"mean_ms", backend.mean_ms()},
+                        {"max_ms", backend.max_ms()}});
+  }
+  json["backends"] = backends;
+  return json;
 }
 
 void PrintStatus(const v1::StatusResponse& status) {
@@ -149,18 +201,18 @@ int Dispatch(const Invocation& invocation, const ConnectOptions& daemon) {
   if (command == "status") {
     v1::StatusResponse response;
     if (!Call(daemon, "Status", v1::StatusRequest(), &response)) return 1;
-    invocation.json ? PrintJson(response) : PrintStatus(response);
+    invocation.json ? PrintJson(ToJson(response)) : PrintStatus(response);
   } else if (command == "list") {
     v1::ListResponse response;
     if (!Call(daemon, "List", v1::ListRequest(), &response)) return 1;
-    invocation.json ? PrintJson(response) : PrintList(response);
+    invocation.json ? PrintJson(ToJson(response)) : PrintList(response);
   } else if (command == "forget") {
     v1::ForgetRequest request;
     request.set_registry(invocation.args[0]);
     v1::ForgetResponse response;
     if (!Call(daemon, "Forget", request, &response)) return 1;
     if (invocation.json) {
-      PrintJson(response);
+      PrintJson({{"removed", response.removed()}});
     } else {
       printf("forgot %lld cached token(s) for %s\n", static_cast<long long>(response.removed()),
              invocation.args[0].c_str());
@@ -169,19 +221,19 @@ int Dispatch(const Invocation& invocation, const ConnectOptions& daemon) {
     v1::FlushResponse response;
     if (!Call(daemon, "Flush", v1::FlushRequest(), &response)) return 1;
     if (invocation.json) {
-      PrintJson(response);
+      PrintJson({{"removed", response.removed()}});
     } else {
       printf("flushed %lld cached token(s)\n", static_cast<long long>(response.removed()));
     }
   } else if (command == "stats") {
     v1::StatsResponse response;
     if (!Call(daemon, "Stats", v1::StatsRequest(), &response)) return 1;
-    invocation.json ? PrintJson(response) : PrintStats(response);
+    invocation.json ? PrintJson(ToJson(response)) : PrintStats(response);
   } else if (command == "reload") {
     v1::ReloadResponse response;
     if (!Call(daemon, "Reload", v1::ReloadRequest(), &response)) return 1;
     if (invocation.json) {
-      PrintJson(response);
+      PrintJson({{"config", response.config()}});
     } else {
       printf("reloaded %s\n", response.config().c_str());
     }
@@ -189,7 +241,7 @@ int Dispatch(const Invocation& invocation, const ConnectOptions& daemon) {
     v1::StopResponse response;
     if (!Call(daemon, "Stop", v1::StopRequest(), &response)) return 1;
     if (invocation.json) {
-      PrintJson(response);
+      PrintJson({{"stopping", true}});
     } else {
       printf("credcached is stopping\n");
     }

@@ -13,7 +13,7 @@
 #include "lib/error.h"
 #include "lib/private_file.h"
 #include "proto/convert.h"
-#include "proto/credcache.pb.h"
+#include "proto/messages.h"
 #include "shim/daemon_client.h"
 #include "toml++/toml.h"
 

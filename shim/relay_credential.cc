@@ -6,7 +6,7 @@
 #include "lib/console.h"
 #include "lib/error.h"
 #include "proto/convert.h"
-#include "proto/credcache.pb.h"
+#include "proto/messages.h"
 #include "absl/strings/match.h"
 #include "shim/daemon_client.h"
 

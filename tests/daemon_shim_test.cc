@@ -102,8 +102,8 @@ TEST_F(DaemonShimTest, FirstGetStartsTheDaemonAndTheNextComesFromItsCache) {
   EXPECT_EQ(env_.DaemonPid(), pid);
 
   nlohmann::json stats = nlohmann::json::parse(env_.Shim({"stats", "--json"}).stdout_text);
-  EXPECT_EQ(stats["hits"], "1");  // proto3 JSON writes int64 as strings.
-  EXPECT_EQ(stats["misses"], "1");
+  EXPECT_EQ(stats["hits"], 1);
+  EXPECT_EQ(stats["misses"], 1);
 }
 
 TEST_F(DaemonShimTest, SeveralRequestsOnOneShimProcess) {
