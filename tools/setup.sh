@@ -9,7 +9,7 @@ CREDCACHE_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libtomlplusplus-dev
   libsecret-1-dev libsystemd-dev libnghttp2-dev python3
-  gnome-keyring libsecret-tools dbus systemd
+  gnome-keyring libsecret-tools dbus dbus-daemon dbus-bin systemd util-linux
 )
 
 credcache_apt_install() {
