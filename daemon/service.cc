@@ -53,9 +53,8 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
                                                     const v1::PerformRequest* request,
                                                     v1::PerformResponse* response) {
   Activity activity(this);
-  v1::PerformRequest copy = *request;
-  DecodedRequest decoded = DecodeRequest(&copy);
-  if (copy.backend().empty()) {
+  DecodedRequest decoded = DecodeRequest(*request);
+  if (request->backend().empty()) {
     if (std::optional<cargo_credential::CredentialResponse> hit =
             broker_->Cached(decoded.registry, decoded.action)) {
       *response = EncodeResult(*std::move(hit));
@@ -65,7 +64,7 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   ++in_flight_;  // Until the thread below has answered.
   try {
-    std::thread([this, decoded = std::move(decoded), backend = copy.backend(), response,
+    std::thread([this, decoded = std::move(decoded), backend = request->backend(), response,
                  reactor]() mutable {
       PerformSlowly(std::move(decoded), std::move(backend), response, reactor);
       last_activity_ns_ = absl::ToUnixNanos(absl::Now());

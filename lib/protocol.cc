@@ -21,6 +21,44 @@ std::string Dump(const OrderedJson& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+// Whether `text` is well-formed UTF-8 (no overlongs, surrogates or code
+// points past U+10FFFF), as JSON strings must be.
+bool IsUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t length = 0;
+    uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      length = 2;
+      code = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      length = 3;
+      code = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      length = 4;
+      code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (size_t k = 1; k < length; ++k) {
+      const unsigned char next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < kSmallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 absl::Status Invalid(absl::string_view what) {
   return absl::InvalidArgumentError(what);
 }
@@ -424,6 +462,13 @@ std::string SerializeResult(const absl::StatusOr<CredentialResponse>& result) {
   }
   ok["kind"] = ResponseKindName(response.kind);
   if (response.kind != ResponseKind::kGet) return Dump(json);
+  if (!IsUtf8(response.token.Expose())) {
+    // JSON cannot carry it, and cargo could not send it as a header anyway.
+    json.erase("Ok");
+    json["Err"] = ErrorToJson(OtherError("the token is not valid UTF-8",
+                                         {"cargo sends tokens as text; check how it was stored"}));
+    return Dump(json);
+  }
   ok["token"] = response.token.Expose();
   // An unknown cache value is written as "never": that is how cargo reads it.
   CacheKind cache = response.cache.kind;

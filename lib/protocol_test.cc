@@ -94,6 +94,18 @@ TEST(SerializeTest, UnknownErrorKindIsWrittenAsOther) {
             R"({"Err":{"kind":"other","message":"new kind","caused-by":[]}})");
 }
 
+TEST(SerializeTest, ATokenThatIsNotUtf8IsRefusedNotAltered) {
+  absl::StatusOr<CredentialResponse> response = CredentialResponse::Get(
+      Secret(std::string("Bearer \xff\xfe")), CacheControl::Session(), true);
+  const std::string line = SerializeResult(response);
+  EXPECT_THAT(line, HasSubstr(R"("kind":"other","message":"the token is not valid UTF-8")"));
+  EXPECT_THAT(line, Not(HasSubstr("Bearer")));
+  // Multi-byte UTF-8 passes untouched.
+  absl::StatusOr<CredentialResponse> accented = CredentialResponse::Get(
+      Secret(std::string("Bearer caf\xc3\xa9 \xf0\x9f\x94\x91")), CacheControl::Session(), true);
+  EXPECT_THAT(SerializeResult(accented), HasSubstr("caf\xc3\xa9 \xf0\x9f\x94\x91"));
+}
+
 TEST(SerializeTest, HelloIsVersionList) {
   EXPECT_EQ(SerializeHello(CredentialHello()), R"({"v":[1]})");
 }

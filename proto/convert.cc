@@ -128,22 +128,22 @@ v1::PerformRequest EncodeRequest(const cargo_credential::RegistryInfo& registry,
   return request;
 }
 
-DecodedRequest DecodeRequest(v1::PerformRequest* request) {
+DecodedRequest DecodeRequest(const v1::PerformRequest& request) {
   DecodedRequest decoded;
-  const v1::Registry& registry = request->registry();
+  const v1::Registry& registry = request.registry();
   decoded.registry.index_url = registry.index_url();
   if (registry.has_name()) decoded.registry.name = registry.name();
   decoded.registry.headers.assign(registry.headers().begin(), registry.headers().end());
-  decoded.action.kind = FromProto(request->kind());
-  decoded.action.operation.kind = FromProto(request->operation());
-  decoded.action.operation.name = request->name();
-  decoded.action.operation.vers = request->vers();
-  decoded.action.operation.cksum = request->cksum();
-  if (request->has_token()) {
-    decoded.action.login.token = cargo_credential::Secret(std::move(*request->mutable_token()));
+  decoded.action.kind = FromProto(request.kind());
+  decoded.action.operation.kind = FromProto(request.operation());
+  decoded.action.operation.name = request.name();
+  decoded.action.operation.vers = request.vers();
+  decoded.action.operation.cksum = request.cksum();
+  if (request.has_token()) {
+    decoded.action.login.token = cargo_credential::Secret(absl::string_view(request.token()));
   }
-  if (request->has_login_url()) decoded.action.login.login_url = request->login_url();
-  decoded.args.assign(request->args().begin(), request->args().end());
+  if (request.has_login_url()) decoded.action.login.login_url = request.login_url();
+  decoded.args.assign(request.args().begin(), request.args().end());
   return decoded;
 }
 

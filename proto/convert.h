@@ -2,8 +2,9 @@
 //
 // The shim turns cargo's request into a PerformRequest and the daemon's
 // PerformResponse back into cargo's answer; the daemon does the reverse.
-// Doing both here keeps the two sides from drifting apart. Functions that
-// take a message by pointer move its token out and wipe the message's copy.
+// Doing both here keeps the two sides from drifting apart. DecodeResult
+// moves the token out of the message it is given and wipes the message's
+// copy; DecodeRequest reads a message gRPC owns, so it copies.
 //
 // Thread-safety: pure functions.
 #ifndef CREDCACHE_PROTO_CONVERT_H_
@@ -27,7 +28,7 @@ struct DecodedRequest {
 v1::PerformRequest EncodeRequest(const cargo_credential::RegistryInfo& registry,
                                  const cargo_credential::Action& action,
                                  const std::vector<std::string>& args);
-DecodedRequest DecodeRequest(v1::PerformRequest* request);
+DecodedRequest DecodeRequest(const v1::PerformRequest& request);
 
 v1::PerformResponse EncodeResult(const absl::StatusOr<cargo_credential::CredentialResponse>& result);
 // A response with no result set (a newer daemon, say) becomes an `other`

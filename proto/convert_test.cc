@@ -22,7 +22,7 @@ TEST(ConvertTest, RequestsRoundTrip) {
   Action publish;
   publish.operation = {OperationKind::kPublish, "foo", "0.1.0", "ab"};
   v1::PerformRequest encoded = EncodeRequest(registry, publish, {"a", "b c"});
-  DecodedRequest decoded = DecodeRequest(&encoded);
+  DecodedRequest decoded = DecodeRequest(encoded);
   EXPECT_EQ(decoded.registry.index_url, registry.index_url);
   EXPECT_EQ(decoded.registry.name, "myreg");
   EXPECT_THAT(decoded.registry.headers, ElementsAre("WWW-Authenticate: Cargo"));
@@ -36,12 +36,11 @@ TEST(ConvertTest, RequestsRoundTrip) {
   login.login.token = Secret(absl::string_view("Bearer t"));
   RegistryInfo unnamed{"u", std::nullopt, {}};
   encoded = EncodeRequest(unnamed, login, {});
-  decoded = DecodeRequest(&encoded);
+  decoded = DecodeRequest(encoded);
   EXPECT_FALSE(decoded.registry.name.has_value());
   ASSERT_TRUE(decoded.action.login.token.has_value());
   EXPECT_EQ(decoded.action.login.token->Expose(), "Bearer t");
   EXPECT_FALSE(decoded.action.login.login_url.has_value());
-  EXPECT_TRUE(encoded.token().empty());  // Moved out and wiped.
 }
 
 TEST(ConvertTest, ResultsRoundTrip) {
