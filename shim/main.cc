@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "absl/time/time.h"
 #include "common/paths.h"
 #include "lib/hardening.h"
 #include "lib/provider.h"
@@ -15,6 +16,13 @@ int main(int argc, char** argv) {
     options.socket_path = credcache::DefaultSocketPath();
     const char* no_spawn = getenv("CREDCACHE_NO_SPAWN");
     options.spawn = no_spawn == nullptr || strcmp(no_spawn, "1") != 0;
+    // How long a daemon this shim starts stays without requests.
+    absl::Duration idle;
+    const char* idle_text = getenv("CREDCACHE_IDLE_EXIT");
+    if (idle_text != nullptr && absl::ParseDuration(idle_text, &idle) &&
+        idle > absl::ZeroDuration()) {
+      options.idle_exit = idle;
+    }
     credcache::RelayCredential relay(options);
     return cargo_credential::RunProvider(relay, argc, argv,
                                          "credcache's Cargo credential provider");

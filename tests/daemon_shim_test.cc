@@ -392,6 +392,18 @@ TEST_F(DaemonShimTest, SigtermFinishesInFlightRequestsThenExits) {
   EXPECT_THAT(ReadFile(env_.log()), HasSubstr("stopping"));
 }
 
+TEST_F(DaemonShimTest, ADaemonStartedOnDemandExitsWhenIdle) {
+  env_.WriteConfig(CountingBackend());
+  ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine(), {{"CREDCACHE_IDLE_EXIT", "1s"}})),
+              HasSubstr(token_));
+  EXPECT_THAT(env_.Shim({"status"}).stdout_text, HasSubstr("exits when idle"));
+  for (int i = 0; i < 1000 && env_.DaemonRunning(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_FALSE(env_.DaemonRunning());
+  EXPECT_THAT(ReadFile(env_.log()), HasSubstr("idle; exiting"));
+  // The next request starts a new one, as the first did.
+  EXPECT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
+}
+
 TEST_F(DaemonShimTest, SighupReloads) {
   env_.WriteConfig(CountingBackend());
   ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
