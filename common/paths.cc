@@ -37,9 +37,12 @@ std::string DefaultSocketPath() {
 std::string DefaultConfigPath() {
   const char* explicit_path = getenv("CREDCACHE_CONFIG");
   if (explicit_path != nullptr && explicit_path[0] != '\0') return explicit_path;
+  return absl::StrCat(ConfigHome(), "/credcache/config.toml");
+}
+
+std::string ConfigHome() {
   const std::string config = AbsoluteEnv("XDG_CONFIG_HOME");
-  if (!config.empty()) return absl::StrCat(config, "/credcache/config.toml");
-  return absl::StrCat(HomeDirectory(), "/.config/credcache/config.toml");
+  return config.empty() ? absl::StrCat(HomeDirectory(), "/.config") : config;
 }
 
 std::string DefaultDataDirectory() {

@@ -21,6 +21,9 @@ std::string DefaultSocketPath();
 // ~/.config/credcache/config.toml.
 std::string DefaultConfigPath();
 
+// $XDG_CONFIG_HOME when absolute, else ~/.config.
+std::string ConfigHome();
+
 // $XDG_DATA_HOME/credcache, else ~/.local/share/credcache.
 std::string DefaultDataDirectory();
 

@@ -16,6 +16,7 @@ absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
   const absl::Time deadline = absl::Now() + timeout;
   std::string bytes = request.SerializeAsString();
   absl::StatusOr<std::string> answer;
+  bool connected = false;
   // A daemon that was stopping (idle exit, `stop`) may close a connection
   // it had accepted without answering; the second try finds, or starts, one
   // that will. Nothing was done for a call that got no answer, so a retry
@@ -24,14 +25,21 @@ absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
     absl::StatusOr<int> fd = ConnectToDaemonSocket(options);
     if (!fd.ok()) {
       answer = fd.status();
+      connected = false;
       break;
     }
+    connected = true;
     answer = UnaryCall(*fd, absl::StrCat("/credcache.v1.Credcache/", method), bytes, deadline);
     close(*fd);
     if (answer.ok() || !absl::IsUnavailable(answer.status())) break;
   }
   cargo_credential::WipeString(bytes);
-  if (!answer.ok()) return answer.status();
+  if (!answer.ok()) {
+    if (!connected) return answer.status();  // Names the socket and why already.
+    return absl::Status(answer.status().code(),
+                        absl::StrCat("credcached on ", options.socket_path,
+                                     " did not answer: ", answer.status().message()));
+  }
   const bool parsed = response->ParseFromString(*answer);
   cargo_credential::WipeString(*answer);
   if (!parsed) {

@@ -18,8 +18,9 @@
 namespace credcache {
 
 // Calls `method` (e.g. "Perform", a method of credcache.v1.Credcache).
-// Unavailable with the socket named when the daemon cannot be reached; the
-// daemon's own gRPC error status otherwise.
+// Unavailable with the socket named when the daemon cannot be reached, and
+// "credcached on SOCKET did not answer: why" when the call itself failed;
+// the daemon's own gRPC error status otherwise.
 absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
                         const google::protobuf::MessageLite& request,
                         google::protobuf::MessageLite* response, absl::Duration timeout);

@@ -2,12 +2,10 @@
 
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "lib/console.h"
 #include "lib/error.h"
 #include "proto/convert.h"
 #include "proto/messages.h"
-#include "absl/strings/match.h"
 #include "shim/daemon_client.h"
 
 namespace credcache {
@@ -35,15 +33,7 @@ absl::StatusOr<cargo_credential::CredentialResponse> RelayCredential::Perform(
   v1::PerformResponse response;
   absl::Status status = CallDaemon(options_, "Perform", request, &response, kCallDeadline);
   cargo_credential::WipeString(*request.mutable_token());
-  if (absl::IsUnavailable(status) &&
-      absl::StrContains(status.message(), "credcached is not reachable")) {
-    return cargo_credential::OtherError(std::string(status.message()));
-  }
-  if (!status.ok()) {
-    return cargo_credential::OtherError(
-        absl::StrCat("credcached on ", options_.socket_path, " did not answer"),
-        {std::string(status.message())});
-  }
+  if (!status.ok()) return cargo_credential::OtherError(std::string(status.message()));
   return DecodeResult(&response);
 }
 

@@ -31,11 +31,7 @@ std::string Bindir(const ServiceInstallOptions& options) {
 
 std::string Unitdir(const ServiceInstallOptions& options) {
   if (!options.unitdir.empty()) return options.unitdir;
-  const char* config = getenv("XDG_CONFIG_HOME");
-  const std::string base = config != nullptr && config[0] == '/'
-                               ? std::string(config)
-                               : HomeDirectory() + "/.config";
-  return base + "/systemd/user";
+  return ConfigHome() + "/systemd/user";
 }
 
 bool MakeDirectories(const std::string& dir) {
