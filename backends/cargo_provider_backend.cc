@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "backends/secret_env.h"
 #include "lib/error.h"
 #include "lib/protocol.h"
 #include "lib/provider_client.h"
@@ -60,6 +61,8 @@ absl::StatusOr<CredentialResponse> CargoProviderBackend::Perform(
   cargo_credential::ProviderCommand command;
   command.program = provider_;
   command.timeout = timeout_;
+  command.unset_env = SecretVariables();
+  command.own_process_group = true;
   absl::StatusOr<cargo_credential::ProviderAnswer> answer =
       cargo_credential::CallProvider(command, request);
   if (!answer.ok()) return cargo_credential::OtherError(answer.status().message());

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "backends/secret_env.h"
 #include "lib/error.h"
 #include "lib/secret.h"
 #include "lib/subprocess.h"
@@ -67,6 +68,8 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(
     options.argv.push_back(absl::StrReplaceAll(
         part, {{"{index_url}", registry.index_url}, {"{name}", name}}));
   }
+  options.unset_env = SecretVariables();
+  options.new_process_group = true;
   options.set_env.emplace_back("CARGO_REGISTRY_INDEX_URL", registry.index_url);
   if (registry.name.has_value()) {
     options.set_env.emplace_back("CARGO_REGISTRY_NAME_OPT", *registry.name);
@@ -92,6 +95,11 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(
   if (result->exit_code != 0) {
     return OtherError(absl::StrCat(who, " failed with exit status ", result->exit_code),
                       LastLine(result->stderr_text));
+  }
+  if (result->stdout_truncated) {
+    // What was kept is only the beginning: never pass it on as the token.
+    return OtherError(absl::StrCat(who, " printed more than ",
+                                   cargo_credential::kMaxCollected, " bytes"));
   }
   absl::string_view token = output.Expose();
   if (absl::EndsWith(token, "\n")) token.remove_suffix(1);

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
+#include "backends/secret_env.h"
 #include "lib/error.h"
 #include "lib/secret.h"
 
@@ -26,7 +27,10 @@ constexpr char kNamePlaceholder[] = "{NAME}";
 }  // namespace
 
 EnvBackend::EnvBackend(std::string variable_template)
-    : variable_template_(std::move(variable_template)) {}
+    : variable_template_(std::move(variable_template)) {
+  // The token must reach cargo through us alone, never a program we start.
+  RegisterSecretVariable(absl::StrReplaceAll(variable_template_, {{kNamePlaceholder, "*"}}));
+}
 
 std::optional<std::string> EnvBackend::VariableFor(
     const std::optional<std::string>& name) const {

@@ -14,6 +14,7 @@
 #include "lib/error.h"
 #include "lib/private_file.h"
 #include "lib/secret.h"
+#include "lib/utf8.h"
 #include "toml++/toml.h"
 
 namespace credcache {
@@ -125,43 +126,6 @@ void AppendQuoted(std::string& out, absl::string_view text) {
   out.push_back('"');
 }
 
-// Whether `text` is UTF-8 as TOML requires: no overlong forms, surrogates
-// or code points past U+10FFFF. One token the file cannot hold would make
-// every token in it unreadable.
-bool IsValidUtf8(absl::string_view text) {
-  static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    size_t length = 1;
-    uint32_t code = lead;
-    if (lead >= 0x80) {
-      if ((lead & 0xE0) == 0xC0) {
-        length = 2;
-        code = lead & 0x1F;
-      } else if ((lead & 0xF0) == 0xE0) {
-        length = 3;
-        code = lead & 0x0F;
-      } else if ((lead & 0xF8) == 0xF0) {
-        length = 4;
-        code = lead & 0x07;
-      } else {
-        return false;
-      }
-      if (text.size() - i < length) return false;
-      for (size_t k = 1; k < length; ++k) {
-        const auto next = static_cast<unsigned char>(text[i + k]);
-        if ((next & 0xC0) != 0x80) return false;
-        code = (code << 6) | (next & 0x3F);
-      }
-      if (code < kSmallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-        return false;
-      }
-    }
-    i += length;
-  }
-  return true;
-}
 
 // Replaces the file with `tokens`.
 absl::Status Store(const std::string& path, const TokenMap& tokens) {
@@ -217,7 +181,7 @@ absl::StatusOr<CredentialResponse> FileBackend::Perform(
       // Before the lock: this may wait for a person at the terminal.
       absl::StatusOr<Secret> token = cargo_credential::ReadToken(action.login, registry);
       if (!token.ok()) return token.status();
-      if (!IsValidUtf8(token->Expose()) || !IsValidUtf8(registry.index_url)) {
+      if (!cargo_credential::IsUtf8(token->Expose()) || !cargo_credential::IsUtf8(registry.index_url)) {
         return cargo_credential::OtherError(
             "cannot store the token: it or the index URL is not valid UTF-8");
       }

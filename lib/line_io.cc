@@ -15,16 +15,6 @@ namespace {
 
 constexpr size_t kReadChunk = 4096;
 
-// Milliseconds until `deadline` for poll(): -1 for no deadline, 0 once past.
-int PollTimeout(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return -1;
-  const absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  return static_cast<int>(
-      std::min<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
-                        1 << 30));
-}
-
 // Waits until `fd` is ready for `events` or the deadline passes.
 absl::Status WaitFor(int fd, short events, absl::Time deadline) {
   while (true) {
@@ -96,9 +86,19 @@ absl::StatusOr<std::optional<std::string>> LineReader::Next(
       discarding_ = false;
       continue;
     }
-    buffer_.append(chunk, static_cast<size_t>(n));
+    AppendWiped(buffer_, absl::string_view(chunk, static_cast<size_t>(n)));
     explicit_bzero(chunk, static_cast<size_t>(n));
   }
+}
+
+int PollTimeout(absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return -1;
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) return 0;
+  // Capped, so that a far deadline never overflows poll()'s int (an
+  // overflow could turn into a zero timeout and a spinning caller).
+  return static_cast<int>(std::min<int64_t>(
+      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), 1 << 30));
 }
 
 absl::Status WriteAll(int fd, absl::string_view data, absl::Time deadline) {

@@ -52,6 +52,11 @@ class LineReader {
   bool discarding_ = false;
 };
 
+// Milliseconds until `deadline`, as poll() takes them: -1 for an infinite
+// deadline, 0 once it has passed, and never more than about 12 days (the
+// caller loops), however far the deadline.
+int PollTimeout(absl::Time deadline);
+
 // Writes all of `data` to `fd`, waiting for a non-blocking descriptor as
 // needed, until `deadline`. EPIPE is reported as an error (callers ignore
 // SIGPIPE), never as a signal.

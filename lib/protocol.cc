@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/error.h"
+#include "lib/utf8.h"
 #include "nlohmann/json.hpp"
 
 namespace cargo_credential {
@@ -19,44 +20,6 @@ using OrderedJson = nlohmann::ordered_json;
 // given, so replace rather than crash (cargo itself only passes UTF-8).
 std::string Dump(const OrderedJson& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-// Whether `text` is well-formed UTF-8 (no overlongs, surrogates or code
-// points past U+10FFFF), as JSON strings must be.
-bool IsUtf8(absl::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    size_t length = 0;
-    uint32_t code = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      length = 2;
-      code = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      length = 3;
-      code = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      length = 4;
-      code = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + length > text.size()) return false;
-    for (size_t k = 1; k < length; ++k) {
-      const unsigned char next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3F);
-    }
-    static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code < kSmallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-      return false;
-    }
-    i += length;
-  }
-  return true;
 }
 
 absl::Status Invalid(absl::string_view what) {
@@ -79,6 +42,10 @@ absl::StatusOr<Json> ParseObject(absl::string_view line) {
     value = Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
     return Invalid(absl::StrCat("malformed JSON at byte ", e.byte));
+  } catch (const Json::exception& e) {
+    // Valid JSON nlohmann cannot hold, such as a number too large for a
+    // double (`1e400`): refused like malformed input, never a crash.
+    return Invalid(absl::StrCat("unreadable JSON (nlohmann error ", e.id, ")"));
   }
   if (!value.is_object()) return Invalid("expected a JSON object");
   return value;

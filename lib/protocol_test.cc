@@ -282,7 +282,17 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{R"({"v":1,"registry":{"index-url":"u"},"kind":"login","token":5})",
                   "field `token` must be a string"},
         Malformed{R"({"v":1,"registry":{"index-url":"u"},"kind":"logout","args":[1]})",
-                  "field `args` must be a list of strings"}));
+                  "field `args` must be a list of strings"},
+        // Valid JSON that nlohmann cannot hold: once an uncaught exception.
+        Malformed{R"({"v":1e400})", "unreadable JSON"},
+        Malformed{R"({"v":1,"registry":{"index-url":"u"},"kind":"logout","x":-1e999})",
+                  "unreadable JSON"}));
+
+TEST(ParseHelloTest, NumbersTooLargeForADoubleAreRefusedNotFatal) {
+  EXPECT_FALSE(ParseHello(R"({"v":[1e400]})").ok());
+  EXPECT_FALSE(ParseHello(R"({"v":[1],"x":1e400})").ok());
+  EXPECT_FALSE(ParseResult(R"({"Ok":{"kind":"get","token":"t","cache":"expires","expiration":1e400,"operation_independent":true}})").ok());
+}
 
 TEST(ParseRequestTest, ErrorsNeverQuoteTheInput) {
   absl::StatusOr<CredentialRequest> request =

@@ -29,6 +29,8 @@ absl::StatusOr<ProviderAnswer> CallProvider(
   SubprocessOptions options;
   options.argv = {command.program, "--cargo-plugin"};
   options.set_env = command.set_env;
+  options.unset_env = command.unset_env;
+  options.new_process_group = command.own_process_group;
   options.stderr_mode = SubprocessOptions::Stdio::kInherit;
   absl::StatusOr<std::unique_ptr<Subprocess>> started = Subprocess::Start(options);
   if (!started.ok()) {

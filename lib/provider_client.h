@@ -25,8 +25,14 @@ struct ProviderCommand {
   // The provider's path (or a name looked up on PATH). As with cargo, no
   // arguments go on its command line; they travel in the request's `args`.
   std::string program;
-  // Environment changes for the provider.
+  // Environment changes for the provider: set, then removed (names or
+  // globs, as SubprocessOptions::unset_env).
   std::vector<std::pair<std::string, std::string>> set_env;
+  std::vector<std::string> unset_env;
+  // Runs it in a process group of its own, killed whole when the provider
+  // is (for a daemon, which has no terminal: a provider in a background
+  // group could not read one).
+  bool own_process_group = false;
   // For the whole exchange, spawn to exit.
   absl::Duration timeout = absl::Seconds(60);
 };

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace cargo_credential {
@@ -12,6 +13,17 @@ void WipeString(std::string& value) {
   value.resize(value.capacity());
   explicit_bzero(value.data(), value.size());
   value.clear();
+}
+
+void AppendWiped(std::string& buffer, absl::string_view data) {
+  if (buffer.size() + data.size() > buffer.capacity()) {
+    std::string grown;
+    grown.reserve(std::max(buffer.capacity() * 2, buffer.size() + data.size()));
+    grown.append(buffer);
+    WipeString(buffer);
+    buffer.swap(grown);  // `grown` now holds the wiped, empty old buffer.
+  }
+  buffer.append(data.data(), data.size());
 }
 
 Secret::Secret(std::string&& value) : value_(value) { WipeString(value); }

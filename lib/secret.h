@@ -23,6 +23,11 @@ namespace cargo_credential {
 // The compiler may not elide the writes.
 void WipeString(std::string& value);
 
+// Appends `data` to `buffer`. When the buffer must grow, the new one is
+// allocated here and the old one wiped before it is freed, so a buffer that
+// collects a secret piece by piece leaves no copies in freed memory.
+void AppendWiped(std::string& buffer, absl::string_view data);
+
 class Secret {
  public:
   Secret() = default;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "lib/secret.h"
 
 extern char** environ;
 
@@ -22,9 +24,6 @@ namespace cargo_credential {
 namespace {
 
 using Stdio = SubprocessOptions::Stdio;
-
-// The most RunSubprocess keeps of each of stdout and stderr.
-constexpr size_t kMaxCollected = size_t{1} << 20;
 
 // Both ends close-on-exec: the child gets its end through dup2 only, so no
 // other child ever inherits a stray copy (which would hide EOF).
@@ -53,7 +52,11 @@ std::vector<std::string> ChildEnvironment(const SubprocessOptions& options) {
     if (eq == absl::string_view::npos) continue;
     env[std::string(text.substr(0, eq))] = std::string(text.substr(eq + 1));
   }
-  for (const std::string& name : options.unset_env) env.erase(name);
+  for (const std::string& pattern : options.unset_env) {
+    for (auto it = env.begin(); it != env.end();) {
+      it = fnmatch(pattern.c_str(), it->first.c_str(), 0) == 0 ? env.erase(it) : std::next(it);
+    }
+  }
   for (const auto& [name, value] : options.set_env) env[name] = value;
   std::vector<std::string> out;
   out.reserve(env.size());
@@ -172,8 +175,14 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   sigset_t none;
   sigemptyset(&none);
   posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-                                            (options.new_session ? POSIX_SPAWN_SETSID : 0));
+  short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+  if (options.new_session) {
+    flags |= POSIX_SPAWN_SETSID;  // A new session is a new process group too.
+  } else if (options.new_process_group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&attributes, 0);
+  }
+  posix_spawnattr_setflags(&attributes, flags);
 
   std::vector<std::string> argv_strings = options.argv;
   std::vector<std::string> env_strings = ChildEnvironment(options);
@@ -192,6 +201,7 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
 
   std::unique_ptr<Subprocess> child(new Subprocess());
   child->pid_ = pid;
+  child->own_group_ = options.new_session || options.new_process_group;
   // Keep the parent's ends; close the child's.
   for (int i = 0; i < 3; ++i) {
     if (modes[i] != Stdio::kPipe) continue;
@@ -214,6 +224,7 @@ Subprocess::~Subprocess() {
   stdout_lines_.reset();
   CloseFd(stdout_fd_);
   CloseFd(stderr_fd_);
+  if (own_group_ && pid_ > 0) kill(-pid_, SIGKILL);  // Whatever it left behind.
   if (!exit_code_.has_value() && pid_ > 0) {
     kill(pid_, SIGKILL);
     int status = 0;
@@ -255,8 +266,7 @@ absl::StatusOr<int> Subprocess::Wait(absl::Time deadline) {
     }
     if (pidfd >= 0) {
       struct pollfd ready = {pidfd, POLLIN, 0};
-      const int64_t left_ms = absl::ToInt64Milliseconds(absl::Ceil(deadline - now, absl::Milliseconds(1)));
-      poll(&ready, 1, static_cast<int>(std::min<int64_t>(left_ms, 1 << 30)));
+      poll(&ready, 1, PollTimeout(deadline));
       continue;
     }
     absl::SleepFor(std::min(pause, deadline - now));
@@ -265,7 +275,10 @@ absl::StatusOr<int> Subprocess::Wait(absl::Time deadline) {
 }
 
 void Subprocess::Kill(int signal) {
-  if (!exit_code_.has_value() && pid_ > 0) kill(pid_, signal);
+  if (pid_ <= 0) return;
+  // The group outlives its leader: signal it even after the child exited.
+  if (own_group_) kill(-pid_, signal);
+  if (!exit_code_.has_value()) kill(pid_, signal);
 }
 
 absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options,
@@ -283,6 +296,7 @@ absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options,
   int in = child.stdin_fd();
   int outs[2] = {child.stdout_fd(), child.stderr_fd()};
   std::string* sinks[2] = {&result.stdout_text, &result.stderr_text};
+  bool* truncated[2] = {&result.stdout_truncated, &result.stderr_truncated};
   if (input.empty()) {
     child.CloseStdin();
     in = -1;
@@ -294,11 +308,10 @@ absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options,
     for (int fd : outs) {
       if (fd >= 0) fds[count++] = {fd, POLLIN, 0};
     }
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) break;
-    const int ready = poll(fds, count,
-                           static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    if (absl::Now() >= deadline) break;
+    const int ready = poll(fds, count, PollTimeout(deadline));
     if (ready < 0 && errno != EINTR) {
+      WipeString(result.stdout_text);
       return absl::InternalError(absl::StrCat("poll: ", strerror(errno)));
     }
     if (ready <= 0) continue;
@@ -321,15 +334,21 @@ absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options,
         // Past the cap the child is drained but not stored: a command that
         // prints without end must not grow its caller without end.
         const size_t room = kMaxCollected - std::min(kMaxCollected, sinks[which]->size());
-        sinks[which]->append(buffer, std::min(room, static_cast<size_t>(n)));
+        if (static_cast<size_t>(n) > room) *truncated[which] = true;
+        AppendWiped(*sinks[which], absl::string_view(buffer, std::min(room, static_cast<size_t>(n))));
+        explicit_bzero(buffer, sizeof(buffer));
       } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
         outs[which] = -1;  // The Subprocess closes it.
       }
     }
   }
+  const bool drained = in < 0 && outs[0] < 0 && outs[1] < 0;
   absl::StatusOr<int> code = child.Wait(deadline);
-  if (!code.ok()) {
+  if (!code.ok() || !drained) {
+    // Out of time: the child, or something it started that still holds its
+    // output open, is killed with everything in its group.
     child.Kill(SIGKILL);
+    WipeString(result.stdout_text);
     return absl::DeadlineExceededError(absl::StrCat(
         options.argv[0], " did not finish within ", absl::FormatDuration(timeout)));
   }

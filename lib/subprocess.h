@@ -41,7 +41,8 @@ struct SubprocessOptions {
   std::vector<std::string> argv;
   // Set in the child's environment, over what it inherits.
   std::vector<std::pair<std::string, std::string>> set_env;
-  // Removed from the child's environment.
+  // Removed from the child's environment: names, or shell globs on names
+  // ("CARGO_REGISTRIES_*_TOKEN").
   std::vector<std::string> unset_env;
   // The child's working directory; empty for this process's.
   std::string cwd;
@@ -54,6 +55,10 @@ struct SubprocessOptions {
   // Starts the child in a session of its own (setsid), detached from this
   // process's terminal and process group, as a daemon should be.
   bool new_session = false;
+  // Starts the child in a process group of its own, so that Kill() and the
+  // destructor reach everything it started too (a `sh -c` and its `sleep`),
+  // not only the child itself.
+  bool new_process_group = false;
 };
 
 // What Run() collects.
@@ -62,7 +67,14 @@ struct SubprocessResult {
   int exit_code = 0;
   std::string stdout_text;
   std::string stderr_text;
+  // Whether the child printed more than RunSubprocess keeps (kMaxCollected)
+  // on stdout, or on stderr: what was kept is then only the beginning.
+  bool stdout_truncated = false;
+  bool stderr_truncated = false;
 };
+
+// The most RunSubprocess keeps of each of stdout and stderr.
+inline constexpr size_t kMaxCollected = size_t{1} << 20;
 
 class Subprocess {
  public:
@@ -91,7 +103,8 @@ class Subprocess {
   // Waits for the child to exit until `deadline`; returns its exit code (or
   // 128 + signal). DeadlineExceeded leaves the child running.
   absl::StatusOr<int> Wait(absl::Time deadline);
-  // Sends `signal` to the child if it still runs.
+  // Sends `signal` to the child if it still runs, and to its whole process
+  // group when it has one of its own.
   void Kill(int signal);
   // Lets the child outlive this object: it is neither killed nor waited for.
   void Release() { exit_code_ = 0; }
@@ -100,6 +113,7 @@ class Subprocess {
   Subprocess() = default;
 
   pid_t pid_ = -1;
+  bool own_group_ = false;
   std::optional<int> exit_code_;
   int stdin_fd_ = -1;
   int stdout_fd_ = -1;
@@ -108,9 +122,12 @@ class Subprocess {
 };
 
 // Runs a child to completion: writes `input` to its stdin (then closes it)
-// while collecting stdout and stderr, the first MiB of each (the options'
-// modes for those are taken as kPipe). A child still running at `timeout` is killed, and the call
-// fails with DeadlineExceeded naming the program.
+// while collecting stdout and stderr, the first kMaxCollected bytes of each
+// (the options' modes for those are taken as kPipe; the rest is read and
+// dropped, and the result says so). A child still running at `timeout` is
+// killed (with its process group, when it has one), and the call fails with
+// DeadlineExceeded naming the program. The collected output is gathered
+// without leaving copies in freed memory, since it may be a token.
 absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options,
                                                absl::string_view input,
                                                absl::Duration timeout);
