@@ -68,6 +68,13 @@ class BackendOptions {
   const absl::Duration timeout_;
 };
 
+// The longest duration any setting takes: 30 days.
+inline constexpr absl::Duration kMaxDuration = absl::Hours(24 * 30);
+// The longest a backend may take to answer. An interactive SSO login takes
+// minutes, never an hour; cargo waits on it, and a daemon draining on stop
+// waits for it.
+inline constexpr absl::Duration kMaxBackendTimeout = absl::Hours(1);
+
 // Parses a duration as BackendOptions::Duration does, from a TOML node;
 // InvalidArgument with `what` the problem, no location (callers add it).
 absl::StatusOr<absl::Duration> ParseDurationNode(const toml::node& node);
@@ -83,6 +90,12 @@ struct BackendKind {
   std::string name;                      // The `kind` value in config.
   std::vector<std::string> option_keys;  // Its own keys; all others are errors.
   BackendFactory make;
+  // Whether a backend of this kind with these options serves one token,
+  // whatever registry asks (an `env` variable or a `command` with no
+  // registry placeholder): such a backend must name the registries it
+  // serves, since a dependency can name any registry and would be handed
+  // the token. Null for stores keyed by registry.
+  std::function<bool(const toml::table&)> single_token;
 };
 
 // Every kind of backend there is.

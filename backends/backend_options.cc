@@ -27,6 +27,12 @@ absl::StatusOr<absl::Duration> ParseDurationNode(const toml::node& node) {
   if (duration <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("must be longer than zero");
   }
+  // "inf" parses, and so do seconds past any clock's range; neither is a
+  // setting anyone means, and both once broke the arithmetic of deadlines.
+  if (duration > kMaxDuration) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be at most ", absl::FormatDuration(kMaxDuration), " (30 days)"));
+  }
   return duration;
 }
 

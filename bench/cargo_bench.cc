@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
                                0700);
   credcache_testing::WriteFile(cargo.cargo_home() + "/credentials.toml",
                                absl::StrCat("[registries.reg]\ntoken = \"", token, "\"\n"));
-  env.WriteConfig(absl::StrCat("[[backend]]\nname = \"slow\"\nkind = \"command\"\ncommand = [\"",
+  env.WriteConfig(absl::StrCat("[[backend]]\nname = \"slow\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"",
                                slow, "\"]\n"));
   cargo.SetEnv(env.Environment());
   auto use = [&](const std::string& providers) {

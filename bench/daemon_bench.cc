@@ -185,7 +185,7 @@ LoadResult Load(const std::string& socket, int pid, int clients, absl::Duration 
 }
 
 void Throughput(credcache_testing::DaemonEnv& env, absl::Duration duration) {
-  env.WriteConfig("[[backend]]\nkind = \"env\"\nvariable = \"CREDCACHE_BENCH_TOKEN\"\n");
+  env.WriteConfig("[[backend]]\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"CREDCACHE_BENCH_TOKEN\"\n");
   setenv("CREDCACHE_BENCH_TOKEN", "Bearer bench", 1);
   // The first get starts the daemon (which inherits the variable) and warms the cache.
   env.Shim({"--cargo-plugin"},
@@ -237,7 +237,7 @@ void Coalescing(credcache_testing::DaemonEnv& env) {
                                absl::StrCat("#!/bin/sh\necho call >> ", counter,
                                             "\nsleep 0.5\necho 'Bearer slow'\n"),
                                0700);
-  env.WriteConfig(absl::StrCat("[[backend]]\nkind = \"command\"\ncommand = [\"", script, "\"]\n"));
+  env.WriteConfig(absl::StrCat("[[backend]]\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"", script, "\"]\n"));
   env.Shim({"reload"});
   auto stub = Connect(env.socket());
   const absl::Time single_start = absl::Now();
@@ -267,7 +267,7 @@ void Coalescing(credcache_testing::DaemonEnv& env) {
 
 void Memory(credcache_testing::DaemonEnv& env, const std::string& git_socket) {
   env.StopDaemon();
-  env.WriteConfig("[[backend]]\nkind = \"env\"\nvariable = \"CREDCACHE_BENCH_TOKEN\"\n");
+  env.WriteConfig("[[backend]]\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"CREDCACHE_BENCH_TOKEN\"\n");
   env.Shim({"--cargo-plugin"},
            "{\"v\":1,\"registry\":{\"index-url\":\"sparse+http://bench/index/\"},\"kind\":"
            "\"get\",\"operation\":\"read\"}\n");

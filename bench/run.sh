@@ -28,7 +28,7 @@ printf 'protocol=https\nhost=bench.example\nusername=me\npassword=secret\n\n' |
 export CREDCACHE_SOCKET="$work/run/credcache.sock" XDG_DATA_HOME="$work/data"
 export CREDCACHE_DAEMON="$bin/daemon/credcached" CREDCACHE_CONFIG="$work/config.toml"
 export XDG_CONFIG_HOME="$work/config-home"
-printf '[[backend]]\nkind = "env"\nvariable = "CREDCACHE_BENCH_TOKEN"\n' >"$CREDCACHE_CONFIG"
+printf '[[backend]]\nkind = "env"\nindex_urls = ["*"]\nvariable = "CREDCACHE_BENCH_TOKEN"\n' >"$CREDCACHE_CONFIG"
 export CREDCACHE_BENCH_TOKEN="Bearer bench"
 
 {

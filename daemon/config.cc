@@ -186,6 +186,10 @@ class Parser {
         if (!duration.ok()) return duration.status();
         if (name == "ttl") {
           settings.ttl = *duration;
+        } else if (*duration > kMaxBackendTimeout) {
+          return ErrorAt(value, absl::StrCat("`timeout` must be at most ",
+                                             absl::FormatDuration(kMaxBackendTimeout),
+                                             ": cargo waits while a backend runs"));
         } else {
           settings.timeout = *duration;
         }
@@ -197,6 +201,14 @@ class Parser {
                                          "` backend; expected one of ",
                                          absl::StrJoin(allowed, ", ")));
       }
+    }
+    if (kind->single_token && kind->single_token(table) && settings.index_urls.empty() &&
+        settings.names.empty()) {
+      return ErrorAt(table, absl::StrCat(
+          "backend `", settings.name, "` serves one token to whatever registry asks, and a "
+          "dependency can name any registry: say which it serves with `index_urls = "
+          "[\"sparse+https://cargo.example.com/*\"]` or `names = [\"my-registry\"]`, or "
+          "`index_urls = [\"*\"]` to hand it to every registry on purpose"));
     }
     std::ostringstream fingerprint;
     fingerprint << table;

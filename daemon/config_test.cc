@@ -34,6 +34,12 @@ kind = "env"
 variable = "CARGO_REGISTRIES_{NAME}_TOKEN"
 
 [[backend]]
+name = "everyone"
+kind = "command"
+index_urls = ["*"]
+command = ["shared-token"]
+
+[[backend]]
 kind = "file"
 path = "/tmp/credcache-config-test/tokens.toml"
 )",
@@ -43,7 +49,7 @@ path = "/tmp/credcache-config-test/tokens.toml"
   EXPECT_EQ(config->cache.ttl, absl::Minutes(5));
   EXPECT_EQ(config->cache.max_ttl, absl::Hours(2));
   EXPECT_EQ(config->cache.expiry_margin, absl::Seconds(90));
-  ASSERT_EQ(config->backends.size(), 3u);
+  ASSERT_EQ(config->backends.size(), 4u);
   const BackendSettings& corp = config->backends[0].settings;
   EXPECT_EQ(corp.name, "corp");
   EXPECT_EQ(corp.kind, "command");
@@ -54,7 +60,8 @@ path = "/tmp/credcache-config-test/tokens.toml"
   EXPECT_EQ(config->backends[1].settings.name, "env");
   EXPECT_EQ(config->backends[1].settings.timeout, absl::Seconds(30));
   EXPECT_FALSE(config->backends[1].settings.ttl.has_value());
-  EXPECT_NE(config->backends[2].credential, nullptr);
+  EXPECT_THAT(config->backends[2].settings.index_urls, ElementsAre("*"));
+  EXPECT_NE(config->backends[3].credential, nullptr);
 }
 
 TEST(ConfigTest, EmbeddedDefaultIsOneFileBackendForEverything) {
@@ -74,11 +81,14 @@ TEST(ConfigTest, MissingFileIsNotFound) {
 
 TEST(ConfigTest, LoadsAFile) {
   const std::string path = ::testing::TempDir() + "/config.toml";
-  std::ofstream(path) << "[[backend]]\nkind = \"env\"\nvariable = \"X\"\n";
+  std::ofstream(path) << "[[backend]]\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"X\"\n";
   absl::StatusOr<Config> config = LoadConfigFile(path);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->source, path);
 }
+
+// Every registry, said on purpose (a single-token backend must say it).
+#define SERVES_ALL "index_urls = [\"*\"]\n"
 
 struct BadConfig {
   const char* text;
@@ -102,24 +112,50 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"[cache]\nttl = \"soon\"\n", "c.toml:2:7: `ttl` must be a duration"},
         BadConfig{"[cache]\nttl = 0\n", "c.toml:2:7: `ttl` must be longer than zero"},
         BadConfig{"[cache]\nttl = \"1h\"\nkeep = true\n", "c.toml:3:1: unknown key `keep` in [cache]"},
-        BadConfig{"[cache]\nttl = \"2h\"\nmax_ttl = \"1h\"\n[[backend]]\nkind = \"env\"\nvariable = \"X\"\n",
+        BadConfig{"[cache]\nttl = \"2h\"\nmax_ttl = \"1h\"\n[[backend]]\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"X\"\n",
                   "ttl is longer than max_ttl"},
         BadConfig{"cache = 5\n", "c.toml:1:9: `cache` must be a table"},
         BadConfig{"[cache]\n", "no [[backend]]"},
         BadConfig{"[[backend]]\nname = \"x\"\n", "c.toml:1:1: backend has no `kind`"},
         BadConfig{"[[backend]]\nkind = \"vault\"\n",
                   "c.toml:2:8: unknown backend kind `vault`; expected one of file, env, command, cargo-provider, libsecret"},
-        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\nbogus = 1\n",
+        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\nbogus = 1\nindex_urls = [\"*\"]\n",
                   "c.toml:4:1: unknown key `bogus` for a `env` backend"},
         BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\nindex_urls = \"x\"\n",
                   "c.toml:4:14: `index_urls` must be a list of strings"},
         BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\nnames = [1]\n",
                   "c.toml:4:10: `names` must be a list of strings"},
-        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\ntimeout = \"fast\"\n",
+        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\ntimeout = \"fast\"\nindex_urls = [\"*\"]\n",
                   "c.toml:4:11: `timeout` must be a duration"},
-        BadConfig{"[[backend]]\nkind = \"env\"\n", "backend `env`: `variable` is required"},
-        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\n[[backend]]\nkind = \"env\"\nvariable = \"Y\"\n",
-                  "c.toml:4:1: backend name `env` is used twice"}));
+        BadConfig{"[[backend]]\nkind = \"env\"\nindex_urls = [\"*\"]\n", "backend `env`: `variable` is required"},
+        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\nindex_urls = [\"*\"]\n[[backend]]\nkind = \"env\"\nvariable = \"Y\"\nindex_urls = [\"*\"]\n",
+                  "c.toml:5:1: backend name `env` is used twice"},
+        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\n" SERVES_ALL "timeout = \"inf\"\n",
+                  "c.toml:5:11: `timeout` must be at most 720h"},
+        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\n" SERVES_ALL "timeout = 99999999999999\n",
+                  "c.toml:5:11: `timeout` must be at most 720h"},
+        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"X\"\n" SERVES_ALL "timeout = \"2h\"\n",
+                  "c.toml:5:11: `timeout` must be at most 1h"},
+        BadConfig{"[cache]\nttl = \"inf\"\n", "c.toml:2:7: `ttl` must be at most 720h"},
+        // One token for whatever registry asks: refused unless said on purpose.
+        BadConfig{"[[backend]]\nkind = \"env\"\nvariable = \"CORP_TOKEN\"\n",
+                  "c.toml:1:1: backend `env` serves one token to whatever registry asks"},
+        BadConfig{"[[backend]]\nname = \"sso\"\nkind = \"command\"\ncommand = [\"sso-token\"]\n",
+                  "c.toml:1:1: backend `sso` serves one token to whatever registry asks"}));
+
+TEST(ConfigTest, BackendsKeyedByRegistryNeedNoRegistryList) {
+  // A store keyed by registry, a variable per registry name, a command
+  // told the registry: each decides per registry, so none is refused.
+  absl::StatusOr<Config> config = ParseConfig(
+      "[[backend]]\nkind = \"file\"\npath = \"/tmp/credcache-config-test/t.toml\"\n"
+      "[[backend]]\nkind = \"env\"\nvariable = \"CARGO_REGISTRIES_{NAME}_TOKEN\"\n"
+      "[[backend]]\nkind = \"command\"\ncommand = [\"pass\", \"cargo/{name}\"]\n"
+      "[[backend]]\nkind = \"cargo-provider\"\nprovider = \"cargo-credential-x\"\n",
+      "c.toml");
+  EXPECT_TRUE(config.ok()) << config.status();
+}
+
+#undef SERVES_ALL
 
 }  // namespace
 }  // namespace credcache

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "lib/error.h"
+#include "lib/protocol.h"
 
 namespace credcache {
 namespace {
@@ -102,6 +103,18 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
         absl::StrCat("credcache backend `", backend.settings.name, "` did not answer within ",
                      absl::FormatDuration(backend.settings.timeout)),
         {"the cache is unchanged; raise the backend's `timeout` if it is just slow"});
+  }
+  if (pending->result.ok() && pending->result->kind == cargo_credential::ResponseKind::kGet) {
+    if (absl::Status fit = cargo_credential::CheckToken(pending->result->token); !fit.ok()) {
+      // Never cached, never passed on: cargo could not use it, and a token
+      // with a line break would split the request it is sent in.
+      *named = true;
+      stats_->BackendCall(backend.settings.name, took, Stats::Outcome::kFailed);
+      return cargo_credential::OtherError(
+          absl::StrCat("credcache backend `", backend.settings.name,
+                       "` returned a token cargo cannot send: ", fit.message()),
+          {"nothing was cached; check what the backend stores or prints"});
+    }
   }
   const ErrorKind kind =
       pending->result.ok() ? ErrorKind::kOther : cargo_credential::KindOf(pending->result.status());

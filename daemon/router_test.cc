@@ -194,6 +194,29 @@ TEST(RouterTest, OtherErrorsStopTheChainAndNameTheBackend) {
   EXPECT_EQ(full->calls(), 0);
 }
 
+TEST(RouterTest, ATokenCargoCannotSendIsAnErrorNamingTheBackend) {
+  for (const std::string bad : {std::string("Bearer \xff\xfe"), std::string("a\r\nX-Evil: 1"),
+                                std::string("")}) {
+    auto fake = std::make_shared<FakeBackend>();
+    fake->SetToken("u", bad);
+    auto next = std::make_shared<FakeBackend>();
+    next->SetToken("u", "good");
+    std::vector<Backend> backends;
+    backends.push_back(Make("weird", fake));
+    backends.push_back(Make("next", next));
+    Stats stats;
+    Router router(std::move(backends), &stats);
+    const RegistryInfo registry{"u", std::nullopt, {}};
+    Router::Answer answer = router.Call(router.Route(registry), registry, Action{}, {});
+    ASSERT_FALSE(answer.result.ok());
+    EXPECT_EQ(KindOf(answer.result.status()), ErrorKind::kOther);
+    EXPECT_THAT(std::string(answer.result.status().message()),
+                HasSubstr("backend `weird` returned a token cargo cannot send"));
+    EXPECT_EQ(next->calls(), 0);  // An error ends the walk, as any other would.
+    EXPECT_EQ(stats.Snapshot().backends["weird"].errors, 1);
+  }
+}
+
 TEST(RouterTest, AHangingBackendTimesOutWithItsName) {
   auto slow = std::make_shared<FakeBackend>();
   slow->SetToken("u", "t");

@@ -38,10 +38,22 @@ std::optional<CredentialResponse> TokenCache::Lookup(const std::string& index_ur
   return std::nullopt;
 }
 
-uint64_t TokenCache::Generation(const std::string& index_url) const {
+uint64_t TokenCache::Generation(const std::string& index_url,
+                                const std::optional<std::string>& name) const {
   absl::MutexLock lock(&mutex_);
-  auto it = generations_.find(index_url);
-  return epoch_ + (it == generations_.end() ? 0 : it->second);
+  return GenerationLocked(index_url, name);
+}
+
+uint64_t TokenCache::GenerationLocked(const std::string& index_url,
+                                      const std::optional<std::string>& name) const {
+  // Every part only grows, so any bump changes the sum.
+  uint64_t generation = epoch_;
+  for (const std::string* key : {&index_url, name.has_value() ? &*name : nullptr}) {
+    if (key == nullptr) continue;
+    auto it = generations_.find(*key);
+    if (it != generations_.end()) generation += it->second;
+  }
+  return generation;
 }
 
 bool TokenCache::Insert(const std::string& index_url, const std::optional<std::string>& name,
@@ -50,8 +62,7 @@ bool TokenCache::Insert(const std::string& index_url, const std::optional<std::s
                         uint64_t generation) {
   if (response.kind != cargo_credential::ResponseKind::kGet) return false;
   absl::MutexLock lock(&mutex_);
-  auto it = generations_.find(index_url);
-  if (epoch_ + (it == generations_.end() ? 0 : it->second) != generation) return false;
+  if (GenerationLocked(index_url, name) != generation) return false;
 
   const absl::Time now = clock_->Now();
   if (now - last_sweep_ > absl::Minutes(1)) {
@@ -86,7 +97,7 @@ bool TokenCache::Insert(const std::string& index_url, const std::optional<std::s
 int TokenCache::Forget(const std::string& registry) {
   absl::MutexLock lock(&mutex_);
   int removed = 0;
-  ++generations_[registry];  // Harmless when `registry` is a name.
+  ++generations_[registry];  // An index URL or a name: Generation() sums both.
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->first.first == registry || it->second.name == registry) {
       if (it->first.first != registry) ++generations_[it->first.first];

@@ -67,8 +67,10 @@ class TokenCache {
   std::optional<cargo_credential::CredentialResponse> Lookup(
       const std::string& index_url, const cargo_credential::Operation& operation);
 
-  // The registry's current generation; pass it to Insert.
-  uint64_t Generation(const std::string& index_url) const;
+  // The registry's current generation; pass it to Insert. It moves when
+  // the registry is forgotten by its index URL or by its name, so a forget
+  // voids a fetch under way however the registry was named.
+  uint64_t Generation(const std::string& index_url, const std::optional<std::string>& name) const;
 
   // Caches `response` (a get answer) from `backend` for `operation`, under
   // `policy` (the backend's ttl already folded in). Does nothing when the
@@ -106,10 +108,14 @@ class TokenCache {
   using Key = std::pair<std::string, std::string>;  // (index URL, operation key)
 
   void DropExpiredLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  uint64_t GenerationLocked(const std::string& index_url,
+                            const std::optional<std::string>& name) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const Clock* const clock_;
   mutable absl::Mutex mutex_;
   std::map<Key, Entry> entries_ ABSL_GUARDED_BY(mutex_);
+  // Bumped by Forget(), by index URL and by name alike.
   std::map<std::string, uint64_t> generations_ ABSL_GUARDED_BY(mutex_);
   // Bumped by Flush, so that every in-flight insert is stale.
   uint64_t epoch_ ABSL_GUARDED_BY(mutex_) = 0;

@@ -21,7 +21,7 @@ class TokenCacheTest : public ::testing::Test {
  protected:
   bool Insert(const CredentialResponse& response, const Operation& operation = Operation{}) {
     return cache_.Insert(kUrl, std::string("myreg"), operation, response, "file", policy_,
-                         cache_.Generation(kUrl));
+                         cache_.Generation(kUrl, std::string("myreg")));
   }
   std::optional<std::string> Lookup(const Operation& operation = Operation{}) {
     std::optional<CredentialResponse> hit = cache_.Lookup(kUrl, operation);
@@ -100,7 +100,7 @@ TEST_F(TokenCacheTest, OperationBoundTokensServeOnlyTheirOperation) {
 
 TEST_F(TokenCacheTest, ForgetByUrlOrNameAndStaleInsertsAreDropped) {
   ASSERT_TRUE(Insert(Token("t", CacheControl::Session())));
-  const uint64_t before = cache_.Generation(kUrl);
+  const uint64_t before = cache_.Generation(kUrl, std::nullopt);
   EXPECT_EQ(cache_.Forget("myreg"), 1);
   EXPECT_EQ(Lookup(), std::nullopt);
   // A get that started before the forget must not repopulate the cache.
@@ -109,8 +109,22 @@ TEST_F(TokenCacheTest, ForgetByUrlOrNameAndStaleInsertsAreDropped) {
   EXPECT_EQ(cache_.Forget(kUrl), 0);
 }
 
+TEST_F(TokenCacheTest, ForgetByNameVoidsAFetchUnderWayThatHasNoEntryYet) {
+  // The miss has no entry to match the name against: only its generation
+  // can say that the registry was forgotten meanwhile.
+  const std::optional<std::string> name("myreg");
+  const uint64_t before = cache_.Generation(kUrl, name);
+  EXPECT_EQ(cache_.Forget("myreg"), 0);
+  EXPECT_FALSE(cache_.Insert(kUrl, name, Operation{}, Token("old", CacheControl::Session()),
+                             "file", policy_, before));
+  EXPECT_EQ(Lookup(), std::nullopt);
+  // A fetch that starts after the forget caches as usual.
+  EXPECT_TRUE(cache_.Insert(kUrl, name, Operation{}, Token("new", CacheControl::Session()), "file",
+                            policy_, cache_.Generation(kUrl, name)));
+}
+
 TEST_F(TokenCacheTest, FlushEmptiesAndInvalidatesInFlightInserts) {
-  const uint64_t before = cache_.Generation(kUrl);
+  const uint64_t before = cache_.Generation(kUrl, std::nullopt);
   ASSERT_TRUE(Insert(Token("t", CacheControl::Session())));
   EXPECT_EQ(cache_.Flush(), 1);
   EXPECT_EQ(cache_.Size(), 0u);

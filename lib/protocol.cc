@@ -370,6 +370,19 @@ absl::string_view CacheKindName(CacheKind kind) {
   return "unknown";
 }
 
+absl::Status CheckToken(const Secret& token) {
+  const std::string& text = token.Expose();
+  if (text.empty()) return Invalid("the token is empty");
+  if (!IsUtf8(text)) return Invalid("the token is not valid UTF-8");
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && byte != '\t') || byte == 0x7F) {
+      return Invalid("the token holds a control character (a line break?)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string SerializeHello(const CredentialHello& hello) {
   OrderedJson json;
   json["v"] = hello.v;
@@ -429,10 +442,10 @@ std::string SerializeResult(const absl::StatusOr<CredentialResponse>& result) {
   }
   ok["kind"] = ResponseKindName(response.kind);
   if (response.kind != ResponseKind::kGet) return Dump(json);
-  if (!IsUtf8(response.token.Expose())) {
-    // JSON cannot carry it, and cargo could not send it as a header anyway.
+  if (absl::Status fit = CheckToken(response.token); !fit.ok()) {
+    // JSON cannot carry it, or cargo could not send it as a header.
     json.erase("Ok");
-    json["Err"] = ErrorToJson(OtherError("the token is not valid UTF-8",
+    json["Err"] = ErrorToJson(OtherError(fit.message(),
                                          {"cargo sends tokens as text; check how it was stored"}));
     return Dump(json);
   }

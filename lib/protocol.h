@@ -131,6 +131,12 @@ struct CredentialResponse {
   static CredentialResponse WithKind(ResponseKind kind);
 };
 
+// Whether `token` can be sent as an HTTP header value, as cargo sends it:
+// non-empty UTF-8 with no control characters (a CR or LF would split the
+// request; cargo cannot send bytes that are not text). The error says what
+// is wrong without quoting the token.
+absl::Status CheckToken(const Secret& token);
+
 // The protocol's spellings of the enums ("get", "owners", "expires", ...).
 // kUnknown spells "unknown"; no valid message carries that.
 absl::string_view ActionKindName(ActionKind kind);

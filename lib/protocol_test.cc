@@ -106,6 +106,16 @@ TEST(SerializeTest, ATokenThatIsNotUtf8IsRefusedNotAltered) {
   EXPECT_THAT(SerializeResult(accented), HasSubstr("caf\xc3\xa9 \xf0\x9f\x94\x91"));
 }
 
+TEST(CheckTokenTest, RefusesWhatCannotBeAnHttpHeaderValue) {
+  EXPECT_TRUE(CheckToken(Secret(absl::string_view("Bearer a.b-c_d\tcaf\xc3\xa9"))).ok());
+  for (const char* bad : {"", "a\nb", "a\r", "\x7f", "a\x01", "\xff"}) {
+    const absl::Status status = CheckToken(Secret(absl::string_view(bad)));
+    EXPECT_FALSE(status.ok()) << bad;
+    EXPECT_THAT(std::string(status.message()), Not(HasSubstr(bad[0] ? bad : "~")));
+  }
+  EXPECT_FALSE(CheckToken(Secret(std::string("a\0b", 3))).ok());
+}
+
 TEST(SerializeTest, HelloIsVersionList) {
   EXPECT_EQ(SerializeHello(CredentialHello()), R"({"v":[1]})");
 }
@@ -383,13 +393,21 @@ TEST(ParseResultTest, RejectsWhatCargoRejects) {
 }
 
 TEST(ParseResultTest, SerialisedLinesHaveNoNewline) {
+  // A token with a line break would split the HTTP request cargo sends it
+  // in: it is refused with an error, and the line itself stays one line.
   absl::StatusOr<CredentialResponse> response = CredentialResponse::Get(
       Secret(std::string("a\nb")), CacheControl::Session(), true);
   const std::string line = SerializeResult(response);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   auto parsed = ParseResult(line);
-  ASSERT_TRUE(parsed.ok() && parsed->result.ok());
-  EXPECT_EQ(parsed->result->token.Expose(), "a\nb");
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_FALSE(parsed->result.ok());
+  EXPECT_THAT(std::string(parsed->result.status().message()), HasSubstr("control character"));
+  // Messages with line breaks are escaped, never raw.
+  const std::string error = SerializeResult(OtherError("two\nlines", {"and\nmore"}));
+  EXPECT_EQ(error.find('\n'), std::string::npos);
+  ASSERT_TRUE(ParseResult(error).ok());
+  EXPECT_EQ(ParseResult(error)->result.status().message(), "two\nlines");
 }
 
 }  // namespace

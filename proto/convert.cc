@@ -4,6 +4,7 @@
 
 #include "lib/error.h"
 #include "lib/secret.h"
+#include "lib/utf8.h"
 
 namespace credcache {
 namespace {
@@ -153,9 +154,9 @@ v1::PerformResponse EncodeResult(
   if (!result.ok()) {
     v1::Error* error = response.mutable_error();
     error->set_kind(ToProto(cargo_credential::KindOf(result.status())));
-    error->set_message(std::string(result.status().message()));
+    error->set_message(cargo_credential::ToUtf8Lossy(result.status().message()));
     for (const std::string& cause : cargo_credential::CausedBy(result.status())) {
-      error->add_caused_by(cause);
+      error->add_caused_by(cargo_credential::ToUtf8Lossy(cause));
     }
     return response;
   }

@@ -63,7 +63,7 @@ class CargoCredcacheTest : public ::testing::Test {
     WriteFile(script, absl::StrCat("#!/bin/sh\necho call >> ", Counter(), "\ncat ", token_file,
                                    "\n"));
     chmod(script.c_str(), 0700);
-    env_.WriteConfig(absl::StrCat(extra, "[[backend]]\nname = \"counted\"\nkind = \"command\"\n",
+    env_.WriteConfig(absl::StrCat(extra, "[[backend]]\nname = \"counted\"\nkind = \"command\"\nindex_urls = [\"*\"]\n",
                                   "command = [\"", script, "\"]\n"));
     cargo_.SetEnv(env_.Environment());
   }
@@ -142,7 +142,7 @@ TEST_F(CargoCredcacheTest, ExpiringTokensAreFetchedAgainWhenTheyExpire) {
 
 TEST_F(CargoCredcacheTest, BackendErrorsReachTheUserThroughCargo) {
   env_.WriteConfig(
-      "[[backend]]\nname = \"sso\"\nkind = \"command\"\ncommand = [\"sh\", \"-c\", "
+      "[[backend]]\nname = \"sso\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"sh\", \"-c\", "
       "\"echo 'session expired: run sso-login' >&2; exit 4\"]\n");
   cargo_.SetEnv(env_.Environment());
   SubprocessResult result = Cargo({"generate-lockfile"}, bar_);

@@ -76,7 +76,7 @@ class DaemonShimTest : public ::testing::Test {
     WriteFile(script, absl::StrCat("#!/bin/sh\necho \"$CARGO_REGISTRY_INDEX_URL\" >> ", counter_,
                                    "\nsleep ", delay, "\ncat ", token_file_, "\n"));
     chmod(script.c_str(), 0700);
-    return absl::StrCat("[[backend]]\nname = \"counted\"\nkind = \"command\"\ncommand = [\"",
+    return absl::StrCat("[[backend]]\nname = \"counted\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"",
                         script, "\"]\ntimeout = \"20s\"\n", extra);
   }
 
@@ -190,7 +190,7 @@ TEST_F(DaemonShimTest, AdminUsageErrors) {
 
 TEST_F(DaemonShimTest, AHangingBackendTimesOutNamingIt) {
   env_.WriteConfig(
-      "[[backend]]\nname = \"hang\"\nkind = \"command\"\ncommand = [\"sleep\", \"30\"]\n"
+      "[[backend]]\nname = \"hang\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"sleep\", \"30\"]\n"
       "timeout = \"500ms\"\n");
   const absl::Time start = absl::Now();
   const std::string answer = Answer(env_.Shim({"--cargo-plugin"}, GetLine()));
@@ -219,7 +219,7 @@ TEST_F(DaemonShimTest, ExpiresIsPassedOnAndHonoured) {
 
 TEST_F(DaemonShimTest, NotFoundAndUrlNotSupportedPassThrough) {
   env_.WriteConfig(
-      "[[backend]]\nkind = \"env\"\nvariable = \"CREDCACHE_TEST_UNSET_TOKEN\"\n"
+      "[[backend]]\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"CREDCACHE_TEST_UNSET_TOKEN\"\n"
       "index_urls = [\"sparse+http://127.0.0.1:9/*\"]\n");
   EXPECT_EQ(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), R"({"Err":{"kind":"not-found"}})");
   EXPECT_EQ(Answer(env_.Shim({"--cargo-plugin"}, GetLine("sparse+https://elsewhere/index/"))),
@@ -332,9 +332,9 @@ TEST_F(DaemonShimTest, SocketIsPrivateAndOtherUsersAreRefused) {
 // apart so a reload can change one and not the other.
 std::string TwoBackends(const std::string& script_a, const std::string& script_b,
                         const std::string& timeout_b) {
-  return absl::StrCat("[[backend]]\nname = \"a\"\nkind = \"command\"\ncommand = [\"", script_a,
+  return absl::StrCat("[[backend]]\nname = \"a\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"", script_a,
                       "\"]\nindex_urls = [\"*/a/*\"]\n\n[[backend]]\nname = \"b\"\n"
-                      "kind = \"command\"\ncommand = [\"",
+                      "kind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"",
                       script_b, "\"]\nindex_urls = [\"*/b/*\"]\ntimeout = \"", timeout_b, "\"\n");
 }
 
@@ -364,7 +364,7 @@ TEST_F(DaemonShimTest, ReloadKeepsTheTokensOfUnchangedBackends) {
 TEST_F(DaemonShimTest, ABadReloadKeepsTheOldConfigServing) {
   env_.WriteConfig(CountingBackend());
   ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
-  env_.WriteConfig("[[backend]]\nkind = \"command\"\ncommand = \"not a list\"\n");
+  env_.WriteConfig("[[backend]]\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = \"not a list\"\n");
   SubprocessResult reload = env_.Shim({"reload"});
   EXPECT_EQ(reload.exit_code, 1);
   EXPECT_THAT(reload.stderr_text, HasSubstr(env_.config_path() + ":3:11:"));
@@ -407,7 +407,7 @@ TEST_F(DaemonShimTest, ADaemonStartedOnDemandExitsWhenIdle) {
 TEST_F(DaemonShimTest, SighupReloads) {
   env_.WriteConfig(CountingBackend());
   ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
-  env_.WriteConfig("[[backend]]\nname = \"renamed\"\nkind = \"env\"\nvariable = \"X\"\n");
+  env_.WriteConfig("[[backend]]\nname = \"renamed\"\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"X\"\n");
   ASSERT_EQ(kill(env_.DaemonPid(), SIGHUP), 0);
   for (int i = 0; i < 500; ++i) {
     if (absl::StrContains(ReadFile(env_.log()), "reloaded")) break;

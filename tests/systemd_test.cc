@@ -92,7 +92,7 @@ TEST_F(SystemdTest, ACustomBinDirectoryIsWhereTheServiceStarts) {
 TEST_F(SystemdTest, SocketActivationStartsTheDaemonOnTheFirstConnection) {
   const std::string token = RandomToken();
   WriteFile(env_.root() + "/token", token);
-  env_.WriteConfig(absl::StrCat("[[backend]]\nkind = \"command\"\ncommand = [\"cat\", \"",
+  env_.WriteConfig(absl::StrCat("[[backend]]\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"cat\", \"",
                                 env_.root(), "/token\"]\n"));
   mkdir((env_.root() + "/run").c_str(), 0700);
   cargo_credential::SubprocessOptions options;
