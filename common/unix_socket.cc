@@ -76,13 +76,20 @@ absl::StatusOr<int> ConnectUnixSocket(const std::string& path) {
   return fd;
 }
 
-absl::StatusOr<uid_t> PeerUid(int fd) {
+absl::StatusOr<struct ucred> PeerCredentials(int fd) {
   struct ucred credentials;
   socklen_t length = sizeof(credentials);
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) {
     return absl::UnavailableError(absl::StrCat("SO_PEERCRED: ", strerror(errno)));
   }
-  return credentials.uid;
+  if (length != sizeof(credentials)) return absl::UnavailableError("SO_PEERCRED: short answer");
+  return credentials;
+}
+
+absl::StatusOr<uid_t> PeerUid(int fd) {
+  absl::StatusOr<struct ucred> credentials = PeerCredentials(fd);
+  if (!credentials.ok()) return credentials.status();
+  return credentials->uid;
 }
 
 }  // namespace credcache

@@ -9,6 +9,7 @@
 #ifndef CREDCACHE_COMMON_UNIX_SOCKET_H_
 #define CREDCACHE_COMMON_UNIX_SOCKET_H_
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <string>
@@ -27,7 +28,10 @@ absl::Status EnsurePrivateDirectory(const std::string& dir);
 // Unavailable. The descriptor is close-on-exec.
 absl::StatusOr<int> ConnectUnixSocket(const std::string& path);
 
-// The uid of the process at the other end of a connected Unix socket.
+// The kernel's word on the process at the other end of a connected Unix
+// socket (pid, uid, gid as they were at connect()).
+absl::StatusOr<struct ucred> PeerCredentials(int fd);
+// Its uid.
 absl::StatusOr<uid_t> PeerUid(int fd);
 
 // Longest usable socket path on Linux (sun_path less its terminator).

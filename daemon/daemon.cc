@@ -1,11 +1,13 @@
 #include "daemon/daemon.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/log.h"
 #include "common/version.h"
+#include "common/wire.h"
 #include "grpcpp/server_builder.h"
 #include "systemd/sd-daemon.h"
 
@@ -41,6 +43,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
                                                         daemon.get(), identity);
   grpc::ServerBuilder builder;
   builder.RegisterService(daemon->service_.get());
+  // Shims PING a quiet call to tell a slow backend from a stopped daemon
+  // (common/wire.h); by default gRPC would take the third for abuse.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             kPingIntervalMs / 2);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   daemon->server_ = builder.BuildAndStart();
   if (daemon->server_ == nullptr) return absl::InternalError("the gRPC server did not start");
   Daemon* raw = daemon.get();
@@ -79,12 +86,18 @@ void Daemon::Run() {
     if (!stop_requested_) Log("idle; exiting");
   }
   sd_notify(0, "STOPPING=1");
-  // New connections stop first; calls in flight then get the drain time.
+  // Hand over first: socket and lock go, so that the next request starts
+  // (or finds) a new daemon at once. Then the calls in flight finish: each
+  // is bounded by its backend's timeout, so that is how long they may take.
   listener_->Stop();
   accept_thread_.join();
-  listener_->Close();
+  listener_->Release();
+  absl::Duration drain = options_.drain;
+  for (const Backend& backend : broker_->router()->backends()) {
+    drain = std::max(drain, backend.settings.timeout + absl::Seconds(1));
+  }
   server_->Shutdown(std::chrono::system_clock::now() +
-                    std::chrono::milliseconds(absl::ToInt64Milliseconds(options_.drain)));
+                    std::chrono::milliseconds(absl::ToInt64Milliseconds(drain)));
   const StatsSnapshot stats = stats_.Snapshot();
   Log(absl::StrCat("stopped after ", stats.requests, " requests (", stats.hits, " from cache)"));
 }

@@ -32,7 +32,8 @@ struct DaemonOptions {
   // Exit after this long with no request (zero: never). Set by the shim
   // when it starts a daemon on demand.
   absl::Duration idle_exit = absl::ZeroDuration();
-  // Graceful stop: in-flight requests get this long to finish.
+  // Graceful stop: in-flight requests get this long to finish, or their
+  // longest backend timeout and a second, if that is longer.
   absl::Duration drain = absl::Seconds(10);
   // A listening socket passed by systemd (socket activation), or -1 to
   // bind `socket_path` ourselves.

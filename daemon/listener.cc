@@ -92,6 +92,13 @@ absl::Status Listener::Lock() {
   const std::string lock_path = socket_path_ + ".lock";
   lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (lock_fd_ < 0) return Errno(absl::StrCat("cannot open ", lock_path));
+  // A daemon that is stopping releases the lock before it drains; one
+  // starting in that instant (a shim's retry) waits for it a moment.
+  const absl::Time give_up = absl::Now() + absl::Seconds(1);
+  while (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -111,10 +118,9 @@ absl::Status Listener::Lock() {
 }
 
 Listener::~Listener() {
-  Close();
+  Release();
   if (wake_read_ >= 0) close(wake_read_);
   if (wake_write_ >= 0) close(wake_write_);
-  if (lock_fd_ >= 0) close(lock_fd_);  // Releases the lock.
 }
 
 void Listener::Serve(grpc::Server* server) {
@@ -142,7 +148,6 @@ void Listener::Serve(grpc::Server* server) {
     }
     absl::StatusOr<uid_t> peer = PeerUid(fd);
     if (!peer.ok() || *peer != self) {
-      ++refused_;
       Log(peer.ok() ? absl::StrCat("refused a connection from uid ", *peer)
                     : absl::StrCat("refused a connection: ", peer.status().message()));
       close(fd);
@@ -153,11 +158,16 @@ void Listener::Serve(grpc::Server* server) {
   }
 }
 
-void Listener::Close() {
-  if (listen_fd_ < 0) return;
-  close(listen_fd_);
-  listen_fd_ = -1;
-  if (owns_socket_file_) unlink(socket_path_.c_str());
+void Listener::Release() {
+  if (listen_fd_ >= 0) {
+    close(listen_fd_);
+    listen_fd_ = -1;
+    if (owns_socket_file_) unlink(socket_path_.c_str());
+  }
+  if (lock_fd_ >= 0) {
+    close(lock_fd_);  // Releases the lock: the next daemon may start.
+    lock_fd_ = -1;
+  }
 }
 
 void Listener::Stop() {

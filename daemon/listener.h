@@ -1,9 +1,11 @@
 // Listener: the daemon's Unix socket, its lock, and the door check.
 //
-// Only the holder of `<socket>.lock` (an flock held for the daemon's life)
+// Only the holder of `<socket>.lock` (an flock held while the daemon serves)
 // may serve a socket path: it alone may remove a stale socket file and bind
 // a new one. So two daemons never serve one socket, and a starting daemon
 // never steals a live one's socket: it fails, naming the pid that holds it.
+// A daemon that stops hands over: it releases socket and lock first and only
+// then drains; a daemon starting meanwhile waits a moment for the lock.
 //
 // The socket is bound under umask 077 and made 0600 inside a 0700
 // directory; every accepted connection's peer uid (SO_PEERCRED) must be this
@@ -44,13 +46,12 @@ class Listener {
   // Makes Serve() return soon; safe from any thread, and more than once.
   void Stop();
   // After Serve() returned: closes the socket and removes its file (unless
-  // systemd owns it), so clients of a stopping daemon fail fast (or start a
-  // new one) instead of waiting on a socket no one accepts on. The lock is
-  // kept until the Listener dies.
-  void Close();
+  // systemd owns it), then releases the lock, so that a new daemon can take
+  // over at once while this one finishes its calls in flight: clients of a
+  // stopping daemon start (or find) the next one instead of failing.
+  void Release();
 
   const std::string& socket_path() const { return socket_path_; }
-  int64_t refused() const { return refused_.load(); }
 
  private:
   Listener() = default;
@@ -64,7 +65,6 @@ class Listener {
   int listen_fd_ = -1;
   int wake_read_ = -1;
   int wake_write_ = -1;
-  std::atomic<int64_t> refused_{0};
 };
 
 }  // namespace credcache

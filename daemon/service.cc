@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/wire.h"
 #include "daemon/log.h"
 #include "lib/error.h"
 #include "proto/convert.h"
@@ -49,6 +50,25 @@ grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* context, grpc::S
 
 }  // namespace
 
+std::optional<std::string> CredcacheService::WaitingOn(const cargo_credential::RegistryInfo& registry,
+                                                       const std::string& only) const {
+  const std::shared_ptr<const Router> router = broker_->router();
+  const Backend* first = nullptr;
+  for (const Backend* backend : router->Route(registry)) {
+    if (only.empty() || backend->settings.name == only) {
+      first = backend;
+      break;
+    }
+  }
+  if (first == nullptr) return std::nullopt;
+  // Metadata values are printable ASCII; a name is the user's own text.
+  std::string name = first->settings.name;
+  for (char& c : name) {
+    if (c < 0x20 || c > 0x7E) c = '?';
+  }
+  return absl::StrCat(name, " ", absl::ToInt64Milliseconds(first->settings.timeout));
+}
+
 grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext* context,
                                                     const v1::PerformRequest* request,
                                                     v1::PerformResponse* response) {
@@ -62,6 +82,12 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
     }
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Say at once which backend this will wait on: the shim tells the user
+  // when the wait is long, and knows meanwhile that we are alive.
+  if (std::optional<std::string> waiting = WaitingOn(decoded.registry, request->backend())) {
+    context->AddInitialMetadata(kWaitingHeader, *waiting);
+    reactor->StartSendInitialMetadata();
+  }
   ++in_flight_;  // Until the thread below has answered.
   try {
     std::thread([this, decoded = std::move(decoded), backend = request->backend(), response,

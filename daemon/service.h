@@ -15,6 +15,7 @@
 #define CREDCACHE_DAEMON_SERVICE_H_
 
 #include <atomic>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -81,6 +82,10 @@ class CredcacheService final : public v1::Credcache::CallbackService {
   DaemonControl* const control_;
   const DaemonIdentity identity_;
   // Answers a Perform that may wait on backends; runs on its own thread.
+  // kWaitingHeader's value for a request about `registry` (on backend
+  // `only`, when set), or nullopt when no backend serves it.
+  std::optional<std::string> WaitingOn(const cargo_credential::RegistryInfo& registry,
+                                       const std::string& only) const;
   void PerformSlowly(DecodedRequest decoded, std::string backend, v1::PerformResponse* response,
                      grpc::ServerUnaryReactor* reactor);
 

@@ -25,16 +25,17 @@ struct ProviderCommand {
   // The provider's path (or a name looked up on PATH). As with cargo, no
   // arguments go on its command line; they travel in the request's `args`.
   std::string program;
-  // Environment changes for the provider: set, then removed (names or
-  // globs, as SubprocessOptions::unset_env).
+  // Environment changes for the provider.
   std::vector<std::pair<std::string, std::string>> set_env;
+  // For the whole exchange, spawn to exit.
+  absl::Duration timeout = absl::Seconds(60);
+  // Removed from the provider's environment (names or globs, as
+  // SubprocessOptions::unset_env).
   std::vector<std::string> unset_env;
   // Runs it in a process group of its own, killed whole when the provider
   // is (for a daemon, which has no terminal: a provider in a background
   // group could not read one).
   bool own_process_group = false;
-  // For the whole exchange, spawn to exit.
-  absl::Duration timeout = absl::Seconds(60);
 };
 
 // Runs the provider for one request. Fails when the exchange itself fails

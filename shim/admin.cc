@@ -1,8 +1,10 @@
 #include "shim/admin.h"
 
+#include <fcntl.h>
 #include <stdio.h>
-
+#include <sys/file.h>
 #include <unistd.h>
+
 #include <functional>
 #include <map>
 #include <string>
@@ -10,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/paths.h"
 #include "common/version.h"
@@ -184,6 +187,16 @@ struct Invocation {
   ImportOptions import;
 };
 
+// Waits until no daemon holds `<socket>.lock`, or `deadline`.
+void WaitForHandOver(const std::string& socket, absl::Time deadline) {
+  const int fd = open((socket + ".lock").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  while (flock(fd, LOCK_SH | LOCK_NB) != 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  close(fd);  // Drops our shared lock at once.
+}
+
 // Runs one admin call with a short deadline; prints the failure and
 // returns false.
 bool Call(const ConnectOptions& daemon, absl::string_view method,
@@ -240,6 +253,9 @@ int Dispatch(const Invocation& invocation, const ConnectOptions& daemon) {
   } else if (command == "stop") {
     v1::StopResponse response;
     if (!Call(daemon, "Stop", v1::StopRequest(), &response)) return 1;
+    // The daemon hands its socket over before it drains: once it has, a
+    // new one may start, which is what a script that stops wants next.
+    WaitForHandOver(daemon.socket_path, absl::Now() + absl::Seconds(5));
     if (invocation.json) {
       PrintJson({{"stopping", true}});
     } else {
@@ -318,13 +334,21 @@ int RunAdmin(int argc, char** argv) {
   absl::StatusOr<int> probe = ConnectToDaemonSocket(options);
   if (probe.ok()) close(*probe);
   if (!probe.ok()) {
+    // Only "nothing runs" is "not running": a loose socket directory or
+    // another user's daemon is a different truth, said as it is.
+    const bool none = absl::IsNotFound(probe.status());
     if (invocation.command == "status" && invocation.json) {
-      printf("{\"running\":false,\"socket\":\"%s\"}\n", invocation.socket.c_str());
-    } else {
+      nlohmann::json out = {{"running", false}, {"socket", invocation.socket}};
+      if (!none) out["error"] = std::string(probe.status().message());
+      printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    } else if (none) {
       fprintf(stderr, "cargo-credential-credcache: no credcached is running on %s\n",
               invocation.socket.c_str());
+    } else {
+      fprintf(stderr, "cargo-credential-credcache: %s\n",
+              std::string(probe.status().message()).c_str());
     }
-    return invocation.command == "stop" ? 0 : 1;
+    return invocation.command == "stop" && none ? 0 : 1;
   }
   return Dispatch(invocation, options);
 }

@@ -93,8 +93,14 @@ std::string FindDaemonProgram() {
   char self[4096];
   const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (n > 0) {
-    const std::string beside = DirectoryOf(std::string(self, n)) + "/credcached";
-    if (access(beside.c_str(), X_OK) == 0) return beside;
+    const std::string program(self, n);
+    // Installed: side by side. Built by Bazel and run from bazel-bin: the
+    // daemon is among the shim's runfiles (its `data`).
+    for (const std::string& candidate :
+         {DirectoryOf(program) + "/credcached",
+          program + ".runfiles/credcache/daemon/credcached"}) {
+      if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
   }
   return "credcached";  // posix_spawnp looks it up on PATH.
 }
@@ -109,8 +115,11 @@ absl::StatusOr<int> ConnectToDaemonSocket(const ConnectOptions& options) {
   if (fd.ok()) return fd;
   if (!absl::IsNotFound(fd.status())) return Unavailable(socket, fd.status().message());
   if (!options.spawn) {
-    return Unavailable(socket, "no daemon runs, and CREDCACHE_NO_SPAWN is set; start one with "
-                               "`credcached` or `systemctl --user start credcached.socket`");
+    // NotFound: nothing serves here, as opposed to something wrong with it.
+    return absl::NotFoundError(absl::StrCat(
+        "credcached is not reachable on ", socket,
+        ": no daemon runs, and starting one is off here (CREDCACHE_NO_SPAWN, or an admin "
+        "command); start one with `credcached` or `systemctl --user start credcached.socket`"));
   }
 
   const absl::Time deadline = absl::Now() + options.spawn_timeout;

@@ -14,7 +14,8 @@
 //  4. Every wait is bounded: no path through here can hang cargo.
 //
 // The daemon is `$CREDCACHE_DAEMON`, else `credcached` next to this program,
-// else `credcached` on PATH. Its log goes to `<dir>/credcached.log`.
+// else the one among this program's Bazel runfiles (so that bazel-bin's shim
+// works before it is installed), else `credcached` on PATH. Its log goes to `<dir>/credcached.log`.
 //
 // Thread-safety: functions; call from one thread.
 #ifndef CREDCACHE_SHIM_CONNECT_H_
@@ -36,8 +37,9 @@ struct ConnectOptions {
 };
 
 // A connected socket to a running daemon, checked to be this user's (the
-// caller closes it). Fails with Unavailable, naming the socket and what went
-// wrong, when there is none and none could be started.
+// caller closes it). Fails with NotFound when no daemon runs and `spawn` is
+// off; otherwise with Unavailable, naming the socket and what went wrong
+// (a loose directory, another user's daemon, a start that failed).
 absl::StatusOr<int> ConnectToDaemonSocket(const ConnectOptions& options);
 
 

@@ -9,6 +9,8 @@
 #ifndef CREDCACHE_SHIM_DAEMON_CLIENT_H_
 #define CREDCACHE_SHIM_DAEMON_CLIENT_H_
 
+#include <functional>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -17,13 +19,23 @@
 
 namespace credcache {
 
-// Calls `method` (e.g. "Perform", a method of credcache.v1.Credcache).
-// Unavailable with the socket named when the daemon cannot be reached, and
-// "credcached on SOCKET did not answer: why" when the call itself failed;
-// the daemon's own gRPC error status otherwise.
+// Called when a call has waited a second on a backend the daemon named.
+using WaitingNotice = std::function<void(absl::string_view backend, absl::Duration timeout)>;
+
+// Calls `method` (e.g. "Perform", a method of credcache.v1.Credcache),
+// bounded by `timeout`. Failures say where they came from:
+//  - Unavailable naming the socket when no daemon can be reached or started;
+//  - "credcached (pid N) on SOCKET is not answering", with what to do, when
+//    the daemon holds the connection but answers nothing (stopped, wedged),
+//    found within grpc_lite's liveness limit (2 s), however long `timeout`;
+//  - "credcached on SOCKET did not answer: why" when the call broke off;
+//  - the daemon's own gRPC status otherwise, code and message unchanged.
+// A call the daemon dropped unanswered (it was stopping) is made once more,
+// which finds, or starts, a daemon that will answer.
 absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
                         const google::protobuf::MessageLite& request,
-                        google::protobuf::MessageLite* response, absl::Duration timeout);
+                        google::protobuf::MessageLite* response, absl::Duration timeout,
+                        WaitingNotice on_waiting = nullptr);
 
 }  // namespace credcache
 

@@ -8,26 +8,41 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/wire.h"
+#include "lib/line_io.h"
 #include "lib/secret.h"
 
 namespace credcache {
 namespace {
 
+// The payload key that marks a transport failure with its CallFailure.
+constexpr char kFailurePayload[] = "credcache.transport-failure";
+
+absl::Status Failed(CallFailure failure, absl::Status status) {
+  status.SetPayload(kFailurePayload, absl::Cord(std::to_string(static_cast<int>(failure))));
+  return status;
+}
+
 // The state of one call, shared with nghttp2's callbacks.
 struct Call {
-  int fd;
+  int fd = -1;
   std::string body;  // The gRPC-framed request.
   size_t body_sent = 0;
   std::string response;  // The gRPC-framed response.
   std::string http_status;
   std::string grpc_status;
   std::string grpc_message;
+  std::string waiting;  // kWaitingHeader's value, if the daemon sent it.
   bool closed = false;
   uint32_t close_error = 0;
+  bool ping_acked = false;
   absl::Status io_error;
 };
 
@@ -50,8 +65,15 @@ ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buffer, size_t length, uint
   return static_cast<ssize_t>(n);
 }
 
+// The largest answer taken: far above any real one (a token is at most
+// 1 MiB), far below what would hurt.
+constexpr size_t kMaxResponse = size_t{8} << 20;
+
 int OnData(nghttp2_session*, uint8_t, int32_t, const uint8_t* data, size_t length, void* user) {
-  static_cast<Call*>(user)->response.append(reinterpret_cast<const char*>(data), length);
+  Call* call = static_cast<Call*>(user);
+  if (call->response.size() + length > kMaxResponse) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  cargo_credential::AppendWiped(call->response,
+                                absl::string_view(reinterpret_cast<const char*>(data), length));
   return 0;
 }
 
@@ -63,6 +85,14 @@ int OnHeader(nghttp2_session*, const nghttp2_frame*, const uint8_t* name, size_t
   if (key == ":status") call->http_status = text;
   if (key == "grpc-status") call->grpc_status = text;
   if (key == "grpc-message") call->grpc_message = text;
+  if (key == kWaitingHeader) call->waiting = text;
+  return 0;
+}
+
+int OnFrame(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+  if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK) != 0) {
+    static_cast<Call*>(user)->ping_acked = true;
+  }
   return 0;
 }
 
@@ -101,6 +131,7 @@ class Session {
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, OnData);
     nghttp2_session_callbacks_set_on_header_callback(callbacks, OnHeader);
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, OnClose);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, OnFrame);
     nghttp2_session_client_new(&session_, callbacks, call);
     nghttp2_session_callbacks_del(callbacks);
   }
@@ -113,9 +144,36 @@ class Session {
 
 }  // namespace
 
+CallFailure FailureOf(const absl::Status& status) {
+  const absl::optional<absl::Cord> payload = status.GetPayload(kFailurePayload);
+  int value = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &value)) {
+    return CallFailure::kNone;
+  }
+  return static_cast<CallFailure>(value);
+}
+
+namespace {
+
+// Parses kWaitingHeader's "NAME TIMEOUT_MS".
+bool ParseWaiting(absl::string_view value, std::string* backend, absl::Duration* timeout) {
+  const size_t space = value.rfind(' ');
+  int64_t ms = 0;
+  if (space == absl::string_view::npos || !absl::SimpleAtoi(value.substr(space + 1), &ms)) {
+    return false;
+  }
+  *backend = std::string(value.substr(0, space));
+  *timeout = absl::Milliseconds(ms);
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method,
-                                      absl::string_view request, absl::Time deadline) {
-  Call call{fd, Frame(request)};
+                                      absl::string_view request, const CallOptions& options) {
+  Call call;
+  call.fd = fd;
+  call.body = Frame(request);
   Session session(&call);
   nghttp2_submit_settings(session.get(), NGHTTP2_FLAG_NONE, nullptr, 0);
   const nghttp2_nv headers[] = {
@@ -131,40 +189,85 @@ absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method,
     return absl::InternalError("cannot build the HTTP/2 request");
   }
 
+  const absl::Time start = absl::Now();
+  // A PING goes with the request, and again after each second of quiet.
+  nghttp2_submit_ping(session.get(), NGHTTP2_FLAG_NONE, nullptr);
+  absl::Time ping_sent = start;
+  bool ping_outstanding = true;
+  absl::Time last_heard = start;
+  bool noticed = false;
+
   uint8_t buffer[16384];
   absl::Status failure;
   while (!call.closed) {
     if (nghttp2_session_send(session.get()) != 0) {
-      failure = call.io_error.ok() ? absl::UnavailableError("HTTP/2 send failed") : call.io_error;
+      failure = Failed(CallFailure::kConnectionLost,
+                       call.io_error.ok() ? absl::UnavailableError("HTTP/2 send failed")
+                                          : call.io_error);
       break;
     }
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) {
-      failure = absl::DeadlineExceededError("credcached did not answer in time");
+    const absl::Time now = absl::Now();
+    if (now >= options.deadline) {
+      failure = Failed(CallFailure::kDeadline,
+                       absl::DeadlineExceededError("credcached did not answer in time"));
       break;
     }
+    if (ping_outstanding && now - ping_sent >= options.liveness) {
+      failure = Failed(CallFailure::kNotAnswering,
+                       absl::UnavailableError(absl::StrCat(
+                           "it holds the connection but has answered nothing for ",
+                           absl::FormatDuration(options.liveness))));
+      break;
+    }
+    if (!ping_outstanding && now - last_heard >= absl::Milliseconds(kPingIntervalMs)) {
+      nghttp2_submit_ping(session.get(), NGHTTP2_FLAG_NONE, nullptr);
+      ping_sent = now;
+      ping_outstanding = true;
+      continue;  // Sent at the top of the loop.
+    }
+    std::string backend;
+    absl::Duration backend_timeout;
+    if (!noticed && options.on_waiting && now - start >= options.notice_after &&
+        ParseWaiting(call.waiting, &backend, &backend_timeout)) {
+      noticed = true;
+      options.on_waiting(backend, backend_timeout);
+    }
+
+    // Wake for whichever comes first: the deadline, the PING's limit, the
+    // next PING, the notice.
+    absl::Time wake = options.deadline;
+    wake = std::min(wake, ping_outstanding ? ping_sent + options.liveness
+                                           : last_heard + absl::Milliseconds(kPingIntervalMs));
+    if (!noticed && options.on_waiting) wake = std::min(wake, start + options.notice_after);
     struct pollfd ready = {fd, POLLIN, 0};
     if (nghttp2_session_want_write(session.get())) ready.events |= POLLOUT;
-    const int polled = poll(&ready, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    const int polled = poll(&ready, 1, std::max(1, cargo_credential::PollTimeout(wake)));
     if (polled < 0 && errno != EINTR) {
-      failure = absl::UnavailableError(absl::StrCat("poll: ", strerror(errno)));
+      failure = Failed(CallFailure::kConnectionLost,
+                       absl::UnavailableError(absl::StrCat("poll: ", strerror(errno))));
       break;
     }
     if (polled <= 0 || (ready.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
     const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
     if (n == 0) {
-      failure = absl::UnavailableError("credcached closed the connection");
+      failure = Failed(CallFailure::kConnectionLost,
+                       absl::UnavailableError("credcached closed the connection"));
       break;
     }
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) continue;
-      failure = absl::UnavailableError(absl::StrCat("recv: ", strerror(errno)));
+      failure = Failed(CallFailure::kConnectionLost,
+                       absl::UnavailableError(absl::StrCat("recv: ", strerror(errno))));
       break;
     }
+    last_heard = absl::Now();
+    call.ping_acked = false;
     if (nghttp2_session_mem_recv(session.get(), buffer, static_cast<size_t>(n)) < 0) {
-      failure = absl::UnavailableError("credcached sent malformed HTTP/2");
+      failure = Failed(CallFailure::kMalformed,
+                       absl::UnavailableError("credcached sent malformed HTTP/2"));
       break;
     }
+    if (call.ping_acked) ping_outstanding = false;
   }
   cargo_credential::WipeString(call.body);
   explicit_bzero(buffer, sizeof(buffer));
@@ -176,11 +279,19 @@ absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method,
   int grpc_code = -1;
   if (call.http_status != "200" || !absl::SimpleAtoi(call.grpc_status, &grpc_code)) {
     cargo_credential::WipeString(call.response);
-    return absl::UnavailableError(absl::StrCat("credcached answered HTTP ", call.http_status,
-                                               " without a gRPC status"));
+    // A stream refused or reset by a daemon that is shutting down ends
+    // without a status: nothing was done, so it counts as a lost connection.
+    if (call.close_error != NGHTTP2_NO_ERROR || call.http_status.empty()) {
+      return Failed(CallFailure::kConnectionLost,
+                    absl::UnavailableError("credcached dropped the request unanswered"));
+    }
+    return Failed(CallFailure::kMalformed,
+                  absl::UnavailableError(absl::StrCat("credcached answered HTTP ",
+                                                      call.http_status, " without a gRPC status")));
   }
   if (grpc_code != 0) {
     cargo_credential::WipeString(call.response);
+    if (grpc_code < 0 || grpc_code > 16) grpc_code = static_cast<int>(absl::StatusCode::kUnknown);
     return absl::Status(static_cast<absl::StatusCode>(grpc_code), call.grpc_message);
   }
   const auto byte = [&call](int i) { return static_cast<uint8_t>(call.response[i]); };
@@ -188,7 +299,8 @@ absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method,
       call.response.size() - 5 !=
           (uint32_t{byte(1)} << 24 | uint32_t{byte(2)} << 16 | uint32_t{byte(3)} << 8 | byte(4))) {
     cargo_credential::WipeString(call.response);
-    return absl::UnavailableError("credcached sent a malformed gRPC message");
+    return Failed(CallFailure::kMalformed,
+                  absl::UnavailableError("credcached sent a malformed gRPC message"));
   }
   std::string message = call.response.substr(5);
   cargo_credential::WipeString(call.response);

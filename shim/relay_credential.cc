@@ -1,7 +1,11 @@
 #include "shim/relay_credential.h"
 
+#include <unistd.h>
+
+#include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "lib/console.h"
 #include "lib/error.h"
 #include "proto/convert.h"
@@ -11,9 +15,10 @@
 namespace credcache {
 namespace {
 
-// The daemon bounds each backend call by its own timeout; this bounds the
-// whole exchange, so even a wedged daemon cannot hang cargo.
-constexpr absl::Duration kCallDeadline = absl::Minutes(5);
+// The daemon bounds each backend call by its own timeout (at most an hour,
+// config.cc); a stopped or wedged daemon is found within seconds by
+// grpc_lite's liveness check. This is the last backstop.
+constexpr absl::Duration kCallDeadline = absl::Minutes(65);
 
 }  // namespace
 
@@ -31,7 +36,16 @@ absl::StatusOr<cargo_credential::CredentialResponse> RelayCredential::Perform(
   }
 
   v1::PerformResponse response;
-  absl::Status status = CallDaemon(options_, "Perform", request, &response, kCallDeadline);
+  // Cargo shows a provider's stderr: say what a slow answer waits on.
+  auto notice = [](absl::string_view backend, absl::Duration timeout) {
+    const std::string line =
+        absl::StrCat("credcache: waiting for backend `", backend, "` (up to ",
+                     absl::FormatDuration(timeout), ")...\n");
+    ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
+    (void)ignored;
+  };
+  absl::Status status =
+      CallDaemon(options_, "Perform", request, &response, kCallDeadline, notice);
   cargo_credential::WipeString(*request.mutable_token());
   if (!status.ok()) return cargo_credential::OtherError(std::string(status.message()));
   return DecodeResult(&response);

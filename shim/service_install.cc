@@ -83,10 +83,32 @@ std::string OnPath(const std::string& program) {
   return "";
 }
 
+// `path` as one word of a unit's command line: quoted, with systemd's
+// specifier (%), variable ($) and escape characters taken literally.
+std::string SystemdQuoted(const std::string& path) {
+  std::string out = "\"";
+  for (const char c : path) {
+    if (c == '%') {
+      out += "%%";
+    } else if (c == '$') {
+      out += "$$";
+    } else if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 // A unit file as shipped, with its ExecStart pointed at `bindir`.
 std::string Unit(const char* text, const std::string& bindir, bool custom_bindir) {
   std::string unit(absl::StripPrefix(text, "\n"));
-  if (custom_bindir) unit = absl::StrReplaceAll(unit, {{kDefaultBindir, bindir}});
+  if (custom_bindir) {
+    unit = absl::StrReplaceAll(unit, {{absl::StrCat(kDefaultBindir, "/credcached"),
+                                       SystemdQuoted(bindir + "/credcached")}});
+  }
   return unit;
 }
 
@@ -141,15 +163,19 @@ int InstallService(const ServiceInstallOptions& options) {
     std::string error;
     if (!Systemctl({"daemon-reload"}, &error) ||
         !Systemctl({"enable", "--now", "credcached.socket"}, &error)) {
+      // The install itself is done and usable: without a user manager the
+      // shim starts credcached on demand, so this is a note, not a failure.
       fprintf(stderr,
-              "install-service: the units are installed, but systemctl --user failed: %s\n"
-              "Once a user manager runs, enable them with:\n"
+              "install-service: the units are installed but not enabled, since systemctl "
+              "--user failed: %s\n"
+              "Until they are, the shim starts credcached itself when needed. Once a user "
+              "manager runs, enable them with:\n"
               "  systemctl --user daemon-reload && systemctl --user enable --now "
               "credcached.socket\n",
               error.c_str());
-      return 1;
+    } else {
+      printf("enabled credcached.socket: credcached starts on the first request\n");
     }
-    printf("enabled credcached.socket: credcached starts on the first request\n");
   }
   printf("\nNow tell cargo, in ~/.cargo/config.toml:\n"
          "  [registry]\n"

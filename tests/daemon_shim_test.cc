@@ -219,7 +219,7 @@ TEST_F(DaemonShimTest, ExpiresIsPassedOnAndHonoured) {
 
 TEST_F(DaemonShimTest, NotFoundAndUrlNotSupportedPassThrough) {
   env_.WriteConfig(
-      "[[backend]]\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"CREDCACHE_TEST_UNSET_TOKEN\"\n"
+      "[[backend]]\nkind = \"env\"\nvariable = \"CREDCACHE_TEST_UNSET_TOKEN\"\n"
       "index_urls = [\"sparse+http://127.0.0.1:9/*\"]\n");
   EXPECT_EQ(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), R"({"Err":{"kind":"not-found"}})");
   EXPECT_EQ(Answer(env_.Shim({"--cargo-plugin"}, GetLine("sparse+https://elsewhere/index/"))),
@@ -332,9 +332,9 @@ TEST_F(DaemonShimTest, SocketIsPrivateAndOtherUsersAreRefused) {
 // apart so a reload can change one and not the other.
 std::string TwoBackends(const std::string& script_a, const std::string& script_b,
                         const std::string& timeout_b) {
-  return absl::StrCat("[[backend]]\nname = \"a\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"", script_a,
+  return absl::StrCat("[[backend]]\nname = \"a\"\nkind = \"command\"\ncommand = [\"", script_a,
                       "\"]\nindex_urls = [\"*/a/*\"]\n\n[[backend]]\nname = \"b\"\n"
-                      "kind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"",
+                      "kind = \"command\"\ncommand = [\"",
                       script_b, "\"]\nindex_urls = [\"*/b/*\"]\ntimeout = \"", timeout_b, "\"\n");
 }
 
@@ -364,7 +364,7 @@ TEST_F(DaemonShimTest, ReloadKeepsTheTokensOfUnchangedBackends) {
 TEST_F(DaemonShimTest, ABadReloadKeepsTheOldConfigServing) {
   env_.WriteConfig(CountingBackend());
   ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
-  env_.WriteConfig("[[backend]]\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = \"not a list\"\n");
+  env_.WriteConfig("[[backend]]\nkind = \"command\"\ncommand = \"not a list\"\nindex_urls = [\"*\"]\n");
   SubprocessResult reload = env_.Shim({"reload"});
   EXPECT_EQ(reload.exit_code, 1);
   EXPECT_THAT(reload.stderr_text, HasSubstr(env_.config_path() + ":3:11:"));

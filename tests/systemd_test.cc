@@ -21,6 +21,7 @@ namespace {
 using cargo_credential::SubprocessResult;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 class SystemdTest : public ::testing::Test {
  protected:
@@ -83,10 +84,26 @@ TEST_F(SystemdTest, ACustomBinDirectoryIsWhereTheServiceStarts) {
                 .exit_code,
             0);
   const std::string service = ReadFile(home_ + "/.config/systemd/user/credcached.service");
-  EXPECT_THAT(service, HasSubstr(absl::StrCat("ExecStart=", bindir, "/credcached --foreground")));
+  EXPECT_THAT(service,
+              HasSubstr(absl::StrCat("ExecStart=\"", bindir, "/credcached\" --foreground")));
   SubprocessResult verify = Run({"systemd-analyze", "verify", "--user",
                                  home_ + "/.config/systemd/user/credcached.service"});
   EXPECT_EQ(verify.exit_code, 0) << verify.stderr_text;
+}
+
+TEST_F(SystemdTest, ABinDirectoryWithSpacesAndPercentSignsIsQuotedForSystemd) {
+  // Unquoted, the space split the command and `%h` was expanded by systemd.
+  const std::string bindir = env_.root() + "/my bin/100%h";
+  ASSERT_EQ(env_.Shim({"install-service", "--no-enable", "--bindir", bindir}, "", UserEnv())
+                .exit_code,
+            0);
+  const std::string service = ReadFile(home_ + "/.config/systemd/user/credcached.service");
+  EXPECT_THAT(service, HasSubstr(absl::StrCat("ExecStart=\"", env_.root(),
+                                              "/my bin/100%%h/credcached\" --foreground")));
+  SubprocessResult verify = Run({"systemd-analyze", "verify", "--user",
+                                 home_ + "/.config/systemd/user/credcached.service"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.stderr_text;
+  EXPECT_THAT(verify.stderr_text, Not(HasSubstr("not executable")));
 }
 
 TEST_F(SystemdTest, SocketActivationStartsTheDaemonOnTheFirstConnection) {

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""README's install commands, run exactly as written from the repository root.
+
+They call Bazel, so they cannot run inside `bazel test`; test.sh runs this
+afterwards and counts its cases. Usage: readme_install_test.py JUNIT_XML
+
+Each case runs in a throw-away HOME and socket directory; every daemon it
+starts is stopped before it ends.
+"""
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+GET = json.dumps({"v": 1, "registry": {"index-url": "sparse+http://127.0.0.1:9/index/"},
+                  "kind": "get", "operation": "read"}) + "\n"
+
+
+def install_commands():
+    """The lines of the first sh block under README's '### 1. Install'."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("### 1. Install", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    return [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+
+
+class Case:
+    def __init__(self, name):
+        self.name, self.failure = name, None
+
+    def check(self, ok, message):
+        if not ok and self.failure is None:
+            self.failure = message
+
+
+def world(tmp):
+    home = pathlib.Path(tmp, "home")
+    (home / ".cargo").mkdir(parents=True)
+    run = pathlib.Path(tmp, "run")
+    env = dict(os.environ, HOME=str(home), CREDCACHE_SOCKET=str(run / "credcache.sock"),
+               XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
+               CREDCACHE_IDLE_EXIT="30s")
+    for name in ("CREDCACHE_DAEMON", "CREDCACHE_CONFIG", "CREDCACHE_NO_SPAWN"):
+        env.pop(name, None)
+    return home, env
+
+
+def stop(shim, env):
+    subprocess.run([shim, "stop"], env=env, capture_output=True, timeout=60)
+
+
+def ask(shim, env):
+    return subprocess.run([shim, "--cargo-plugin"], input=GET, env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def main():
+    cases = []
+    commands = install_commands()
+    with tempfile.TemporaryDirectory(prefix="credcache-readme-") as tmp:
+        home, env = world(tmp)
+
+        case = Case("InstallCommandsRunAsWritten")
+        outputs = []
+        for command in commands:
+            result = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env,
+                                    capture_output=True, text=True, timeout=1800)
+            outputs.append(result.stdout + result.stderr)
+            case.check(result.returncode == 0,
+                       f"`{command}` exited {result.returncode}:\n{result.stdout}{result.stderr}")
+        case.check(not any("cannot find credcached" in out for out in outputs),
+                   "install-service could not find credcached")
+        cases.append(case)
+
+        case = Case("InstallPutsBothProgramsAndTheUnitsInPlace")
+        bindir = home / ".local/bin"
+        for program in ("cargo-credential-credcache", "credcached"):
+            path = bindir / program
+            case.check(path.is_file() and os.access(path, os.X_OK), f"{path} is not installed")
+        for unit in ("credcached.socket", "credcached.service"):
+            path = home / ".config/systemd/user" / unit
+            case.check(path.is_file(), f"{path} was not written")
+        cases.append(case)
+
+        # The shim in bazel-bin, pointed at by cargo before installing, finds
+        # the daemon among its runfiles.
+        case = Case("TheShimInBazelBinStartsItsDaemon")
+        shim = str(ROOT / "bazel-bin/shim/cargo-credential-credcache")
+        result = ask(shim, env)
+        case.check(result.returncode == 0 and '"Err":{"kind":"not-found"}' in result.stdout,
+                   f"exit {result.returncode}: {result.stdout}{result.stderr}")
+        stop(shim, env)
+        cases.append(case)
+
+        case = Case("TheInstalledShimStartsTheInstalledDaemon")
+        shim = str(bindir / "cargo-credential-credcache")
+        env_path = dict(env, PATH=f"/usr/bin:/bin")  # Not bazel-bin's, not the tree's.
+        result = ask(shim, env_path)
+        case.check(result.returncode == 0 and '"Err":{"kind":"not-found"}' in result.stdout,
+                   f"exit {result.returncode}: {result.stdout}{result.stderr}")
+        status = subprocess.run([shim, "status"], env=env_path, capture_output=True, text=True,
+                                timeout=60)
+        case.check(str(bindir) in status.stdout or status.returncode == 0,
+                   f"status: {status.stdout}{status.stderr}")
+        stop(shim, env_path)
+        cases.append(case)
+
+    suite = ET.Element("testsuite", name="ReadmeInstall", tests=str(len(cases)))
+    for case in cases:
+        element = ET.SubElement(suite, "testcase", name=case.name, classname="ReadmeInstall")
+        if case.failure is not None:
+            ET.SubElement(element, "failure", message=case.failure[:2000])
+            print(f"FAILED {case.name}: {case.failure}", file=sys.stderr)
+        else:
+            print(f"PASSED {case.name}", file=sys.stderr)
+    ET.ElementTree(ET.Element("testsuites", [suite]) if False else suite).write(sys.argv[1])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
