@@ -16,9 +16,14 @@ trap 'rm -f "$events"' EXIT
 bazel test //... "${test_env[@]}" --build_event_json_file="$events" "$@"
 status=$?
 
+# README's install commands call Bazel, so they run here, after it.
+readme_xml=$(mktemp)
+trap 'rm -f "$events" "$readme_xml"' EXIT
+python3 tests/readme_install_test.py "$readme_xml" || status=1
+
 # Every test target counts: one that did not build or run is a failure.
 targets=$(bazel query 'tests(//...)' 2>/dev/null) || targets="//:the-build-files"
-summary=$(python3 tools/count_results.py "$events" $targets)
+summary=$(python3 tools/count_results.py "$events" $targets --extra "$readme_xml")
 # In CI nothing may outlive the run; locally a warm Bazel server is welcome.
 if [ "${CI:-}" = true ]; then bazel shutdown; fi
 echo "$summary"

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace credcache {
 namespace {
@@ -26,9 +27,19 @@ std::string HomeDirectory() {
   return "/";
 }
 
+std::string Absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;
+  absl::string_view rest = path;
+  while (absl::ConsumePrefix(&rest, "./")) {
+  }
+  return absl::StrCat(cwd, cwd[1] == '\0' ? "" : "/", rest);
+}
+
 std::string DefaultSocketPath() {
   const char* explicit_path = getenv("CREDCACHE_SOCKET");
-  if (explicit_path != nullptr && explicit_path[0] != '\0') return explicit_path;
+  if (explicit_path != nullptr && explicit_path[0] != '\0') return Absolute(explicit_path);
   const std::string runtime = AbsoluteEnv("XDG_RUNTIME_DIR");
   if (!runtime.empty()) return absl::StrCat(runtime, "/credcache/credcache.sock");
   return absl::StrCat("/tmp/credcache-", getuid(), "/credcache.sock");
@@ -36,7 +47,7 @@ std::string DefaultSocketPath() {
 
 std::string DefaultConfigPath() {
   const char* explicit_path = getenv("CREDCACHE_CONFIG");
-  if (explicit_path != nullptr && explicit_path[0] != '\0') return explicit_path;
+  if (explicit_path != nullptr && explicit_path[0] != '\0') return Absolute(explicit_path);
   return absl::StrCat(ConfigHome(), "/credcache/config.toml");
 }
 

@@ -13,11 +13,16 @@
 
 namespace credcache {
 
-// $CREDCACHE_SOCKET, else $XDG_RUNTIME_DIR/credcache/credcache.sock, else
+// `path` made absolute against the working directory (a daemon changes its
+// own, so a relative path would mean another place to it); unchanged when
+// absolute or empty.
+std::string Absolute(const std::string& path);
+
+// $CREDCACHE_SOCKET (made absolute), else $XDG_RUNTIME_DIR/credcache/credcache.sock, else
 // /tmp/credcache-<uid>/credcache.sock.
 std::string DefaultSocketPath();
 
-// $CREDCACHE_CONFIG, else $XDG_CONFIG_HOME/credcache/config.toml, else
+// $CREDCACHE_CONFIG (made absolute), else $XDG_CONFIG_HOME/credcache/config.toml, else
 // ~/.config/credcache/config.toml.
 std::string DefaultConfigPath();
 

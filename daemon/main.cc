@@ -91,8 +91,10 @@ bool ParseFlags(int argc, char** argv, Flags* flags, int* exit_code) {
       *exit_code = kOk;
       return false;
     } else if (arg == "--config" && value(&flags->daemon.config_path)) {
+      flags->daemon.config_path = Absolute(flags->daemon.config_path);
       flags->daemon.config_required = true;
     } else if (arg == "--socket" && value(&flags->daemon.socket_path)) {
+      flags->daemon.socket_path = Absolute(flags->daemon.socket_path);
     } else if (arg == "--foreground") {
       flags->foreground = true;
     } else if (arg == "--check-config") {
@@ -154,7 +156,8 @@ int Daemonize(int* ready_fd, const std::string& log_path) {
   if (*ready_fd < 0) {
     // Started by hand: the terminal is no place for a daemon's log.
     if (EnsurePrivateDirectory(DirectoryOf(log_path)).ok()) {
-      const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      const int log =
+          open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
       if (log >= 0) {
         dup2(log, STDERR_FILENO);
         close(log);

@@ -143,8 +143,9 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
                                          i == 0 ? O_RDONLY : O_WRONLY, 0);
         break;
       case Stdio::kFile:
+        // Never through a symlink someone planted where the log goes.
         posix_spawn_file_actions_addopen(&actions, i, options.stderr_file.c_str(),
-                                         O_WRONLY | O_CREAT | O_APPEND, 0600);
+                                         O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
         break;
       case Stdio::kInherit:
         break;
@@ -224,8 +225,10 @@ Subprocess::~Subprocess() {
   stdout_lines_.reset();
   CloseFd(stdout_fd_);
   CloseFd(stderr_fd_);
-  if (own_group_ && pid_ > 0) kill(-pid_, SIGKILL);  // Whatever it left behind.
   if (!exit_code_.has_value() && pid_ > 0) {
+    // Still running, neither waited for nor released: it goes, and with it
+    // whatever it started in its own group.
+    if (own_group_) kill(-pid_, SIGKILL);
     kill(pid_, SIGKILL);
     int status = 0;
     while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {

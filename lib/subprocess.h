@@ -7,7 +7,8 @@
 // deadline so that a child that hangs is killed, never waited on forever.
 //
 // Ownership: a Subprocess owns its pipes and the child. Destroying one whose
-// child still runs kills the child (SIGKILL) and reaps it.
+// child still runs kills the child (SIGKILL, with its process group when it
+// has its own) and reaps it; one that was waited for or released is left be.
 //
 // Thread-safety: one thread at a time per Subprocess.
 #ifndef CREDCACHE_LIB_SUBPROCESS_H_

@@ -292,7 +292,15 @@ absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method,
   if (grpc_code != 0) {
     cargo_credential::WipeString(call.response);
     if (grpc_code < 0 || grpc_code > 16) grpc_code = static_cast<int>(absl::StatusCode::kUnknown);
-    return absl::Status(static_cast<absl::StatusCode>(grpc_code), call.grpc_message);
+    const auto code = static_cast<absl::StatusCode>(grpc_code);
+    // gRPC's own answer to a call that reached a server shutting down; the
+    // daemon's handlers never answer so themselves. The call did not run.
+    if (code == absl::StatusCode::kCancelled || code == absl::StatusCode::kUnavailable) {
+      return Failed(CallFailure::kConnectionLost,
+                    absl::UnavailableError(absl::StrCat("credcached was stopping (",
+                                                        call.grpc_message, ")")));
+    }
+    return absl::Status(code, call.grpc_message);
   }
   const auto byte = [&call](int i) { return static_cast<uint8_t>(call.response[i]); };
   if (call.response.size() < 5 || byte(0) != 0 ||

@@ -45,8 +45,10 @@ def world(tmp):
     run = pathlib.Path(tmp, "run")
     env = dict(os.environ, HOME=str(home), CREDCACHE_SOCKET=str(run / "credcache.sock"),
                XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
-               CREDCACHE_IDLE_EXIT="30s")
-    for name in ("CREDCACHE_DAEMON", "CREDCACHE_CONFIG", "CREDCACHE_NO_SPAWN"):
+               CREDCACHE_IDLE_EXIT="30s", XDG_RUNTIME_DIR=str(pathlib.Path(tmp, "xdg")))
+    # No user manager or session bus of the machine's is touched.
+    for name in ("CREDCACHE_DAEMON", "CREDCACHE_CONFIG", "CREDCACHE_NO_SPAWN",
+                 "DBUS_SESSION_BUS_ADDRESS"):
         env.pop(name, None)
     return home, env
 
@@ -100,14 +102,13 @@ def main():
 
         case = Case("TheInstalledShimStartsTheInstalledDaemon")
         shim = str(bindir / "cargo-credential-credcache")
-        env_path = dict(env, PATH=f"/usr/bin:/bin")  # Not bazel-bin's, not the tree's.
+        env_path = dict(env, PATH="/usr/bin:/bin")  # Not bazel-bin's, not the tree's.
         result = ask(shim, env_path)
         case.check(result.returncode == 0 and '"Err":{"kind":"not-found"}' in result.stdout,
                    f"exit {result.returncode}: {result.stdout}{result.stderr}")
         status = subprocess.run([shim, "status"], env=env_path, capture_output=True, text=True,
                                 timeout=60)
-        case.check(str(bindir) in status.stdout or status.returncode == 0,
-                   f"status: {status.stdout}{status.stderr}")
+        case.check(status.returncode == 0, f"status: {status.stdout}{status.stderr}")
         stop(shim, env_path)
         cases.append(case)
 
@@ -119,7 +120,7 @@ def main():
             print(f"FAILED {case.name}: {case.failure}", file=sys.stderr)
         else:
             print(f"PASSED {case.name}", file=sys.stderr)
-    ET.ElementTree(ET.Element("testsuites", [suite]) if False else suite).write(sys.argv[1])
+    ET.ElementTree(suite).write(sys.argv[1])
     return 0
 
 

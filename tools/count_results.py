@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Counts test cases, not targets, for one `bazel test` invocation.
 
-Usage: count_results.py BUILD_EVENTS_JSON TARGET...
+Usage: count_results.py BUILD_EVENTS_JSON TARGET... [--extra JUNIT_XML]...
 
 Reads the invocation's build event protocol file (--build_event_json_file),
 so results left over from earlier runs never count. For each test target
 named (all of `bazel query 'tests(//...)'`) and each the events mention:
 the test cases of its JUnit XML (every attempt's, when Bazel retried), or,
-when it did not run (it failed to build, say), one failed case. Prints one
-line, `N passed, N failed` (with `, N skipped` when some were skipped).
+when it did not run (it failed to build, say), one failed case. Each --extra file
+holds the cases of a check run outside Bazel (a missing or unreadable one
+counts as one failed case). Prints one line, `N passed, N failed` (with
+`, N skipped` when some were skipped).
 """
 import json
 import sys
@@ -30,7 +32,10 @@ def cases(path):
 
 
 def main():
-    targets = set(sys.argv[2:])  # Every test target there is.
+    args = sys.argv[2:]
+    extras = [args[i + 1] for i, arg in enumerate(args) if arg == "--extra" and i + 1 < len(args)]
+    targets = {arg for i, arg in enumerate(args)
+               if arg != "--extra" and (i == 0 or args[i - 1] != "--extra")}
     results = {}         # label -> path of its last attempt's test.xml
     statuses = {}        # label -> overall status
     with open(sys.argv[1]) as events:
@@ -64,6 +69,16 @@ def main():
         if sum(counted) == 0:
             print(f"{label}: no test results ({statuses.get(label, 'did not run')})",
                   file=sys.stderr)
+            counted = (0, 1, 0)
+        passed, failed, skipped = (passed + counted[0], failed + counted[1],
+                                   skipped + counted[2])
+    for extra in extras:
+        try:
+            counted = cases(extra)
+        except (OSError, ET.ParseError):
+            counted = (0, 0, 0)
+        if sum(counted) == 0:
+            print(f"{extra}: no test results", file=sys.stderr)
             counted = (0, 1, 0)
         passed, failed, skipped = (passed + counted[0], failed + counted[1],
                                    skipped + counted[2])

@@ -151,6 +151,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             data = json.dumps(payload).encode()
             ctype = ctype or "application/json"
+        # Logged before the client can see the answer: a test that reads the
+        # log right after its request finished must find the line there.
+        self.server.log_request_line(self.command, self.path, auth, status)
         self.send_response(status)
         self.send_header("Content-Type", ctype or "application/octet-stream")
         self.send_header("Content-Length", str(len(data)))
@@ -158,7 +161,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
-        self.server.log_request_line(self.command, self.path, auth, status)
 
     def route(self, body):
         """Return (status, payload, content type) for an authorised request."""
