@@ -29,9 +29,6 @@ using cargo_credential::RegistryInfo;
 using cargo_credential::Secret;
 using cargo_credential::WipeString;
 
-// Index URL to token.
-using TokenMap = std::map<std::string, Secret>;
-
 constexpr char kHeader[] =
     "# credcache tokens, written by credcached. Keep this file private (0600).\n"
     "[tokens]\n";
@@ -58,8 +55,9 @@ absl::Status FileError(const std::string& path, const toml::source_position& at,
       absl::StrCat(path, ":", at.line, ":", at.column, ": ", what), {kExpectedShape});
 }
 
-// Parses the file's text. The caller wipes `text`.
-absl::StatusOr<TokenMap> Parse(const std::string& path, const std::string& text) {
+}  // namespace
+
+absl::StatusOr<TokenMap> ParseTokenFile(const std::string& path, const std::string& text) {
   toml::table document;
   try {
     document = toml::parse(std::string_view(text), std::string_view(path));
@@ -98,13 +96,15 @@ absl::StatusOr<TokenMap> Parse(const std::string& path, const std::string& text)
   return tokens;
 }
 
+namespace {
+
 // The store's contents; a missing file is an empty store.
 absl::StatusOr<TokenMap> Load(const std::string& path) {
   absl::StatusOr<std::optional<std::string>> contents =
       cargo_credential::ReadPrivateFile(path);
   if (!contents.ok()) return contents.status();
   if (!contents->has_value()) return TokenMap();
-  absl::StatusOr<TokenMap> tokens = Parse(path, **contents);
+  absl::StatusOr<TokenMap> tokens = ParseTokenFile(path, **contents);
   WipeString(**contents);
   return tokens;
 }

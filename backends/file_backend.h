@@ -23,6 +23,7 @@
 #ifndef CREDCACHE_BACKENDS_FILE_BACKEND_H_
 #define CREDCACHE_BACKENDS_FILE_BACKEND_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "backends/backend.h"
 #include "lib/credential.h"
+#include "lib/secret.h"
 
 namespace credcache {
 
@@ -59,6 +61,14 @@ class FileBackend : public cargo_credential::Credential {
   // interleave with another's.
   absl::Mutex mutex_;
 };
+
+// Index URL to token.
+using TokenMap = std::map<std::string, cargo_credential::Secret>;
+
+// The tokens in a token file's `text` (the file at `path`, named in
+// messages), as the backend reads them: InvalidArgument-free `other` errors
+// with line and column that never quote a value. The caller wipes `text`.
+absl::StatusOr<TokenMap> ParseTokenFile(const std::string& path, const std::string& text);
 
 // Makes a FileBackend from the options `path`; fails with InvalidArgument
 // (pointing into the config) when the path is not absolute or "~/" cannot

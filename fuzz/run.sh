@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target for SECONDS each (default 60), with ASan and
+# UBSan, starting from its kept corpus:
+#   fuzz/run.sh            a minute per target
+#   fuzz/run.sh 5          what test.sh (and so CI) runs
+# New interesting inputs stay in a temporary corpus; a crash is written to
+# fuzz/crashes/TARGET-… and fails the run. Once it is fixed, keep the input
+# as a regression case: move it into fuzz/corpus/TARGET/ (bazel test
+# //fuzz:all replays those in the ordinary build).
+# Ends with one line per target and `N passed, N failed`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+targets=(protocol config token_file grpc_response)
+
+# clang builds in a Bazel output base of its own, with no bazel-* symlinks,
+# so the ordinary build and its bazel-bin stay as they are.
+bazel_fuzz=(bazel --output_base="$HOME/.cache/credcache-bazel-fuzz")
+labels=()
+for target in "${targets[@]}"; do labels+=("//fuzz:${target}_fuzzer"); done
+if ! "${bazel_fuzz[@]}" build --config=fuzz --symlink_prefix=/ "${labels[@]}"; then
+  echo "fuzz: the fuzzers did not build"
+  echo "0 passed, ${#targets[@]} failed"
+  [ "${CI:-}" = true ] && "${bazel_fuzz[@]}" shutdown
+  exit 1
+fi
+bin=$("${bazel_fuzz[@]}" info --config=fuzz bazel-bin 2>/dev/null)
+[ "${CI:-}" = true ] && "${bazel_fuzz[@]}" shutdown
+
+mkdir -p fuzz/crashes
+passed=0
+failed=0
+for target in "${targets[@]}"; do
+  scratch=$(mktemp -d)
+  # -timeout: one input taking this long is a hang; -rss_limit_mb: a leak.
+  if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      "$bin/fuzz/${target}_fuzzer" -max_total_time="$seconds" -timeout=10 \
+      -rss_limit_mb=2048 -artifact_prefix="fuzz/crashes/${target}-" \
+      "$scratch" "fuzz/corpus/$target" >"$scratch.log" 2>&1; then
+    echo "fuzz: $target: $(grep -E '^(#[0-9]+|Done)' "$scratch.log" | tail -1)"
+    passed=$((passed + 1))
+  else
+    echo "fuzz: $target FAILED; the input is in fuzz/crashes/; its log:"
+    tail -40 "$scratch.log"
+    failed=$((failed + 1))
+  fi
+  rm -rf "$scratch" "$scratch.log"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
