@@ -30,6 +30,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "bench/daemon_probe.h"
 #include "bench/stopwatch.h"
 #include "common/unix_socket.h"
 #include "grpcpp/create_channel_posix.h"
@@ -44,16 +45,6 @@ namespace {
 
 using credcache::v1::Credcache;
 
-std::unique_ptr<Credcache::Stub> Connect(const std::string& socket) {
-  absl::StatusOr<int> fd = credcache::ConnectUnixSocket(socket);
-  if (!fd.ok()) {
-    fprintf(stderr, "bench: %s\n", std::string(fd.status().message()).c_str());
-    exit(1);
-  }
-  fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
-  return Credcache::NewStub(grpc::CreateInsecureChannelFromFd("credcached", *fd));
-}
-
 credcache::v1::PerformRequest GetRequest(const std::string& url) {
   cargo_credential::RegistryInfo registry{url, std::nullopt, {}};
   return credcache::EncodeRequest(registry, cargo_credential::Action{}, {});
@@ -63,29 +54,6 @@ bool Get(Credcache::Stub& stub, const credcache::v1::PerformRequest& request) {
   grpc::ClientContext context;
   credcache::v1::PerformResponse response;
   return stub.Perform(&context, request, &response).ok() && response.has_get();
-}
-
-// CPU seconds (user + system) the process has used.
-double CpuSeconds(int pid) {
-  std::vector<std::string> fields = absl::StrSplit(
-      credcache_testing::ReadFile(absl::StrCat("/proc/", pid, "/stat")), ' ');
-  if (fields.size() < 15) return 0;
-  double utime = 0, stime = 0;
-  (void)absl::SimpleAtod(fields[13], &utime);
-  (void)absl::SimpleAtod(fields[14], &stime);
-  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double RssMiB(int pid) {
-  for (absl::string_view line : absl::StrSplit(
-           credcache_testing::ReadFile(absl::StrCat("/proc/", pid, "/status")), '\n')) {
-    if (absl::ConsumePrefix(&line, "VmRSS:")) {
-      double kib = 0;
-      (void)absl::SimpleAtod(absl::StripAsciiWhitespace(absl::StripSuffix(line, "kB")), &kib);
-      return kib / 1024.0;
-    }
-  }
-  return 0;
 }
 
 // git's credential-cache daemon serving `socket`, or 0.

@@ -177,6 +177,9 @@ void SayReady(int ready_fd, absl::string_view what) {
 }
 
 int Main(int argc, char** argv) {
+  // First, before any secret or thread exists (re-executes once; see why in
+  // lib/hardening.h).
+  absl::Status wiping = cargo_credential::WipeFreedMemory(argv);
   Flags flags;
   int exit_code = kOk;
   if (!ParseFlags(argc, argv, &flags, &exit_code)) return exit_code;
@@ -210,6 +213,10 @@ int Main(int argc, char** argv) {
     if (parent_exit >= 0) return parent_exit;
   }
   if (!hardened.ok()) Log(absl::StrCat("warning: ", hardened.message()));
+  if (!wiping.ok()) {
+    Log(absl::StrCat("warning: freed memory is not wiped (", wiping.message(),
+                     "): copies of tokens in library buffers may linger until reused"));
+  }
 
   sigset_t signals;
   BlockSignals(&signals);

@@ -16,6 +16,18 @@ namespace cargo_credential {
 // that is fatal.
 absl::Status HardenProcess();
 
+// Makes glibc's allocator overwrite every block when it is freed, so that
+// copies of a secret made by libraries that do not wipe their own buffers
+// (gRPC's send and receive buffers, protobuf, nlohmann/json) are gone once
+// they are dropped, not left in freed memory until reused. glibc reads these
+// settings only at start (its per-thread cache, which skips the overwrite,
+// must be off): the first call re-executes the program, same pid, argv,
+// descriptors and environment but GLIBC_TUNABLES, and does not return; in
+// the re-executed program it returns at once. Call it first in main(),
+// before threads. Fails (and the program goes on without it) only when the
+// re-execution cannot be made.
+absl::Status WipeFreedMemory(char** argv);
+
 }  // namespace cargo_credential
 
 #endif  // CREDCACHE_LIB_HARDENING_H_

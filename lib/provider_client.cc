@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/error.h"
+#include "lib/secret.h"
 #include "lib/subprocess.h"
 
 namespace cargo_credential {
@@ -58,7 +59,7 @@ absl::StatusOr<ProviderAnswer> CallProvider(
   }
 
   std::string line = SerializeRequest(request);
-  line.push_back('\n');
+  AppendWiped(line, "\n");  // A plain push_back may move it, leaving a copy.
   absl::Status written = child.WriteStdin(line, deadline);
   WipeString(line);
   if (!written.ok()) {
