@@ -7,7 +7,8 @@
 # fuzz/crashes/TARGET-… and fails the run. Once it is fixed, keep the input
 # as a regression case: move it into fuzz/corpus/TARGET/ (bazel test
 # //fuzz:all replays those in the ordinary build).
-# Ends with one line per target and `N passed, N failed`.
+# Ends with one line per target and `N passed, N failed`; with FUZZ_JUNIT set,
+# also writes the results there as JUnit XML (test.sh counts them).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -20,6 +21,9 @@ labels=()
 for target in "${targets[@]}"; do labels+=("//fuzz:${target}_fuzzer"); done
 if ! "${bazel_fuzz[@]}" build --config=fuzz --symlink_prefix=/ "${labels[@]}"; then
   echo "fuzz: the fuzzers did not build"
+  if [ -n "${FUZZ_JUNIT:-}" ]; then
+    echo '<testsuite name="fuzz"><testcase classname="fuzz" name="build"><failure message="did not build"/></testcase></testsuite>' >"$FUZZ_JUNIT"
+  fi
   echo "0 passed, ${#targets[@]} failed"
   [ "${CI:-}" = true ] && "${bazel_fuzz[@]}" shutdown
   exit 1
@@ -30,6 +34,7 @@ bin=$("${bazel_fuzz[@]}" info --config=fuzz bazel-bin 2>/dev/null)
 mkdir -p fuzz/crashes
 passed=0
 failed=0
+junit=""
 for target in "${targets[@]}"; do
   scratch=$(mktemp -d)
   # -timeout: one input taking this long is a hang; -rss_limit_mb: a leak.
@@ -39,12 +44,17 @@ for target in "${targets[@]}"; do
       "$scratch" "fuzz/corpus/$target" >"$scratch.log" 2>&1; then
     echo "fuzz: $target: $(grep -E '^(#[0-9]+|Done)' "$scratch.log" | tail -1)"
     passed=$((passed + 1))
+    junit+="<testcase classname=\"fuzz\" name=\"$target\"/>"
   else
     echo "fuzz: $target FAILED; the input is in fuzz/crashes/; its log:"
     tail -40 "$scratch.log"
     failed=$((failed + 1))
+    junit+="<testcase classname=\"fuzz\" name=\"$target\"><failure message=\"crashed\"/></testcase>"
   fi
   rm -rf "$scratch" "$scratch.log"
 done
+if [ -n "${FUZZ_JUNIT:-}" ]; then
+  echo "<testsuite name=\"fuzz\">$junit</testsuite>" >"$FUZZ_JUNIT"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
