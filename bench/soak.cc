@@ -21,6 +21,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench/daemon_probe.h"
 #include "lib/protocol.h"
@@ -127,6 +128,13 @@ int main(int argc, char** argv) {
   for (int i = 0; i < clients; ++i) {
     threads.emplace_back(Client, env.socket(), registries, until, 1000 + i, &counts);
   }
+  // Resident memory once a minute: a leak grows minute after minute, while
+  // 64 connections' buffers are taken once, in the first.
+  std::vector<double> samples;
+  while (absl::Now() + absl::Seconds(60) <= until) {
+    absl::SleepFor(absl::Seconds(60));
+    samples.push_back(RssMiB(pid));
+  }
   for (std::thread& thread : threads) thread.join();
   const double rss_end = RssMiB(pid);
   const double cpu = CpuSeconds(pid) - cpu_start;
@@ -139,8 +147,16 @@ int main(int argc, char** argv) {
          static_cast<long long>(counts.logouts.load()),
          static_cast<long long>(counts.forgets.load()), static_cast<double>(total) / seconds);
   printf("soak: errors: %lld (goal 0)\n", static_cast<long long>(counts.errors.load()));
-  printf("soak: credcached resident memory: %.1f MiB after warm-up, %.1f MiB at the end "
-         "(ratio %.2f); %.1f CPU seconds\n",
+  printf("soak: credcached resident memory: %.1f MiB after warm-up (one client), %.1f MiB at "
+         "the end (ratio %.2f); %.1f CPU seconds\n",
          rss_start, rss_end, rss_start > 0 ? rss_end / rss_start : 0.0, cpu);
+  if (!samples.empty()) {
+    std::string series;
+    for (double sample : samples) {
+      absl::StrAppend(&series, series.empty() ? "" : ", ", absl::StrFormat("%.1f", sample));
+    }
+    printf("soak: resident memory each minute under load (MiB): %s; end / first minute: %.2f\n",
+           series.c_str(), rss_end / samples.front());
+  }
   return counts.errors == 0 ? 0 : 1;
 }

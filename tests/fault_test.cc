@@ -114,6 +114,27 @@ TEST_F(FaultTest, AHostileProviderBackendCannotKillTheDaemon) {
   EXPECT_EQ(env_.Shim({"status"}).exit_code, 0);
 }
 
+TEST_F(FaultTest, CrashingAndBabblingBackendsAreErrorsNamingThem) {
+  const std::string crash = Script("crash-provider", "echo '{\"v\":[1]}'\nread line\nkill -SEGV $$\n");
+  const std::string babble = Script("babble-provider", "echo 'hello, cargo!'\nread line\n");
+  const std::string lines = Script("lines.sh", "echo one\necho two\n");
+  env_.WriteConfig(absl::StrCat(
+      "[[backend]]\nname = \"crash\"\nkind = \"cargo-provider\"\nprovider = \"", crash,
+      "\"\nindex_urls = [\"*/a/*\"]\n[[backend]]\nname = \"babble\"\nkind = \"cargo-provider\"\n"
+      "provider = \"", babble, "\"\nindex_urls = [\"*/b/*\"]\n[[backend]]\nname = \"lines\"\n"
+      "kind = \"command\"\ncommand = [\"", lines, "\"]\nindex_urls = [\"*/c/*\"]\n"));
+  const std::string crashed = Answer(env_.Shim({"--cargo-plugin"}, GetLine("sparse+http://h/a/")));
+  EXPECT_THAT(crashed, HasSubstr("backend `crash` failed"));
+  EXPECT_THAT(crashed, HasSubstr("exited without answering"));
+  const std::string babbled = Answer(env_.Shim({"--cargo-plugin"}, GetLine("sparse+http://h/b/")));
+  EXPECT_THAT(babbled, HasSubstr("backend `babble` failed"));
+  EXPECT_THAT(babbled, HasSubstr("malformed hello"));
+  const std::string two = Answer(env_.Shim({"--cargo-plugin"}, GetLine("sparse+http://h/c/")));
+  EXPECT_THAT(two, HasSubstr("printed more than one line"));
+  EXPECT_THAT(env_.Shim({"list"}).stdout_text, HasSubstr("no cached tokens"));
+  EXPECT_EQ(env_.Shim({"status"}).exit_code, 0);  // The daemon lived through all of it.
+}
+
 // 2. A stopped daemon still has connections accepted by the kernel; it once
 //    held cargo for five minutes.
 TEST_F(FaultTest, AStoppedDaemonIsReportedNotWaitedOn) {
