@@ -30,16 +30,13 @@ using ::testing::Not;
 
 constexpr char kUrl[] = "sparse+http://127.0.0.1:9/index/";
 
-std::string GetLine(const std::string& url = kUrl) {
-  return absl::StrCat(R"({"v":1,"registry":{"index-url":")", url,
-                      R"(","name":"myreg"},"kind":"get","operation":"read"})", "\n");
-}
+std::string GetLine(const std::string& url = kUrl) { return GetRequestLine(url); }
 
 // The answer line of a one-request exchange.
 std::string Answer(const SubprocessResult& result) {
-  std::vector<std::string> lines = absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty());
-  EXPECT_EQ(lines.size(), 2u) << result.stdout_text << result.stderr_text;
-  return lines.size() == 2 ? lines[1] : "";
+  const std::string answer = AnswerLine(result);
+  EXPECT_FALSE(answer.empty()) << result.stdout_text << result.stderr_text;
+  return answer;
 }
 
 // The number of live credcached processes serving `socket`.

@@ -33,15 +33,10 @@ using ::testing::Not;
 constexpr char kUrl[] = "sparse+http://127.0.0.1:9/index/";
 
 std::string GetLine(const std::string& url = kUrl, const std::string& name = "myreg") {
-  return absl::StrCat(R"({"v":1,"registry":{"index-url":")", url, R"(","name":")", name,
-                      R"("},"kind":"get","operation":"read"})", "\n");
+  return GetRequestLine(url, name);
 }
 
-// The answer line of a one-request exchange ("" when there is none).
-std::string Answer(const SubprocessResult& result) {
-  std::vector<std::string> lines = absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty());
-  return lines.size() == 2 ? lines[1] : "";
-}
+std::string Answer(const SubprocessResult& result) { return AnswerLine(result); }
 
 bool Running(pid_t pid) {
   const std::string status = ReadFile(absl::StrCat("/proc/", pid, "/status"));

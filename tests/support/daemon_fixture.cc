@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -99,6 +100,16 @@ void DaemonEnv::StopDaemon() {
     ADD_FAILURE() << "credcached (pid " << pid << ") did not stop; killing it";
     kill(pid, SIGKILL);
   }
+}
+
+std::string GetRequestLine(const std::string& index_url, const std::string& name) {
+  return absl::StrCat(R"({"v":1,"registry":{"index-url":")", index_url, R"(","name":")", name,
+                      R"("},"kind":"get","operation":"read"})", "\n");
+}
+
+std::string AnswerLine(const cargo_credential::SubprocessResult& result) {
+  std::vector<std::string> lines = absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty());
+  return lines.size() == 2 ? lines[1] : "";
 }
 
 }  // namespace credcache_testing

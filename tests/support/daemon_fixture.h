@@ -59,6 +59,14 @@ class DaemonEnv {
   bool config_written_ = false;
 };
 
+// A cargo `get`/`read` request line for `index_url`, with registry name
+// `name`, ending in "\n".
+std::string GetRequestLine(const std::string& index_url, const std::string& name = "myreg");
+
+// The answer line of a shim's one-request exchange (its second line), or ""
+// when it did not print exactly a hello and an answer.
+std::string AnswerLine(const cargo_credential::SubprocessResult& result);
+
 }  // namespace credcache_testing
 
 #endif  // CREDCACHE_TESTS_SUPPORT_DAEMON_FIXTURE_H_
