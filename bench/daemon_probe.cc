@@ -28,8 +28,8 @@ std::unique_ptr<credcache::v1::Credcache::Stub> Connect(const std::string& socke
 }
 
 double CpuSeconds(int pid) {
-  std::vector<std::string> fields = absl::StrSplit(
-      credcache_testing::ReadFile(absl::StrCat("/proc/", pid, "/stat")), ' ');
+  std::vector<std::string> fields =
+      absl::StrSplit(credcache_testing::ReadFile(absl::StrCat("/proc/", pid, "/stat")), ' ');
   if (fields.size() < 15) return 0;
   double utime = 0, stime = 0;
   (void)absl::SimpleAtod(fields[13], &utime);
@@ -38,8 +38,8 @@ double CpuSeconds(int pid) {
 }
 
 double RssMiB(int pid) {
-  for (absl::string_view line : absl::StrSplit(
-           credcache_testing::ReadFile(absl::StrCat("/proc/", pid, "/status")), '\n')) {
+  for (absl::string_view line :
+       absl::StrSplit(credcache_testing::ReadFile(absl::StrCat("/proc/", pid, "/status")), '\n')) {
     if (absl::ConsumePrefix(&line, "VmRSS:")) {
       double kib = 0;
       (void)absl::SimpleAtod(absl::StripAsciiWhitespace(absl::StripSuffix(line, "kB")), &kib);

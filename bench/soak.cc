@@ -37,7 +37,9 @@ struct Counts {
   std::atomic<int64_t> errors{0};
 };
 
-std::string Url(int registry) { return absl::StrCat("sparse+https://r", registry, ".example/index/"); }
+std::string Url(int registry) {
+  return absl::StrCat("sparse+https://r", registry, ".example/index/");
+}
 
 void Client(const std::string& socket, int registries, absl::Time until, unsigned seed,
             Counts* counts) {
@@ -81,8 +83,8 @@ void Client(const std::string& socket, int registries, absl::Time until, unsigne
       report(absl::StrCat("perform: ", status.error_message()));
       continue;
     }
-    const bool not_found = response.has_error() &&
-                           response.error().kind() == credcache::v1::ERROR_KIND_NOT_FOUND;
+    const bool not_found =
+        response.has_error() && response.error().kind() == credcache::v1::ERROR_KIND_NOT_FOUND;
     const bool fine =
         (action.kind == cargo_credential::ActionKind::kLogin && response.has_login()) ||
         (action.kind == cargo_credential::ActionKind::kLogout &&
@@ -106,8 +108,8 @@ int main(int argc, char** argv) {
   if (argc > 3 && !absl::SimpleAtoi(argv[3], &registries)) return 2;
 
   credcache_testing::DaemonEnv env;
-  env.WriteConfig(absl::StrCat("[[backend]]\nkind = \"file\"\npath = \"", env.root(),
-                               "/tokens.toml\"\n"));
+  env.WriteConfig(
+      absl::StrCat("[[backend]]\nkind = \"file\"\npath = \"", env.root(), "/tokens.toml\"\n"));
   // Started by hand: a daemon that never exits when idle.
   cargo_credential::SubprocessResult started = env.Daemon({});
   if (started.exit_code != 0) {
@@ -140,16 +142,18 @@ int main(int argc, char** argv) {
   const double cpu = CpuSeconds(pid) - cpu_start;
 
   const int64_t total = counts.gets + counts.logins + counts.logouts + counts.forgets;
-  printf("soak: %d s, %d clients, %d registries: %lld requests (%lld gets, %lld logins, "
-         "%lld logouts, %lld forgets), %.0f/s\n",
-         seconds, clients, registries, static_cast<long long>(total),
-         static_cast<long long>(counts.gets.load()), static_cast<long long>(counts.logins.load()),
-         static_cast<long long>(counts.logouts.load()),
-         static_cast<long long>(counts.forgets.load()), static_cast<double>(total) / seconds);
+  printf(
+      "soak: %d s, %d clients, %d registries: %lld requests (%lld gets, %lld logins, "
+      "%lld logouts, %lld forgets), %.0f/s\n",
+      seconds, clients, registries, static_cast<long long>(total),
+      static_cast<long long>(counts.gets.load()), static_cast<long long>(counts.logins.load()),
+      static_cast<long long>(counts.logouts.load()), static_cast<long long>(counts.forgets.load()),
+      static_cast<double>(total) / seconds);
   printf("soak: errors: %lld (goal 0)\n", static_cast<long long>(counts.errors.load()));
-  printf("soak: credcached resident memory: %.1f MiB after warm-up (one client), %.1f MiB at "
-         "the end (ratio %.2f); %.1f CPU seconds\n",
-         rss_start, rss_end, rss_start > 0 ? rss_end / rss_start : 0.0, cpu);
+  printf(
+      "soak: credcached resident memory: %.1f MiB after warm-up (one client), %.1f MiB at "
+      "the end (ratio %.2f); %.1f CPU seconds\n",
+      rss_start, rss_end, rss_start > 0 ? rss_end / rss_start : 0.0, cpu);
   if (!samples.empty()) {
     std::string series;
     for (double sample : samples) {

@@ -26,7 +26,10 @@ TEST(Utf8Test, RefusesEveryKindOfMalformedSequence) {
 TEST(Utf8Test, LossyReplacesOnlyTheBadBytes) {
   EXPECT_EQ(ToUtf8Lossy("plain"), "plain");
   EXPECT_EQ(ToUtf8Lossy("caf\xC3\xA9"), "caf\xC3\xA9");
-  EXPECT_EQ(ToUtf8Lossy("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(ToUtf8Lossy("a\xFF"
+                        "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(ToUtf8Lossy("\xC3"), "\xEF\xBF\xBD");
   EXPECT_TRUE(IsUtf8(ToUtf8Lossy("\xED\xA0\x80\xF4\x90\x80\x80\xC0")));
 }

@@ -169,17 +169,20 @@ bool ParseWaiting(absl::string_view value, std::string* backend, absl::Duration*
 
 }  // namespace
 
-absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method,
-                                      absl::string_view request, const CallOptions& options) {
+absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method, absl::string_view request,
+                                      const CallOptions& options) {
   Call call;
   call.fd = fd;
   call.body = Frame(request);
   Session session(&call);
   nghttp2_submit_settings(session.get(), NGHTTP2_FLAG_NONE, nullptr, 0);
   const nghttp2_nv headers[] = {
-      Header(":method", "POST"),         Header(":scheme", "http"),
-      Header(":path", method),           Header(":authority", "credcached"),
-      Header("content-type", "application/grpc"), Header("te", "trailers"),
+      Header(":method", "POST"),
+      Header(":scheme", "http"),
+      Header(":path", method),
+      Header(":authority", "credcached"),
+      Header("content-type", "application/grpc"),
+      Header("te", "trailers"),
   };
   nghttp2_data_provider body;
   body.read_callback = ReadBody;
@@ -201,9 +204,9 @@ absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method,
   absl::Status failure;
   while (!call.closed) {
     if (nghttp2_session_send(session.get()) != 0) {
-      failure = Failed(CallFailure::kConnectionLost,
-                       call.io_error.ok() ? absl::UnavailableError("HTTP/2 send failed")
-                                          : call.io_error);
+      failure =
+          Failed(CallFailure::kConnectionLost,
+                 call.io_error.ok() ? absl::UnavailableError("HTTP/2 send failed") : call.io_error);
       break;
     }
     const absl::Time now = absl::Now();
@@ -214,9 +217,9 @@ absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method,
     }
     if (ping_outstanding && now - ping_sent >= options.liveness) {
       failure = Failed(CallFailure::kNotAnswering,
-                       absl::UnavailableError(absl::StrCat(
-                           "it holds the connection but has answered nothing for ",
-                           absl::FormatDuration(options.liveness))));
+                       absl::UnavailableError(
+                           absl::StrCat("it holds the connection but has answered nothing for ",
+                                        absl::FormatDuration(options.liveness))));
       break;
     }
     if (!ping_outstanding && now - last_heard >= absl::Milliseconds(kPingIntervalMs)) {
@@ -286,8 +289,8 @@ absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method,
                     absl::UnavailableError("credcached dropped the request unanswered"));
     }
     return Failed(CallFailure::kMalformed,
-                  absl::UnavailableError(absl::StrCat("credcached answered HTTP ",
-                                                      call.http_status, " without a gRPC status")));
+                  absl::UnavailableError(absl::StrCat("credcached answered HTTP ", call.http_status,
+                                                      " without a gRPC status")));
   }
   if (grpc_code != 0) {
     cargo_credential::WipeString(call.response);
@@ -297,8 +300,8 @@ absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method,
     // daemon's handlers never answer so themselves. The call did not run.
     if (code == absl::StatusCode::kCancelled || code == absl::StatusCode::kUnavailable) {
       return Failed(CallFailure::kConnectionLost,
-                    absl::UnavailableError(absl::StrCat("credcached was stopping (",
-                                                        call.grpc_message, ")")));
+                    absl::UnavailableError(
+                        absl::StrCat("credcached was stopping (", call.grpc_message, ")")));
     }
     return absl::Status(code, call.grpc_message);
   }

@@ -58,8 +58,8 @@ CallFailure FailureOf(const absl::Status& status);
 // Calls `method` ("/package.Service/Method") on the gRPC server at the other
 // end of `fd` (a connected stream socket, left open) with the serialized
 // request, and returns the serialized response.
-absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method,
-                                      absl::string_view request, const CallOptions& options);
+absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method, absl::string_view request,
+                                      const CallOptions& options);
 
 }  // namespace credcache
 

@@ -86,12 +86,11 @@ TEST_F(FaultTest, AHugeNumberFromCargoIsAnErrorNotACrash) {
 }
 
 TEST_F(FaultTest, AHostileProviderBackendCannotKillTheDaemon) {
-  const std::string provider =
-      Script("hostile-provider", "echo '{\"v\":[1e400]}'\nread line\n");
-  const std::string answerer = Script(
-      "answer-provider",
-      "echo '{\"v\":[1]}'\nread line\necho '{\"Ok\":{\"kind\":\"get\",\"token\":\"t\","
-      "\"cache\":\"expires\",\"expiration\":1e400,\"operation_independent\":true}}'\n");
+  const std::string provider = Script("hostile-provider", "echo '{\"v\":[1e400]}'\nread line\n");
+  const std::string answerer =
+      Script("answer-provider",
+             "echo '{\"v\":[1]}'\nread line\necho '{\"Ok\":{\"kind\":\"get\",\"token\":\"t\","
+             "\"cache\":\"expires\",\"expiration\":1e400,\"operation_independent\":true}}'\n");
   env_.WriteConfig(absl::StrCat(
       "[[backend]]\nname = \"hostile\"\nkind = \"cargo-provider\"\nprovider = \"", provider,
       "\"\nindex_urls = [\"*/a/*\"]\n[[backend]]\nname = \"answerer\"\nkind = \"cargo-provider\""
@@ -110,14 +109,18 @@ TEST_F(FaultTest, AHostileProviderBackendCannotKillTheDaemon) {
 }
 
 TEST_F(FaultTest, CrashingAndBabblingBackendsAreErrorsNamingThem) {
-  const std::string crash = Script("crash-provider", "echo '{\"v\":[1]}'\nread line\nkill -SEGV $$\n");
+  const std::string crash =
+      Script("crash-provider", "echo '{\"v\":[1]}'\nread line\nkill -SEGV $$\n");
   const std::string babble = Script("babble-provider", "echo 'hello, cargo!'\nread line\n");
   const std::string lines = Script("lines.sh", "echo one\necho two\n");
   env_.WriteConfig(absl::StrCat(
       "[[backend]]\nname = \"crash\"\nkind = \"cargo-provider\"\nprovider = \"", crash,
       "\"\nindex_urls = [\"*/a/*\"]\n[[backend]]\nname = \"babble\"\nkind = \"cargo-provider\"\n"
-      "provider = \"", babble, "\"\nindex_urls = [\"*/b/*\"]\n[[backend]]\nname = \"lines\"\n"
-      "kind = \"command\"\ncommand = [\"", lines, "\"]\nindex_urls = [\"*/c/*\"]\n"));
+      "provider = \"",
+      babble,
+      "\"\nindex_urls = [\"*/b/*\"]\n[[backend]]\nname = \"lines\"\n"
+      "kind = \"command\"\ncommand = [\"",
+      lines, "\"]\nindex_urls = [\"*/c/*\"]\n"));
   const std::string crashed = Answer(env_.Shim({"--cargo-plugin"}, GetLine("sparse+http://h/a/")));
   EXPECT_THAT(crashed, HasSubstr("backend `crash` failed"));
   EXPECT_THAT(crashed, HasSubstr("exited without answering"));
@@ -239,7 +242,8 @@ TEST_F(FaultTest, ATokenThatIsNotTextIsAnErrorNamingTheBackendAndNeverCached) {
 }
 
 TEST_F(FaultTest, AFailingCommandsStderrThatIsNotTextStillReachesTheUser) {
-  const std::string script = Script("fail.sh", "printf 'session expired \\377 run sso-login\\n' >&2\nexit 3\n");
+  const std::string script =
+      Script("fail.sh", "printf 'session expired \\377 run sso-login\\n' >&2\nexit 3\n");
   env_.WriteConfig(CommandBackend("sso", script));
   SubprocessResult get = env_.Shim({"--cargo-plugin"}, GetLine());
   const std::string answer = Answer(get);
@@ -260,8 +264,7 @@ TEST_F(FaultTest, ATokenWithALineBreakIsRefused) {
 
 // 5. A token over 1 MiB was cut and returned as a success.
 TEST_F(FaultTest, AnOverlongTokenIsAnErrorNotCutShort) {
-  const std::string script =
-      Script("long.sh", "head -c 1048577 /dev/zero | tr '\\0' 'a'\n");
+  const std::string script = Script("long.sh", "head -c 1048577 /dev/zero | tr '\\0' 'a'\n");
   env_.WriteConfig(CommandBackend("long", script));
   const std::string answer = Answer(env_.Shim({"--cargo-plugin"}, GetLine()));
   EXPECT_THAT(answer, HasSubstr(R"("kind":"other")"));
@@ -313,8 +316,7 @@ TEST_F(FaultTest, ForgetByNameVoidsAFetchUnderWay) {
 
 // 9. A backend with one token once served it to any registry by default.
 TEST_F(FaultTest, ASingleTokenBackendMustSayWhichRegistriesItServes) {
-  env_.WriteConfig(
-      "[[backend]]\nname = \"corp\"\nkind = \"env\"\nvariable = \"CORP_TOKEN\"\n");
+  env_.WriteConfig("[[backend]]\nname = \"corp\"\nkind = \"env\"\nvariable = \"CORP_TOKEN\"\n");
   SubprocessResult check = env_.Daemon({"--check-config"});
   EXPECT_NE(check.exit_code, 0);
   EXPECT_THAT(check.stderr_text, HasSubstr("serves one token to whatever registry asks"));
@@ -325,9 +327,9 @@ TEST_F(FaultTest, ARegistryTheTokenIsNotForIsNeverHandedIt) {
   env_.WriteConfig(
       "[[backend]]\nname = \"corp\"\nkind = \"env\"\nvariable = \"CORP_TOKEN\"\n"
       "index_urls = [\"sparse+https://cargo.corp.example/*\"]\n");
-  const std::string evil = Answer(env_.Shim({"--cargo-plugin"},
-                                            GetLine("sparse+https://evil.example/index/", "evil"),
-                                            {{"CORP_TOKEN", token_}}));
+  const std::string evil =
+      Answer(env_.Shim({"--cargo-plugin"}, GetLine("sparse+https://evil.example/index/", "evil"),
+                       {{"CORP_TOKEN", token_}}));
   EXPECT_EQ(evil, R"({"Err":{"kind":"url-not-supported"}})");
 }
 
@@ -362,7 +364,8 @@ TEST_F(FaultTest, ARelativeSocketPathMeansTheWorkingDirectory) {
   EXPECT_THAT(Answer(*result), HasSubstr(token_));
   struct stat info;
   EXPECT_EQ(stat((dir + "/sock/credcache.sock").c_str(), &info), 0);
-  options.argv = {"/bin/sh", "-c", absl::StrCat("cd ", dir, " && exec ", DaemonEnv::ShimPath(), " stop")};
+  options.argv = {"/bin/sh", "-c",
+                  absl::StrCat("cd ", dir, " && exec ", DaemonEnv::ShimPath(), " stop")};
   ASSERT_TRUE(cargo_credential::RunSubprocess(options, "", absl::Seconds(60)).ok());
 }
 
@@ -380,10 +383,10 @@ TEST_F(FaultTest, CommandChildrenNeverSeeTokenVariables) {
   const std::string seen = env_.root() + "/seen-env";
   const std::string script =
       Script("envdump.sh", absl::StrCat("env > ", seen, "\necho Bearer from-command\n"));
-  env_.WriteConfig(absl::StrCat(
-      "[[backend]]\nname = \"team\"\nkind = \"env\"\nvariable = \"TEAM_TOKEN\"\n"
-      "index_urls = [\"sparse+https://team.example/*\"]\n",
-      CommandBackend("sso", script)));
+  env_.WriteConfig(
+      absl::StrCat("[[backend]]\nname = \"team\"\nkind = \"env\"\nvariable = \"TEAM_TOKEN\"\n"
+                   "index_urls = [\"sparse+https://team.example/*\"]\n",
+                   CommandBackend("sso", script)));
   const std::string answer =
       Answer(env_.Shim({"--cargo-plugin"}, GetLine(),
                        {{"TEAM_TOKEN", token_},

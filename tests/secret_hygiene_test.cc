@@ -43,7 +43,8 @@ int CountInMemory(int pid, const std::string& needle, std::string* where) {
   bool read_any = false;
   std::string line;
   while (std::getline(maps, line)) {
-    std::vector<std::string> fields = absl::StrSplit(line, absl::ByAnyChar(" -"), absl::SkipEmpty());
+    std::vector<std::string> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" -"), absl::SkipEmpty());
     if (fields.size() < 3 || fields[2][0] != 'r') continue;
     // The kernel's own pages cannot be read through mem.
     if (absl::StrContains(line, "[vvar]") || absl::StrContains(line, "[vsyscall]")) continue;
@@ -205,8 +206,11 @@ TEST_P(SecretHygieneTest, TheTokenIsFoundNowhereButItsStore) {
   // While it is cached: no process's argv holds it, nor any admin output.
   EXPECT_THAT(ArgvHolding(sentinel_), ::testing::IsEmpty());
   for (const std::vector<std::string>& command :
-       std::vector<std::vector<std::string>>{{"list"}, {"list", "--json"}, {"stats"},
-                                             {"stats", "--json"}, {"status"},
+       std::vector<std::vector<std::string>>{{"list"},
+                                             {"list", "--json"},
+                                             {"stats"},
+                                             {"stats", "--json"},
+                                             {"status"},
                                              {"status", "--json"}}) {
     SubprocessResult admin = env_.Shim(command, "", environment);
     EXPECT_EQ(admin.exit_code, 0) << admin.stderr_text;
@@ -246,8 +250,7 @@ TEST_P(SecretHygieneTest, TheTokenIsFoundNowhereButItsStore) {
   std::string where;
   const int copies = CountInMemory(pid, sentinel_, &where);
   ASSERT_GE(copies, 0) << "could not read /proc/" << pid << "/mem";
-  EXPECT_EQ(copies, 0) << "copies of the token left in credcached's memory after flush:\n"
-                       << where;
+  EXPECT_EQ(copies, 0) << "copies of the token left in credcached's memory after flush:\n" << where;
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackendKind, SecretHygieneTest,
