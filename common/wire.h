@@ -5,10 +5,10 @@
 
 namespace credcache {
 
-// A response header (gRPC initial metadata) the daemon sends at once when a
-// Perform must wait on a backend: "NAME TIMEOUT_MS", the first backend it
-// will ask and that backend's timeout. The shim tells the user what a slow
-// answer waits on; the header also shows the daemon alive.
+// A response header (gRPC initial metadata) the daemon sends ahead of the
+// answer when a Perform has waited half a second on one backend (or on
+// another request's call to it): "NAME TIMEOUT_MS", that backend and its
+// timeout. The shim tells the user what a slow answer waits on.
 inline constexpr char kWaitingHeader[] = "credcache-waiting";
 
 // How often a client may PING the daemon while a call is quiet; the daemon

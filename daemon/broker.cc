@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/error.h"
+#include "lib/protocol.h"
 
 namespace credcache {
 
@@ -12,11 +13,30 @@ using cargo_credential::ActionKind;
 using cargo_credential::CredentialResponse;
 using cargo_credential::RegistryInfo;
 
+namespace {
+
+// A login's token must be one a later get can hand to cargo: storing one
+// that CheckToken refuses would acknowledge a login that can never be used.
+absl::Status LoginFits(const Action& action) {
+  if (action.kind != ActionKind::kLogin || !action.login.token.has_value()) {
+    return absl::OkStatus();
+  }
+  absl::Status fit = cargo_credential::CheckToken(*action.login.token);
+  if (fit.ok()) return fit;
+  return cargo_credential::OtherError(absl::StrCat("login refused: ", fit.message()),
+                                      {"nothing was stored"});
+}
+
+}  // namespace
+
 // One backend call that several askers wait for.
 struct Broker::Flight {
   absl::Mutex mutex;
   bool done ABSL_GUARDED_BY(mutex) = false;
   absl::StatusOr<CredentialResponse> result ABSL_GUARDED_BY(mutex);
+  // The slow backend the call waits on, once the router said so.
+  std::string slow_backend ABSL_GUARDED_BY(mutex);
+  absl::Duration slow_timeout ABSL_GUARDED_BY(mutex);
 };
 
 Broker::Broker(const Clock* clock, Stats* stats, CachePolicy policy,
@@ -37,16 +57,28 @@ std::shared_ptr<const Router> Broker::router() const {
 absl::StatusOr<CredentialResponse> Broker::Perform(const RegistryInfo& registry,
                                                    const Action& action,
                                                    const std::vector<std::string>& args) {
+  return PerformWatched(registry, action, args, nullptr);
+}
+
+absl::StatusOr<CredentialResponse> Broker::PerformWatched(const RegistryInfo& registry,
+                                                          const Action& action,
+                                                          const std::vector<std::string>& args,
+                                                          const SlowNotice& notice) {
   stats_->Request();
   absl::StatusOr<CredentialResponse> result;
   switch (action.kind) {
     case ActionKind::kGet:
-      result = Get(registry, action, args);
+      result = Get(registry, action, args, notice);
       break;
     case ActionKind::kLogin:
     case ActionKind::kLogout: {
+      if (absl::Status fit = LoginFits(action); !fit.ok()) {
+        result = fit;
+        break;
+      }
       std::shared_ptr<const Router> router = this->router();
-      Router::Answer answer = router->Call(router->Route(registry), registry, action, args);
+      Router::Answer answer =
+          router->Call(router->Route(registry), registry, action, args, notice);
       // After a login the stored token is the new truth; after a logout
       // there is none. Even a failed one (a backend that timed out may still
       // finish) leaves the cache unsure, and a cache may always forget.
@@ -82,12 +114,17 @@ std::optional<CredentialResponse> Broker::Cached(const RegistryInfo& registry,
 absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
                                                      const RegistryInfo& registry,
                                                      const Action& action,
-                                                     const std::vector<std::string>& args) {
+                                                     const std::vector<std::string>& args,
+                                                     const SlowNotice& notice) {
   stats_->Request();
+  if (absl::Status fit = LoginFits(action); !fit.ok()) {
+    stats_->Error();
+    return fit;
+  }
   std::shared_ptr<const Router> router = this->router();
   for (const Backend& candidate : router->backends()) {
     if (candidate.settings.name != backend) continue;
-    Router::Answer answer = router->Call({&candidate}, registry, action, args);
+    Router::Answer answer = router->Call({&candidate}, registry, action, args, notice);
     if (action.kind != ActionKind::kGet) cache_.Forget(registry.index_url);
     return std::move(answer.result);
   }
@@ -97,7 +134,8 @@ absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
 }
 
 absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, const Action& action,
-                                               const std::vector<std::string>& args) {
+                                               const std::vector<std::string>& args,
+                                               const SlowNotice& notice) {
   if (std::optional<CredentialResponse> hit =
           cache_.Lookup(registry.index_url, action.operation)) {
     stats_->Hit();
@@ -125,12 +163,33 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
   if (!leader) {
     stats_->Coalesced();
     absl::MutexLock lock(&flight->mutex);
-    flight->mutex.Await(absl::Condition(&flight->done));
+    bool noticed = false;
+    // Awake now and then only to pass on what the leader's call waits on.
+    while (!flight->mutex.AwaitWithTimeout(absl::Condition(&flight->done), kSlowNotice / 2)) {
+      if (!noticed && notice && !flight->slow_backend.empty()) {
+        noticed = true;
+        const std::string backend = flight->slow_backend;
+        const absl::Duration timeout = flight->slow_timeout;
+        flight->mutex.Unlock();
+        notice(backend, timeout);
+        flight->mutex.Lock();
+      }
+    }
     if (!flight->result.ok()) return flight->result.status();
     return flight->result->Clone();
   }
 
-  absl::StatusOr<CredentialResponse> result = Fetch(registry, action, args, generation);
+  // The leader's notice also tells the askers waiting on its call.
+  const SlowNotice tell_all = [&flight, &notice](const std::string& backend,
+                                                 absl::Duration timeout) {
+    {
+      absl::MutexLock lock(&flight->mutex);
+      flight->slow_backend = backend;
+      flight->slow_timeout = timeout;
+    }
+    if (notice) notice(backend, timeout);
+  };
+  absl::StatusOr<CredentialResponse> result = Fetch(registry, action, args, generation, tell_all);
   {
     absl::MutexLock lock(&mutex_);
     flights_.erase(key);
@@ -145,7 +204,7 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
 absl::StatusOr<CredentialResponse> Broker::Fetch(const RegistryInfo& registry,
                                                  const Action& action,
                                                  const std::vector<std::string>& args,
-                                                 uint64_t generation) {
+                                                 uint64_t generation, const SlowNotice& notice) {
   std::shared_ptr<const Router> router;
   CachePolicy policy;
   {
@@ -153,7 +212,7 @@ absl::StatusOr<CredentialResponse> Broker::Fetch(const RegistryInfo& registry,
     router = router_;
     policy = policy_;
   }
-  Router::Answer answer = router->Call(router->Route(registry), registry, action, args);
+  Router::Answer answer = router->Call(router->Route(registry), registry, action, args, notice);
   if (answer.result.ok() && answer.backend != nullptr) {
     if (answer.backend->settings.ttl.has_value()) policy.ttl = *answer.backend->settings.ttl;
     cache_.Insert(registry.index_url, registry.name, action.operation, *answer.result,

@@ -43,6 +43,13 @@ class Broker : public cargo_credential::Credential {
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args) override;
 
+  // Perform, telling `notice` when the answer waits on a slow backend: the
+  // backend this request's own call waits on, or, for a request coalesced
+  // onto another's call, the one that call waits on.
+  absl::StatusOr<cargo_credential::CredentialResponse> PerformWatched(
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
+      const std::vector<std::string>& args, const SlowNotice& notice);
+
   // The answer to a get when the cache has a live token, counted as a
   // request and a hit; nullopt otherwise (then call Perform). Never blocks
   // on a backend, so it may run on threads that must not wait.
@@ -54,7 +61,8 @@ class Broker : public cargo_credential::Credential {
   // Perform does). NotFound-free: an unknown name is an `other` error.
   absl::StatusOr<cargo_credential::CredentialResponse> PerformOn(
       const std::string& backend, const cargo_credential::RegistryInfo& registry,
-      const cargo_credential::Action& action, const std::vector<std::string>& args);
+      const cargo_credential::Action& action, const std::vector<std::string>& args,
+      const SlowNotice& notice = nullptr);
 
   // Replaces the backends and policy. Cached tokens of backends whose
   // settings changed are the caller's to forget (see daemon/reload).
@@ -68,13 +76,13 @@ class Broker : public cargo_credential::Credential {
 
   absl::StatusOr<cargo_credential::CredentialResponse> Get(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
-      const std::vector<std::string>& args);
+      const std::vector<std::string>& args, const SlowNotice& notice);
   // Calls the backends for a cache miss and caches what may be cached,
   // unless a login, logout or flush moved the registry past `generation`
   // (taken before the call) meanwhile.
   absl::StatusOr<cargo_credential::CredentialResponse> Fetch(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
-      const std::vector<std::string>& args, uint64_t generation);
+      const std::vector<std::string>& args, uint64_t generation, const SlowNotice& notice);
 
   Stats* const stats_;
   TokenCache cache_;

@@ -4,6 +4,10 @@
 // Callers pass messages that hold no secret: registry URLs, backend names,
 // error messages (which by the project's rule never quote a token).
 //
+// A message is always one line: control characters in it (a client's
+// registry name or URL may hold a line break or a terminal escape) are
+// written as \xNN, and one longer than 2,000 bytes is cut.
+//
 // Thread-safety: Log() may be called from any thread; lines never interleave.
 #ifndef CREDCACHE_DAEMON_LOG_H_
 #define CREDCACHE_DAEMON_LOG_H_

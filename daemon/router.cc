@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -59,7 +60,7 @@ std::vector<const Backend*> Router::Route(const cargo_credential::RegistryInfo& 
 absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
     const Backend& backend, const cargo_credential::RegistryInfo& registry,
     const cargo_credential::Action& action, const std::vector<std::string>& args,
-    bool* named) const {
+    const SlowNotice& notice, bool* named) const {
   // `named`: the error returned already names the backend.
   *named = false;
   if (backend.hung->load() >= kMaxHungCalls) {
@@ -91,8 +92,15 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
   }
 
   absl::MutexLock lock(&pending->mutex);
-  const bool done = pending->mutex.AwaitWithDeadline(
-      absl::Condition(&pending->done), start + backend.settings.timeout);
+  const absl::Time deadline = start + backend.settings.timeout;
+  bool done = pending->mutex.AwaitWithDeadline(absl::Condition(&pending->done),
+                                               std::min(deadline, start + kSlowNotice));
+  if (!done && notice) {
+    pending->mutex.Unlock();  // Not held while someone else's code runs.
+    notice(backend.settings.name, backend.settings.timeout);
+    pending->mutex.Lock();
+  }
+  if (!done) done = pending->mutex.AwaitWithDeadline(absl::Condition(&pending->done), deadline);
   const absl::Duration took = absl::Now() - start;
   if (!done) {
     *named = true;
@@ -128,7 +136,8 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
 Router::Answer Router::Logout(const std::vector<const Backend*>& chain,
                               const cargo_credential::RegistryInfo& registry,
                               const cargo_credential::Action& action,
-                              const std::vector<std::string>& args) const {
+                              const std::vector<std::string>& args,
+                              const SlowNotice& notice) const {
   const Backend* erased = nullptr;
   absl::Status failure;
   bool not_found = false;
@@ -136,7 +145,7 @@ Router::Answer Router::Logout(const std::vector<const Backend*>& chain,
   for (const Backend* backend : chain) {
     bool named = false;
     absl::StatusOr<cargo_credential::CredentialResponse> result =
-        CallOne(*backend, registry, action, args, &named);
+        CallOne(*backend, registry, action, args, notice, &named);
     if (result.ok()) {
       erased = backend;
       continue;
@@ -162,9 +171,17 @@ Router::Answer Router::Logout(const std::vector<const Backend*>& chain,
 Router::Answer Router::Call(const std::vector<const Backend*>& chain,
                             const cargo_credential::RegistryInfo& registry,
                             const cargo_credential::Action& action,
-                            const std::vector<std::string>& args) const {
+                            const std::vector<std::string>& args,
+                            const SlowNotice& notice) const {
+  // At most once per call, however many backends are slow.
+  bool noticed = false;
+  const SlowNotice once = [&notice, &noticed](const std::string& name, absl::Duration timeout) {
+    if (noticed || !notice) return;
+    noticed = true;
+    notice(name, timeout);
+  };
   if (action.kind == cargo_credential::ActionKind::kLogout) {
-    return Logout(chain, registry, action, args);
+    return Logout(chain, registry, action, args, once);
   }
   bool not_found = false;
   bool not_supported = false;
@@ -174,7 +191,7 @@ Router::Answer Router::Call(const std::vector<const Backend*>& chain,
   for (const Backend* backend : chain) {
     bool named = false;
     absl::StatusOr<cargo_credential::CredentialResponse> result =
-        CallOne(*backend, registry, action, args, &named);
+        CallOne(*backend, registry, action, args, once, &named);
     if (result.ok()) return Answer{std::move(result), backend};
     switch (cargo_credential::KindOf(result.status())) {
       case ErrorKind::kUrlNotSupported:

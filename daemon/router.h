@@ -30,6 +30,7 @@
 #define CREDCACHE_DAEMON_ROUTER_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +66,12 @@ struct Backend {
 // refused outright.
 inline constexpr int kMaxHungCalls = 4;
 
+// Told, at most once per call, that the call has waited kSlowNotice on one
+// backend: its name and timeout (so that whoever waits can say what on).
+// Runs on the waiting thread.
+using SlowNotice = std::function<void(const std::string& backend, absl::Duration timeout)>;
+inline constexpr absl::Duration kSlowNotice = absl::Milliseconds(500);
+
 class Router {
  public:
   // `stats` must outlive the Router.
@@ -82,23 +89,25 @@ class Router {
   };
 
   // Walks `chain` as described above. With an empty chain the answer is
-  // url-not-supported, so cargo's own next provider gets its turn.
+  // url-not-supported, so cargo's own next provider gets its turn. `notice`,
+  // when set, hears of a backend that is slow to answer.
   Answer Call(const std::vector<const Backend*>& chain,
               const cargo_credential::RegistryInfo& registry,
-              const cargo_credential::Action& action,
-              const std::vector<std::string>& args) const;
+              const cargo_credential::Action& action, const std::vector<std::string>& args,
+              const SlowNotice& notice = nullptr) const;
 
   const std::vector<Backend>& backends() const { return backends_; }
 
  private:
   Answer Logout(const std::vector<const Backend*>& chain,
                 const cargo_credential::RegistryInfo& registry,
-                const cargo_credential::Action& action, const std::vector<std::string>& args) const;
+                const cargo_credential::Action& action, const std::vector<std::string>& args,
+                const SlowNotice& notice) const;
 
   absl::StatusOr<cargo_credential::CredentialResponse> CallOne(
       const Backend& backend, const cargo_credential::RegistryInfo& registry,
       const cargo_credential::Action& action, const std::vector<std::string>& args,
-      bool* named) const;
+      const SlowNotice& notice, bool* named) const;
 
   const std::vector<Backend> backends_;
   Stats* const stats_;

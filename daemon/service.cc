@@ -50,25 +50,6 @@ grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* context, grpc::S
 
 }  // namespace
 
-std::optional<std::string> CredcacheService::WaitingOn(const cargo_credential::RegistryInfo& registry,
-                                                       const std::string& only) const {
-  const std::shared_ptr<const Router> router = broker_->router();
-  const Backend* first = nullptr;
-  for (const Backend* backend : router->Route(registry)) {
-    if (only.empty() || backend->settings.name == only) {
-      first = backend;
-      break;
-    }
-  }
-  if (first == nullptr) return std::nullopt;
-  // Metadata values are printable ASCII; a name is the user's own text.
-  std::string name = first->settings.name;
-  for (char& c : name) {
-    if (c < 0x20 || c > 0x7E) c = '?';
-  }
-  return absl::StrCat(name, " ", absl::ToInt64Milliseconds(first->settings.timeout));
-}
-
 grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext* context,
                                                     const v1::PerformRequest* request,
                                                     v1::PerformResponse* response) {
@@ -82,17 +63,11 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
     }
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // Say at once which backend this will wait on: the shim tells the user
-  // when the wait is long, and knows meanwhile that we are alive.
-  if (std::optional<std::string> waiting = WaitingOn(decoded.registry, request->backend())) {
-    context->AddInitialMetadata(kWaitingHeader, *waiting);
-    reactor->StartSendInitialMetadata();
-  }
   ++in_flight_;  // Until the thread below has answered.
   try {
-    std::thread([this, decoded = std::move(decoded), backend = request->backend(), response,
-                 reactor]() mutable {
-      PerformSlowly(std::move(decoded), std::move(backend), response, reactor);
+    std::thread([this, decoded = std::move(decoded), backend = request->backend(), context,
+                 response, reactor]() mutable {
+      PerformSlowly(std::move(decoded), std::move(backend), context, response, reactor);
       last_activity_ns_ = absl::ToUnixNanos(absl::Now());
       --in_flight_;
     }).detach();
@@ -106,8 +81,21 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
 }
 
 void CredcacheService::PerformSlowly(DecodedRequest decoded, std::string backend,
+                                     grpc::CallbackServerContext* context,
                                      v1::PerformResponse* response,
                                      grpc::ServerUnaryReactor* reactor) {
+  // When a backend is slow, the response headers go ahead, naming it: the
+  // shim tells the user what the wait is for (common/wire.h). Called at most
+  // once, on this thread, before Finish.
+  const SlowNotice notice = [context, reactor](const std::string& name, absl::Duration timeout) {
+    std::string printable = name;  // Metadata values are printable ASCII.
+    for (char& c : printable) {
+      if (c < 0x20 || c > 0x7E) c = '?';
+    }
+    context->AddInitialMetadata(kWaitingHeader,
+                                absl::StrCat(printable, " ", absl::ToInt64Milliseconds(timeout)));
+    reactor->StartSendInitialMetadata();
+  };
   absl::StatusOr<cargo_credential::CredentialResponse> result;
   if (decoded.action.kind == cargo_credential::ActionKind::kLogin &&
       !decoded.action.login.token.has_value()) {
@@ -116,9 +104,9 @@ void CredcacheService::PerformSlowly(DecodedRequest decoded, std::string backend
     result = cargo_credential::OtherError("a login reached credcached without a token",
                                           {"the client must ask the user for it"});
   } else if (!backend.empty()) {
-    result = broker_->PerformOn(backend, decoded.registry, decoded.action, decoded.args);
+    result = broker_->PerformOn(backend, decoded.registry, decoded.action, decoded.args, notice);
   } else {
-    result = broker_->Perform(decoded.registry, decoded.action, decoded.args);
+    result = broker_->PerformWatched(decoded.registry, decoded.action, decoded.args, notice);
   }
   if (!result.ok() && cargo_credential::KindOf(result.status()) == cargo_credential::ErrorKind::kOther) {
     Log(absl::StrCat(cargo_credential::ActionKindName(decoded.action.kind), " ",

@@ -82,11 +82,8 @@ class CredcacheService final : public v1::Credcache::CallbackService {
   DaemonControl* const control_;
   const DaemonIdentity identity_;
   // Answers a Perform that may wait on backends; runs on its own thread.
-  // kWaitingHeader's value for a request about `registry` (on backend
-  // `only`, when set), or nullopt when no backend serves it.
-  std::optional<std::string> WaitingOn(const cargo_credential::RegistryInfo& registry,
-                                       const std::string& only) const;
-  void PerformSlowly(DecodedRequest decoded, std::string backend, v1::PerformResponse* response,
+  void PerformSlowly(DecodedRequest decoded, std::string backend,
+                     grpc::CallbackServerContext* context, v1::PerformResponse* response,
                      grpc::ServerUnaryReactor* reactor);
 
   std::atomic<int> in_flight_{0};

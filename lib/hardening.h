@@ -23,7 +23,8 @@ absl::Status HardenProcess();
 // settings only at start (its per-thread cache, which skips the overwrite,
 // must be off): the first call re-executes the program, same pid, argv,
 // descriptors and environment but GLIBC_TUNABLES, and does not return; in
-// the re-executed program it returns at once. Call it first in main(),
+// the re-executed program it puts GLIBC_TUNABLES back as it was (so programs
+// it starts are not slowed by the setting) and returns. Call it first in main(),
 // before threads. Fails (and the program goes on without it) only when the
 // re-execution cannot be made.
 absl::Status WipeFreedMemory(char** argv);

@@ -373,6 +373,10 @@ absl::string_view CacheKindName(CacheKind kind) {
 absl::Status CheckToken(const Secret& token) {
   const std::string& text = token.Expose();
   if (text.empty()) return Invalid("the token is empty");
+  if (text.size() > kMaxTokenBytes) {
+    return Invalid(absl::StrCat("the token is longer than ", kMaxTokenBytes,
+                                " bytes (no registry takes a header that long)"));
+  }
   if (!IsUtf8(text)) return Invalid("the token is not valid UTF-8");
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);

@@ -131,10 +131,15 @@ struct CredentialResponse {
   static CredentialResponse WithKind(ResponseKind kind);
 };
 
+// The longest token CheckToken accepts: HTTP servers refuse headers past
+// 8 to 64 KiB, so anything longer is a mistake (a file or a page printed
+// where a token was meant), never a token.
+inline constexpr size_t kMaxTokenBytes = size_t{64} << 10;
+
 // Whether `token` can be sent as an HTTP header value, as cargo sends it:
-// non-empty UTF-8 with no control characters (a CR or LF would split the
-// request; cargo cannot send bytes that are not text). The error says what
-// is wrong without quoting the token.
+// non-empty UTF-8 of at most kMaxTokenBytes with no control characters (a
+// CR or LF would split the request; cargo cannot send bytes that are not
+// text). The error says what is wrong without quoting the token.
 absl::Status CheckToken(const Secret& token);
 
 // The protocol's spellings of the enums ("get", "owners", "expires", ...).

@@ -72,9 +72,14 @@ absl::Status SpawnDaemon(const ConnectOptions& options, absl::Time deadline) {
     close(ready[0]);
     return daemon.status();
   }
-  // credcached forks and its first process exits at once, leaving the
-  // daemon to init; reap that first process so no zombie is left.
-  (*daemon)->Wait(deadline).IgnoreError();
+  // credcached forks and its first process exits once the daemon is ready
+  // (or has failed), leaving it to init; reap that first process so no
+  // zombie is left. One still running at the deadline never got ready: it
+  // goes (the Subprocess kills it, with its session's group).
+  if (!(*daemon)->Wait(deadline).ok()) {
+    close(ready[0]);
+    return absl::DeadlineExceededError("it did not say it was ready in time");
+  }
   (*daemon)->Release();
   cargo_credential::LineReader reader(ready[0], 4096);
   absl::StatusOr<std::optional<std::string>> said = reader.Next(deadline);

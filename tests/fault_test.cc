@@ -156,11 +156,25 @@ TEST_F(FaultTest, AStoppedDaemonIsReportedNotWaitedOn) {
 }
 
 TEST_F(FaultTest, ASlowBackendIsWaitedForAndNamedOnStderr) {
-  // Longer than the liveness limit: the daemon answers PINGs meanwhile.
-  env_.WriteConfig(CommandBackend("sso", SlowTokenScript("4"), "timeout = \"30s\"\n"));
+  // Longer than the liveness limit: the daemon answers PINGs meanwhile. A
+  // quick backend before it in the chain is not the one named.
+  env_.WriteConfig(absl::StrCat(
+      "[[backend]]\nname = \"quick\"\nkind = \"env\"\nvariable = \"CREDCACHE_UNSET_VAR\"\n"
+      "index_urls = [\"*\"]\n",
+      CommandBackend("sso", SlowTokenScript("4"), "timeout = \"30s\"\n")));
+  std::string coalesced;
+  std::thread other([&] {
+    absl::SleepFor(absl::Milliseconds(200));
+    coalesced = env_.Shim({"--cargo-plugin"}, GetLine()).stderr_text;
+  });
   SubprocessResult get = env_.Shim({"--cargo-plugin"}, GetLine());
+  other.join();
   EXPECT_THAT(Answer(get), HasSubstr(token_));
   EXPECT_THAT(get.stderr_text, HasSubstr("credcache: waiting for backend `sso` (up to 30s)"));
+  EXPECT_THAT(get.stderr_text, Not(HasSubstr("quick")));
+  // A request coalesced onto the same backend call hears it too.
+  EXPECT_THAT(coalesced, HasSubstr("credcache: waiting for backend `sso` (up to 30s)"));
+  EXPECT_EQ(CountLines(env_.root() + "/calls"), 1);
   // A cached answer comes at once, with nothing said.
   SubprocessResult again = env_.Shim({"--cargo-plugin"}, GetLine());
   EXPECT_THAT(Answer(again), HasSubstr(token_));
@@ -260,6 +274,53 @@ TEST_F(FaultTest, ATokenWithALineBreakIsRefused) {
   const std::string answer = Answer(env_.Shim({"--cargo-plugin"}, GetLine()));
   EXPECT_THAT(answer, HasSubstr("control character"));
   EXPECT_THAT(answer, Not(HasSubstr("X-Evil")));
+}
+
+TEST_F(FaultTest, ALoginThatAGetCouldNeverUseIsRefusedNotStored) {
+  env_.WriteConfig(absl::StrCat("[[backend]]\nkind = \"file\"\npath = \"", env_.root(),
+                                "/tokens.toml\"\n"));
+  for (const std::string token : {"SEC\\u0000RET", "SECRET\\nLF", "a\\u001b[31m"}) {
+    const std::string login =
+        absl::StrCat(R"({"v":1,"registry":{"index-url":")", kUrl,
+                     R"("},"kind":"login","token":")", token, R"("})", "\n");
+    const std::string answer = Answer(env_.Shim({"--cargo-plugin"}, login));
+    EXPECT_THAT(answer, HasSubstr("login refused"));
+    EXPECT_THAT(answer, HasSubstr("nothing was stored"));
+  }
+  EXPECT_THAT(ReadFile(env_.root() + "/tokens.toml"), Not(HasSubstr("SEC")));
+}
+
+TEST_F(FaultTest, AStoredTokenLongerThanAnyHeaderIsRefused) {
+  const std::string path = env_.root() + "/tokens.toml";
+  WriteFile(path, absl::StrCat("[tokens]\n\"", kUrl, "\" = \"", std::string(100000, 'a'), "\"\n"));
+  env_.WriteConfig(absl::StrCat("[[backend]]\nkind = \"file\"\npath = \"", path, "\"\n"));
+  const std::string answer = Answer(env_.Shim({"--cargo-plugin"}, GetLine()));
+  EXPECT_THAT(answer, HasSubstr("longer than 65536 bytes"));
+  EXPECT_THAT(env_.Shim({"list"}).stdout_text, HasSubstr("no cached tokens"));
+}
+
+TEST_F(FaultTest, ALogLineCannotBeForgedOrCarryTerminalEscapes) {
+  env_.WriteConfig(CommandBackend("sso", SlowTokenScript("0")));
+  ASSERT_EQ(env_.Shim({"--cargo-plugin"}, GetLine()).exit_code, 0);
+  EXPECT_EQ(env_.Shim({"forget", "x\n2026-01-01T00:00:00.000Z credcached[1] FORGED\x1b[31m"})
+                .exit_code,
+            0);
+  const std::string log = ReadFile(env_.log());
+  EXPECT_THAT(log, Not(HasSubstr("\n2026-01-01T00:00:00.000Z credcached[1] FORGED")));
+  EXPECT_THAT(log, Not(HasSubstr("\x1b")));
+  EXPECT_THAT(log, HasSubstr("x\\x0a2026-01-01"));
+}
+
+TEST_F(FaultTest, ADaemonThatNeverGetsReadyIsNotLeftRunning) {
+  const std::string pid_file = env_.root() + "/hang.pid";
+  const std::string hang = Script("hang-daemon", absl::StrCat("echo $$ > ", pid_file, "\nexec sleep 1000\n"));
+  SubprocessResult get =
+      env_.Shim({"--cargo-plugin"}, GetLine(), {{"CREDCACHE_DAEMON", hang}});
+  EXPECT_THAT(Answer(get), HasSubstr("did not say it was ready in time"));
+  int pid = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(pid_file)), &pid));
+  for (int i = 0; i < 300 && Running(pid); ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_FALSE(Running(pid));
 }
 
 // 5. A token over 1 MiB was cut and returned as a success.
@@ -395,6 +456,8 @@ TEST_F(FaultTest, CommandChildrenNeverSeeTokenVariables) {
   EXPECT_THAT(answer, HasSubstr("from-command"));
   const std::string env = ReadFile(seen);
   EXPECT_THAT(env, HasSubstr("CREDCACHE_VISIBLE=yes"));
+  // Nor the allocator setting credcached runs with itself.
+  EXPECT_THAT(env, Not(HasSubstr("glibc.malloc")));
   EXPECT_THAT(env, Not(HasSubstr(token_)));
   EXPECT_THAT(env, Not(HasSubstr("TEAM_TOKEN")));
 }
