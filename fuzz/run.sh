@@ -16,7 +16,8 @@ targets=(protocol config token_file grpc_response)
 
 # clang builds in a Bazel output base of its own, with no bazel-* symlinks,
 # so the ordinary build and its bazel-bin stay as they are.
-bazel_fuzz=(bazel --output_base="$HOME/.cache/credcache-bazel-fuzz")
+# One output base per checkout, as Bazel keeps its own.
+bazel_fuzz=(bazel --output_base="$HOME/.cache/credcache-bazel-fuzz/$(pwd | md5sum | cut -c1-12)")
 labels=()
 for target in "${targets[@]}"; do labels+=("//fuzz:${target}_fuzzer"); done
 if ! "${bazel_fuzz[@]}" build --config=fuzz --symlink_prefix=/ "${labels[@]}"; then
