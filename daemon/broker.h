@@ -5,7 +5,8 @@
 //         for the key calls the backends (Router) while later askers wait for
 //         that same answer; a cacheable answer is then cached (TokenCache).
 // login:  written through to the backends first, then the registry's cached
-//         tokens are dropped, so a new token is never hidden by an old one.
+//         tokens are dropped, so a new token is never hidden by an old one. A
+//         token a get could never hand to cargo (CheckToken) is refused.
 // logout: erased from every backend of the chain, then from the cache.
 //
 // The answer passed to cargo is the backend's own, cache kind and expiration
