@@ -2,6 +2,7 @@
 // gnome-keyring in a private D-Bus session (run by with_keyring.sh), and the
 // real cargo reading back a token that `secret-tool` stored.
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "tests/support/cargo_sandbox.h"
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/registry_server.h"
+#include "tests/support/secret_scan.h"
 #include "tests/support/test_env.h"
 
 namespace credcache_testing {
@@ -170,6 +172,59 @@ TEST_F(KeyringTest, CargoThroughCredcacheUsesTheKeyring) {
   EXPECT_EQ(login->exit_code, 0) << login->stderr_text;
   SubprocessResult lookup = RunTool({"secret-tool", "lookup", "url", (*registry)->index_url()});
   EXPECT_EQ(lookup.stdout_text, fresh);
+}
+
+// The secret-hygiene check of tests/secret_hygiene_test.cc, for the
+// libsecret backend (which needs this file's keyring): a sentinel token
+// logged in through cargo into the keyring and used by cargo is nowhere but
+// the keyring once the cache is flushed.
+TEST_F(KeyringTest, ATokenInTheKeyringIsFoundNowhereElse) {
+  DaemonEnv env;
+  CargoSandbox cargo;
+  const std::string token = RandomToken();
+  const std::string sentinel = token.substr(token.find(' ') + 1);
+  absl::StatusOr<std::unique_ptr<RegistryServer>> registry = RegistryServer::Start(token);
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  env.WriteConfig("[[backend]]\nkind = \"libsecret\"\n");
+  cargo.SetEnv(env.Environment());
+  cargo.WriteConfig(absl::StrCat("[registries.kr]\nindex = \"", (*registry)->index_url(),
+                                 "\"\ncredential-provider = [\"", DaemonEnv::ShimPath(), "\"]\n"));
+  const std::string lib = cargo.NewCrate("lib", "kr");
+  absl::StatusOr<SubprocessResult> login = cargo.Cargo({"login", "--registry", "kr"}, lib, token + "\n");
+  ASSERT_TRUE(login.ok());
+  EXPECT_EQ(login->exit_code, 0) << login->stderr_text;
+  absl::StatusOr<SubprocessResult> published =
+      cargo.Cargo({"publish", "--registry", "kr", "--no-verify", "--allow-dirty"}, lib);
+  ASSERT_TRUE(published.ok());
+  EXPECT_EQ(published->exit_code, 0) << published->stderr_text;
+  EXPECT_EQ(RunTool({"secret-tool", "lookup", "url", (*registry)->index_url()}).stdout_text, token);
+
+  std::string seen = login->stdout_text + login->stderr_text + published->stdout_text +
+                     published->stderr_text;
+  for (const std::vector<std::string>& command :
+       std::vector<std::vector<std::string>>{{"list"}, {"list", "--json"}, {"stats"},
+                                             {"stats", "--json"}, {"status"},
+                                             {"status", "--json"}}) {
+    SubprocessResult admin = env.Shim(command);
+    seen += admin.stdout_text + admin.stderr_text;
+  }
+  EXPECT_THAT(seen, ::testing::Not(HasSubstr(sentinel)));
+  EXPECT_THAT(ArgvHolding(sentinel), ::testing::IsEmpty());
+  const int pid = env.DaemonPid();
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(env.Shim({"flush"}).exit_code, 0);
+  EXPECT_THAT(ReadFile(env.log()), ::testing::Not(HasSubstr(sentinel)));
+  EXPECT_THAT(FilesHolding(env.root(), sentinel), ::testing::IsEmpty());
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "under ASan freed blocks wait in its quarantine: the memory scan runs in the "
+                  "ordinary build";
+#endif
+  if (geteuid() != 0) GTEST_SKIP() << "reading another process's memory needs root";
+  std::string where;
+  const int copies = CountInMemory(pid, sentinel, &where);
+  ASSERT_GE(copies, 0) << "could not read /proc/" << pid << "/mem";
+  EXPECT_EQ(copies, 0) << "copies of the token left in credcached's memory after flush:\n"
+                       << where;
 }
 
 }  // namespace
