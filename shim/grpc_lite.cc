@@ -241,7 +241,11 @@ absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method, absl::st
     absl::Time wake = options.deadline;
     wake = std::min(wake, ping_outstanding ? ping_sent + options.liveness
                                            : last_heard + absl::Milliseconds(kPingIntervalMs));
-    if (!noticed && options.on_waiting) wake = std::min(wake, start + options.notice_after);
+    // (Past the notice's time, the headers that make it are awaited like
+    // any other bytes: no wake-up of its own, or this would spin.)
+    if (!noticed && options.on_waiting && now < start + options.notice_after) {
+      wake = std::min(wake, start + options.notice_after);
+    }
     struct pollfd ready = {fd, POLLIN, 0};
     if (nghttp2_session_want_write(session.get())) ready.events |= POLLOUT;
     const int polled = poll(&ready, 1, std::max(1, cargo_credential::PollTimeout(wake)));

@@ -4,6 +4,7 @@
 // showed it.
 #include <dirent.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -179,6 +180,33 @@ TEST_F(FaultTest, ASlowBackendIsWaitedForAndNamedOnStderr) {
   SubprocessResult again = env_.Shim({"--cargo-plugin"}, GetLine());
   EXPECT_THAT(Answer(again), HasSubstr(token_));
   EXPECT_THAT(again.stderr_text, Not(HasSubstr("waiting")));
+}
+
+TEST_F(FaultTest, AShimWaitingWithoutANoticeDoesNotPoll) {
+  // Six backends, each quick enough never to be named (0.3 s), together
+  // slow: the shim waits past its notice time with no header to show.
+  std::string config;
+  for (int i = 0; i < 6; ++i) {
+    const std::string script =
+        Script(absl::StrCat("nf", i, ".sh"),
+               "echo '{\"v\":[1]}'\nread line\nsleep 0.3\n"
+               "echo '{\"Err\":{\"kind\":\"url-not-supported\"}}'\n");
+    config += absl::StrCat("[[backend]]\nname = \"nf", i,
+                           "\"\nkind = \"cargo-provider\"\nprovider = \"", script, "\"\n");
+  }
+  env_.WriteConfig(config);
+  ASSERT_EQ(env_.Shim({"status"}).exit_code, 1);  // Nothing runs yet; start it below.
+  ASSERT_EQ(env_.Shim({"--cargo-plugin"}, GetLine("sparse+http://warm/index/")).exit_code, 0);
+  struct rusage before, after;
+  getrusage(RUSAGE_CHILDREN, &before);
+  SubprocessResult get = env_.Shim({"--cargo-plugin"}, GetLine());
+  getrusage(RUSAGE_CHILDREN, &after);
+  EXPECT_EQ(Answer(get), R"({"Err":{"kind":"url-not-supported"}})");
+  // Each wake-up of a waiting process is a voluntary context switch: a
+  // shim that waits on its socket wakes a few times a second (PINGs), one
+  // that polls in a loop wakes a thousand times.
+  const long wakeups = after.ru_nvcsw - before.ru_nvcsw;
+  EXPECT_LT(wakeups, 200) << get.stderr_text;
 }
 
 TEST_F(FaultTest, ADaemonKilledMidRequestIsReplacedByTheNext) {
