@@ -9,6 +9,8 @@
 // gRPC's own thread, at once (the common case, and what throughput is made
 // of); anything that may wait on a backend is moved to a thread of its own
 // and finished from there, so no gRPC thread ever blocks on a backend.
+// When that wait is long (half a second on one backend), the response
+// headers go ahead naming the backend (common/wire.h), for the shim to show.
 //
 // Thread-safety: gRPC calls the methods concurrently; all are thread-safe.
 #ifndef CREDCACHE_DAEMON_SERVICE_H_

@@ -4,7 +4,9 @@
 //
 // A login without a token is the one thing done here rather than in the
 // daemon: only the shim runs on the user's terminal, so it asks there
-// (lib/console.h) and relays the token. The daemon never prompts.
+// (lib/console.h) and relays the token. The daemon never prompts. While an
+// answer waits on a slow backend, it says which on stderr (cargo shows a
+// provider's stderr to the user).
 //
 // Thread-safety: one request at a time, as the provider loop calls it.
 #ifndef CREDCACHE_SHIM_RELAY_CREDENTIAL_H_
