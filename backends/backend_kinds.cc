@@ -45,11 +45,11 @@ bool CommandServesOneToken(const toml::table& table) {
 const std::vector<BackendKind>& BackendKinds() {
   // Never destroyed: the daemon may look kinds up until the very end.
   static const auto* const kinds = new std::vector<BackendKind>{
-      {"file", {"path"}, MakeFileBackend},
+      {"file", {"path"}, MakeFileBackend, nullptr},
       {"env", {"variable"}, MakeEnvBackend, EnvServesOneToken},
       {"command", {"command", "cache", "lifetime"}, MakeCommandBackend, CommandServesOneToken},
-      {"cargo-provider", {"provider", "args"}, MakeCargoProviderBackend},
-      {"libsecret", {}, MakeLibsecretBackend},
+      {"cargo-provider", {"provider", "args"}, MakeCargoProviderBackend, nullptr},
+      {"libsecret", {}, MakeLibsecretBackend, nullptr},
   };
   return *kinds;
 }

@@ -195,7 +195,7 @@ TEST(RouterTest, OtherErrorsStopTheChainAndNameTheBackend) {
 }
 
 TEST(RouterTest, ATokenCargoCannotSendIsAnErrorNamingTheBackend) {
-  for (const std::string bad : {std::string("Bearer \xff\xfe"), std::string("a\r\nX-Evil: 1"),
+  for (const std::string& bad : {std::string("Bearer \xff\xfe"), std::string("a\r\nX-Evil: 1"),
                                 std::string("")}) {
     auto fake = std::make_shared<FakeBackend>();
     fake->SetToken("u", bad);

@@ -307,7 +307,7 @@ TEST_F(FaultTest, ATokenWithALineBreakIsRefused) {
 TEST_F(FaultTest, ALoginThatAGetCouldNeverUseIsRefusedNotStored) {
   env_.WriteConfig(absl::StrCat("[[backend]]\nkind = \"file\"\npath = \"", env_.root(),
                                 "/tokens.toml\"\n"));
-  for (const std::string token : {"SEC\\u0000RET", "SECRET\\nLF", "a\\u001b[31m"}) {
+  for (const char* token : {"SEC\\u0000RET", "SECRET\\nLF", "a\\u001b[31m"}) {
     const std::string login =
         absl::StrCat(R"({"v":1,"registry":{"index-url":")", kUrl,
                      R"("},"kind":"login","token":")", token, R"("})", "\n");

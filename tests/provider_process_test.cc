@@ -152,7 +152,9 @@ TEST_F(ProviderProcessTest, WithoutCargoPluginItExplainsItselfOnStderr) {
 
 // The library's client side, against real processes.
 TEST_F(ProviderProcessTest, ClientTalksToTheExampleProvider) {
-  cargo_credential::ProviderCommand command{FileProvider(), {}, absl::Seconds(20)};
+  cargo_credential::ProviderCommand command;
+  command.program = FileProvider();
+  command.timeout = absl::Seconds(20);
   cargo_credential::CredentialRequest request;
   request.registry.index_url = "sparse+http://h/index/";
   request.action.kind = cargo_credential::ActionKind::kLogin;
@@ -202,7 +204,9 @@ TEST_F(ProviderProcessTest, ClientNeverHangsOnABrokenProvider) {
   };
   for (const Case& c : cases) {
     const std::string program = Script(c.body);
-    cargo_credential::ProviderCommand command{program, {}, absl::Milliseconds(500)};
+    cargo_credential::ProviderCommand command;
+    command.program = program;
+    command.timeout = absl::Milliseconds(500);
     const absl::Time start = absl::Now();
     absl::StatusOr<cargo_credential::ProviderAnswer> answer =
         cargo_credential::CallProvider(command, request);
