@@ -1,4 +1,5 @@
-// The version credcached and its shim report; they must match to talk.
+// The version credcached and its shim report (`--version`, `status`, which
+// warns when the running daemon's differs from the shim's).
 #ifndef CREDCACHE_COMMON_VERSION_H_
 #define CREDCACHE_COMMON_VERSION_H_
 

@@ -66,7 +66,7 @@ class Broker : public cargo_credential::Credential {
       const SlowNotice& notice = nullptr);
 
   // Replaces the backends and policy. Cached tokens of backends whose
-  // settings changed are the caller's to forget (see daemon/reload).
+  // settings changed are the caller's to forget (Daemon::Reload does).
   void SetRouter(CachePolicy policy, std::shared_ptr<const Router> router);
   std::shared_ptr<const Router> router() const;
 

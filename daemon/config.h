@@ -7,12 +7,16 @@
 //
 //   [[backend]]            # tried in this order for each registry
 //   name = "corp"          # default: the kind; must be unique
-//   kind = "command"       # file | env | command | cargo-provider
+//   kind = "command"       # file | env | command | cargo-provider | libsecret
 //   index_urls = ["sparse+https://cargo.corp.example/*"]   # globs
 //   names = ["corp"]       # globs on cargo's registry name
 //   ttl = "5m"             # overrides [cache] ttl for this backend
 //   timeout = "10s"        # how long a call may take (default 30s)
 //   command = ["corp-token", "{index_url}"]                # the kind's own keys
+//
+// A backend with one token for any registry (env, command; see BackendKind)
+// must name the registries it serves. Durations are at most 30 days, a
+// backend's timeout at most an hour.
 //
 // Any mistake (bad TOML, an unknown key, a wrong type, a bad duration, an
 // unknown kind, a backend option it does not take) is refused with

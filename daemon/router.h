@@ -3,7 +3,7 @@
 // Each configured backend names the registries it serves by index-URL and
 // name patterns (shell globs); one with neither serves every registry. The
 // backends that match form a chain in config order, walked with cargo's own
-// fallback rules (../shared/notes/cargo-protocol.md §3): url-not-supported
+// fallback rules (the Cargo Book, "Credential Provider Protocol"): url-not-supported
 // and not-found move on to the next backend, an answer ends the walk, and
 // any other error ends it with that error, naming the backend. One deliberate
 // difference: operation-not-supported also moves on, so that a read-only

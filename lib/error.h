@@ -1,7 +1,7 @@
 // Errors of the credential provider protocol, carried as absl::Status.
 //
-// Cargo tells four kinds of failure apart (../shared/notes/cargo-protocol.md
-// §1.4): url-not-supported and not-found make it try the next provider;
+// Cargo tells four kinds of failure apart (the Cargo Book, "Credential
+// Provider Protocol"): url-not-supported and not-found make it try the next provider;
 // operation-not-supported and other are fatal and shown to the user. A
 // provider returns them as an absl::Status made by the functions below. The
 // kind rides in a status payload, not in the status code, so a NOT_FOUND that

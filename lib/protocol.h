@@ -1,5 +1,6 @@
 // The messages of Cargo's credential provider protocol, version 1, and their
-// exact JSON (../shared/notes/cargo-protocol.md §1).
+// exact JSON, as the Cargo Book's "Credential Provider Protocol" page and the
+// cargo-credential crate define them.
 //
 // These are plain value types. Parsing follows cargo's serde rules: keys are
 // matched by name, unknown keys are ignored, and an unrecognised `kind`,

@@ -15,7 +15,7 @@ namespace cargo_credential {
 namespace {
 
 // After the answer, a provider gets this long to exit before it is killed;
-// cargo would wait forever (../shared/notes/cargo-protocol.md §2).
+// cargo would wait forever (cargo's credential/process.rs waits with no limit).
 constexpr absl::Duration kExitGrace = absl::Seconds(5);
 
 }  // namespace

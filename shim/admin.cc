@@ -62,7 +62,12 @@ std::string Ago(int64_t seconds) {
 // --json output: one object per command, numbers as numbers, cache kinds
 // by their protocol names. Written out by hand because the shim links
 // protobuf's lite runtime, which has no JSON printer.
-void PrintJson(const nlohmann::ordered_json& json) { printf("%s\n", json.dump().c_str()); }
+// Bytes that are not UTF-8 (a socket path is the user's own bytes) are
+// replaced: nlohmann would throw on them.
+void PrintJson(const nlohmann::ordered_json& json) {
+  printf("%s\n",
+         json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+}
 
 nlohmann::ordered_json ToJson(const v1::StatusResponse& status) {
   nlohmann::ordered_json json = {{"running", true},

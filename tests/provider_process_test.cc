@@ -1,5 +1,5 @@
-// The protocol traps of ../shared/notes/cargo-protocol.md §8, each checked on
-// a real provider process (the example file provider, and a noisy one), the
+// The protocol's traps (waiting before the hello, lingering after EOF, extra
+// stdout, a non-zero exit...), each checked on a real provider process (the example file provider, and a noisy one), the
 // way cargo drives it: pipes on stdin and stdout, stderr passed through.
 #include <fcntl.h>
 #include <poll.h>
