@@ -438,6 +438,17 @@ TEST_F(FaultTest, StatusSaysWhyItCannotReachADaemonNotThatNoneRuns) {
   EXPECT_THAT(json["error"].get<std::string>(), HasSubstr("too loose"));
 }
 
+TEST_F(FaultTest, StatusJsonIsValidForAnySocketPath) {
+  // Once a quote broke the hand-written JSON, and a byte that is not UTF-8
+  // would have thrown.
+  const std::string socket = env_.root() + "/we\"ird\xff/s.sock";
+  SubprocessResult status = env_.Shim({"status", "--json"}, "", {{"CREDCACHE_SOCKET", socket}});
+  nlohmann::json json;
+  ASSERT_NO_THROW(json = nlohmann::json::parse(status.stdout_text)) << status.stdout_text;
+  EXPECT_EQ(json["running"], false);
+  EXPECT_THAT(json["socket"].get<std::string>(), HasSubstr("we\"ird"));
+}
+
 TEST_F(FaultTest, ARelativeSocketPathMeansTheWorkingDirectory) {
   env_.WriteConfig(CommandBackend("sso", SlowTokenScript("0")));
   const std::string dir = env_.root() + "/rel";
