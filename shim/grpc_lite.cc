@@ -209,6 +209,13 @@ absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method, absl::st
                  call.io_error.ok() ? absl::UnavailableError("HTTP/2 send failed") : call.io_error);
       break;
     }
+    // nghttp2 ends a session the peer broke (bytes no HTTP/2 server sends)
+    // with a GOAWAY of its own, sent just above, and then wants nothing more.
+    if (!nghttp2_session_want_read(session.get()) && !nghttp2_session_want_write(session.get())) {
+      failure = Failed(CallFailure::kMalformed,
+                       absl::UnavailableError("credcached does not speak HTTP/2"));
+      break;
+    }
     const absl::Time now = absl::Now();
     if (now >= options.deadline) {
       failure = Failed(CallFailure::kDeadline,
