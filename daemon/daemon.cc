@@ -21,9 +21,9 @@ absl::StatusOr<Config> LoadConfig(const DaemonOptions& options) {
 
 Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {}
 
-absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& options) {
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& options,
+                                                     absl::StatusOr<Config> config) {
   std::unique_ptr<Daemon> daemon(new Daemon(options));
-  absl::StatusOr<Config> config = LoadConfig(options);
   if (!config.ok()) return config.status();
   daemon->config_source_ = config->source;
   if (!config->note.empty()) Log(config->note);

@@ -45,8 +45,11 @@ absl::StatusOr<Config> LoadConfig(const DaemonOptions& options);
 
 class Daemon : public DaemonControl {
  public:
-  // Loads the config, binds the socket and starts serving.
-  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const DaemonOptions& options);
+  // Binds the socket and starts serving `config` (LoadConfig's, which the
+  // caller loads first, so that it can tell a refused config from a start
+  // that failed).
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const DaemonOptions& options,
+                                                       absl::StatusOr<Config> config);
   ~Daemon() override;
 
   // Blocks until a stop is requested (Stop RPC, signal, idle), then drains

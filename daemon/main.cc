@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -145,6 +147,12 @@ int Daemonize(int* ready_fd, const std::string& log_path) {
     while ((n = read(pipe_fds[0], buffer, sizeof(buffer))) > 0) said.append(buffer, n);
     if (said.rfind("ready", 0) == 0) return kOk;
     fprintf(stderr, "credcached: %s\n", said.empty() ? "failed to start" : said.c_str());
+    // The child exits with the code that says what failed (a refused config
+    // is 3): pass it on.
+    int status = 0;
+    if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) != kOk) {
+      return WEXITSTATUS(status);
+    }
     return kFailed;
   }
   setsid();
@@ -220,13 +228,17 @@ int Main(int argc, char** argv) {
 
   sigset_t signals;
   BlockSignals(&signals);
-  absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(flags.daemon);
+  // The exit code says what failed: the config (3), or the start itself (1),
+  // whatever status code either failure carries.
+  absl::StatusOr<Config> config = LoadConfig(flags.daemon);
+  const bool config_refused = !config.ok();
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(flags.daemon, std::move(config));
   if (!daemon.ok()) {
     const std::string message(daemon.status().message());
     Log(message);
     SayReady(flags.ready_fd, message);
     if (flags.foreground) fprintf(stderr, "credcached: %s\n", message.c_str());
-    return absl::IsInvalidArgument(daemon.status()) ? kBadConfig : kFailed;
+    return config_refused ? kBadConfig : kFailed;
   }
   SayReady(flags.ready_fd, "ready\n");
 

@@ -403,6 +403,19 @@ TEST_F(FaultTest, ForgetByNameVoidsAFetchUnderWay) {
   EXPECT_THAT(list, Not(HasSubstr(kUrl)));  // but it is not cached.
 }
 
+TEST_F(FaultTest, ExitCodesSayWhatFailedNotWhichStatusCodeItCarried) {
+  // A socket path too long for a Unix socket is a failed start (1), though
+  // the error is an InvalidArgument; a refused config is 3, detached or not.
+  env_.WriteConfig(CommandBackend("sso", "/bin/true"));
+  const std::string long_socket = env_.root() + "/" + std::string(120, 's') + "/s.sock";
+  EXPECT_EQ(env_.Daemon({"--socket", long_socket}).exit_code, 1);
+  env_.WriteConfig("[[backend]]\nkind = \"vault\"\n");
+  SubprocessResult detached = env_.Daemon({});
+  EXPECT_EQ(detached.exit_code, 3) << detached.stderr_text;
+  EXPECT_THAT(detached.stderr_text, HasSubstr("unknown backend kind"));
+  EXPECT_EQ(env_.Daemon({"--foreground"}).exit_code, 3);
+}
+
 // 9. A backend with one token once served it to any registry by default.
 TEST_F(FaultTest, ASingleTokenBackendMustSayWhichRegistriesItServes) {
   env_.WriteConfig("[[backend]]\nname = \"corp\"\nkind = \"env\"\nvariable = \"CORP_TOKEN\"\n");
