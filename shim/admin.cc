@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -204,11 +205,17 @@ void WaitForHandOver(const std::string& socket, absl::Time deadline) {
 
 // Runs one admin call with a short deadline; prints the failure and
 // returns false.
+// `refused`, when set, says what the daemon's own InvalidArgument answer
+// means for this call (transport failures come with other codes).
 bool Call(const ConnectOptions& daemon, absl::string_view method,
-          const google::protobuf::MessageLite& request, google::protobuf::MessageLite* response) {
+          const google::protobuf::MessageLite& request, google::protobuf::MessageLite* response,
+          absl::string_view refused = "") {
   const absl::Status status = CallDaemon(daemon, method, request, response, absl::Seconds(30));
   if (!status.ok()) {
-    fprintf(stderr, "cargo-credential-credcache: %s\n", std::string(status.message()).c_str());
+    const std::string said = !refused.empty() && absl::IsInvalidArgument(status)
+                                 ? absl::StrCat(refused, ": ", status.message())
+                                 : std::string(status.message());
+    fprintf(stderr, "cargo-credential-credcache: %s\n", said.c_str());
     return false;
   }
   return true;
@@ -249,7 +256,10 @@ int Dispatch(const Invocation& invocation, const ConnectOptions& daemon) {
     invocation.json ? PrintJson(ToJson(response)) : PrintStats(response);
   } else if (command == "reload") {
     v1::ReloadResponse response;
-    if (!Call(daemon, "Reload", v1::ReloadRequest(), &response)) return 1;
+    if (!Call(daemon, "Reload", v1::ReloadRequest(), &response,
+              "credcached refused the new config (the old one keeps serving)")) {
+      return 1;
+    }
     if (invocation.json) {
       PrintJson({{"config", response.config()}});
     } else {

@@ -365,6 +365,7 @@ TEST_F(DaemonShimTest, ABadReloadKeepsTheOldConfigServing) {
   SubprocessResult reload = env_.Shim({"reload"});
   EXPECT_EQ(reload.exit_code, 1);
   EXPECT_THAT(reload.stderr_text, HasSubstr(env_.config_path() + ":3:11:"));
+  EXPECT_THAT(reload.stderr_text, HasSubstr("credcached refused the new config"));
   EXPECT_THAT(ReadFile(env_.log()), HasSubstr("reload refused, the old config keeps serving"));
   // Still the old backend, and its cached token.
   EXPECT_THAT(env_.Shim({"status"}).stdout_text, HasSubstr("counted"));
