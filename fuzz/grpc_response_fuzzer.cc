@@ -33,6 +33,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   credcache::CallOptions options;
   options.deadline = absl::Now() + absl::Milliseconds(200);
   options.liveness = absl::Milliseconds(100);
+  // So that the waiting header's parser runs on whatever the peer sends.
+  options.notice_after = absl::ZeroDuration();
+  options.on_waiting = [](absl::string_view, absl::Duration) {};
   absl::StatusOr<std::string> answer =
       credcache::UnaryCall(fds[0], "/credcache.v1.Credcache/Perform", "request", options);
   (void)answer;
