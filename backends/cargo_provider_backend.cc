@@ -47,14 +47,7 @@ absl::StatusOr<CredentialResponse> CargoProviderBackend::Perform(
   }
   cargo_credential::CredentialRequest request;
   request.registry = registry;
-  // An Action holds the login token as a Secret, which is never copied
-  // implicitly: copy it field by field.
-  request.action.kind = action.kind;
-  request.action.operation = action.operation;
-  request.action.login.login_url = action.login.login_url;
-  if (action.login.token.has_value()) {
-    request.action.login.token = action.login.token->Clone();
-  }
+  request.action = action.Clone();
   request.args = args_;
   request.args.insert(request.args.end(), args.begin(), args.end());
 

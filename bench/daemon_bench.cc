@@ -46,14 +46,17 @@ namespace {
 using credcache::v1::Credcache;
 
 credcache::v1::PerformRequest GetRequest(const std::string& url) {
-  cargo_credential::RegistryInfo registry{url, std::nullopt, {}};
-  return credcache::EncodeRequest(registry, cargo_credential::Action{}, {});
+  cargo_credential::CredentialRequest get;
+  get.registry.index_url = url;
+  credcache::v1::PerformRequest request;
+  *request.mutable_request() = credcache::ToProto(get);
+  return request;
 }
 
 bool Get(Credcache::Stub& stub, const credcache::v1::PerformRequest& request) {
   grpc::ClientContext context;
   credcache::v1::PerformResponse response;
-  return stub.Perform(&context, request, &response).ok() && response.has_get();
+  return stub.Perform(&context, request, &response).ok() && response.has_ok();
 }
 
 // git's credential-cache daemon serving `socket`, or 0.
@@ -167,7 +170,7 @@ void Throughput(credcache_testing::DaemonEnv& env, absl::Duration duration) {
                            auto response = std::make_shared<credcache::v1::PerformResponse>();
                            stub->async()->Perform(context, &request, response.get(),
                                                   [response, done](grpc::Status status) {
-                                                    if (status.ok() && !response->has_get()) {
+                                                    if (status.ok() && !response->has_ok()) {
                                                       status = grpc::Status::CANCELLED;
                                                     }
                                                     done(status);

@@ -76,7 +76,9 @@ void Client(const std::string& socket, int registries, absl::Time until, unsigne
     } else {
       ++counts->gets;
     }
-    credcache::v1::PerformRequest request = credcache::EncodeRequest(info, action, {});
+    credcache::v1::PerformRequest request;
+    *request.mutable_request()->mutable_registry() = credcache::ToProto(info);
+    *request.mutable_request()->mutable_action() = credcache::ToProto(action);
     credcache::v1::PerformResponse response;
     const grpc::Status status = stub->Perform(&context, request, &response);
     if (!status.ok()) {
@@ -86,12 +88,13 @@ void Client(const std::string& socket, int registries, absl::Time until, unsigne
     const bool not_found =
         response.has_error() && response.error().kind() == credcache::v1::ERROR_KIND_NOT_FOUND;
     const bool fine =
-        (action.kind == cargo_credential::ActionKind::kLogin && response.has_login()) ||
+        (action.kind == cargo_credential::ActionKind::kLogin &&
+         response.ok().kind() == credcache::v1::RESPONSE_KIND_LOGIN) ||
         (action.kind == cargo_credential::ActionKind::kLogout &&
-         (response.has_logout() || not_found)) ||
+         (response.ok().kind() == credcache::v1::RESPONSE_KIND_LOGOUT || not_found)) ||
         (action.kind == cargo_credential::ActionKind::kGet &&
-         ((response.has_get() &&
-           response.get().token() == absl::StrCat("Bearer soak-", registry)) ||
+         ((response.ok().kind() == credcache::v1::RESPONSE_KIND_GET &&
+           response.ok().token() == absl::StrCat("Bearer soak-", registry)) ||
           not_found));
     if (!fine) report(absl::StrCat("unexpected answer: ", response.ShortDebugString()));
   }

@@ -54,11 +54,11 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
                                                     const v1::PerformRequest* request,
                                                     v1::PerformResponse* response) {
   Activity activity(this);
-  DecodedRequest decoded = DecodeRequest(*request);
+  cargo_credential::CredentialRequest decoded = FromProto(request->request());
   if (request->backend().empty()) {
     if (std::optional<cargo_credential::CredentialResponse> hit =
             broker_->Cached(decoded.registry, decoded.action)) {
-      *response = EncodeResult(*std::move(hit));
+      *response = ResultToProto(*std::move(hit));
       return Finished(context, grpc::Status::OK);
     }
   }
@@ -73,14 +73,14 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
     }).detach();
   } catch (const std::system_error& error) {
     --in_flight_;
-    *response = EncodeResult(
+    *response = ResultToProto(
         cargo_credential::OtherError("credcached cannot start another thread", {error.what()}));
     reactor->Finish(grpc::Status::OK);
   }
   return reactor;
 }
 
-void CredcacheService::PerformSlowly(DecodedRequest decoded, std::string backend,
+void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded, std::string backend,
                                      grpc::CallbackServerContext* context,
                                      v1::PerformResponse* response,
                                      grpc::ServerUnaryReactor* reactor) {
@@ -112,7 +112,7 @@ void CredcacheService::PerformSlowly(DecodedRequest decoded, std::string backend
     Log(absl::StrCat(cargo_credential::ActionKindName(decoded.action.kind), " ",
                      decoded.registry.index_url, ": ", result.status().message()));
   }
-  *response = EncodeResult(result);
+  *response = ResultToProto(result);
   reactor->Finish(grpc::Status::OK);
 }
 
@@ -149,8 +149,7 @@ grpc::ServerUnaryReactor* CredcacheService::List(grpc::CallbackServerContext* co
     out->set_name(entry.name);
     out->set_backend(entry.backend);
     out->set_operation(entry.operation);
-    out->set_cache(entry.cache == cargo_credential::CacheKind::kExpires ? v1::CACHE_KIND_EXPIRES
-                                                                         : v1::CACHE_KIND_SESSION);
+    out->set_cache(ToProto(entry.cache));
     out->set_seconds_left(absl::ToInt64Seconds(entry.left));
     out->set_hits(entry.hits);
   }

@@ -84,7 +84,7 @@ class CredcacheService final : public v1::Credcache::CallbackService {
   DaemonControl* const control_;
   const DaemonIdentity identity_;
   // Answers a Perform that may wait on backends; runs on its own thread.
-  void PerformSlowly(DecodedRequest decoded, std::string backend,
+  void PerformSlowly(cargo_credential::CredentialRequest decoded, std::string backend,
                      grpc::CallbackServerContext* context, v1::PerformResponse* response,
                      grpc::ServerUnaryReactor* reactor);
 

@@ -100,7 +100,7 @@ nlohmann::ordered_json ToJson(const v1::ListResponse& list) {
                        {"name", entry.name()},
                        {"backend", entry.backend()},
                        {"operation", entry.operation()},
-                       {"cache", CacheKindName(entry.cache())},
+                       {"cache", std::string(cargo_credential::CacheKindName(FromProto(entry.cache())))},
                        {"seconds_left", entry.seconds_left()},
                        {"hits", entry.hits()}});
   }
@@ -160,7 +160,7 @@ void PrintList(const v1::ListResponse& list) {
     if (!entry.operation().empty()) absl::StrAppend(&registry, " (", entry.operation(), ")");
     printf("%-48s %-12s %-12s %-8s %-10s %lld\n", registry.c_str(),
            entry.name().empty() ? "-" : entry.name().c_str(), entry.backend().c_str(),
-           CacheKindName(entry.cache()).c_str(), Ago(entry.seconds_left()).c_str(),
+           std::string(cargo_credential::CacheKindName(FromProto(entry.cache()))).c_str(), Ago(entry.seconds_left()).c_str(),
            static_cast<long long>(entry.hits()));
   }
 }

@@ -52,7 +52,7 @@ class FakeDaemon final : public v1::Credcache::CallbackService {
     const absl::Duration delay = delay_;
     std::thread([reactor, response, delay] {
       absl::SleepFor(delay);
-      response->mutable_get()->set_token("Bearer t");
+      response->mutable_ok()->set_token("Bearer t");
       reactor->Finish(grpc::Status::OK);
     }).detach();
     return reactor;

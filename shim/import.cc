@@ -173,18 +173,20 @@ int RunImport(const ImportOptions& options) {
       ++failed;
       continue;
     }
-    cargo_credential::RegistryInfo registry{entry.index_url, entry.name, {}};
-    cargo_credential::Action login;
-    login.kind = cargo_credential::ActionKind::kLogin;
-    login.login.token = entry.token.Clone();
-    v1::PerformRequest request = EncodeRequest(registry, login, {});
+    cargo_credential::CredentialRequest login;
+    login.registry = {entry.index_url, entry.name, {}};
+    login.action.kind = cargo_credential::ActionKind::kLogin;
+    login.action.login.token = entry.token.Clone();
+    v1::PerformRequest request;
+    *request.mutable_request() = ToProto(login);
     request.set_backend(options.backend);
     v1::PerformResponse response;
     const absl::Status status =
         CallDaemon(connect, "Perform", request, &response, absl::Seconds(60));
-    cargo_credential::WipeString(*request.mutable_token());
+    cargo_credential::WipeString(
+        *request.mutable_request()->mutable_action()->mutable_login()->mutable_token());
     absl::StatusOr<cargo_credential::CredentialResponse> result =
-        status.ok() ? DecodeResult(&response)
+        status.ok() ? ResultFromProto(&response)
                     : absl::StatusOr<cargo_credential::CredentialResponse>(
                           cargo_credential::OtherError(std::string(status.message())));
     if (!result.ok()) {

@@ -27,12 +27,17 @@ RelayCredential::RelayCredential(ConnectOptions options) : options_(std::move(op
 absl::StatusOr<cargo_credential::CredentialResponse> RelayCredential::Perform(
     const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
     const std::vector<std::string>& args) {
-  v1::PerformRequest request = EncodeRequest(registry, action, args);
+  v1::PerformRequest request;
+  v1::CredentialRequest* relayed = request.mutable_request();
+  relayed->set_v(cargo_credential::kProtocolVersion1);
+  *relayed->mutable_registry() = ToProto(registry);
+  *relayed->mutable_action() = ToProto(action);
+  for (const std::string& arg : args) relayed->add_args(arg);
   if (action.kind == cargo_credential::ActionKind::kLogin && !action.login.token.has_value()) {
     absl::StatusOr<cargo_credential::Secret> token =
         cargo_credential::ReadToken(action.login, registry);
     if (!token.ok()) return token.status();
-    request.set_token(token->Expose());
+    relayed->mutable_action()->mutable_login()->set_token(token->Expose());
   }
 
   v1::PerformResponse response;
@@ -46,9 +51,9 @@ absl::StatusOr<cargo_credential::CredentialResponse> RelayCredential::Perform(
   };
   absl::Status status =
       CallDaemon(options_, "Perform", request, &response, kCallDeadline, notice);
-  cargo_credential::WipeString(*request.mutable_token());
+  cargo_credential::WipeString(*relayed->mutable_action()->mutable_login()->mutable_token());
   if (!status.ok()) return cargo_credential::OtherError(std::string(status.message()));
-  return DecodeResult(&response);
+  return ResultFromProto(&response);
 }
 
 }  // namespace credcache
