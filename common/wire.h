@@ -11,6 +11,16 @@ namespace credcache {
 // timeout. The shim tells the user what a slow answer waits on.
 inline constexpr char kWaitingHeader[] = "credcache-waiting";
 
+// A request header with the client's BuildVersion() (common/version.h). The
+// daemon refuses a Perform from another version with FAILED_PRECONDITION and
+// two trailers: its own version, and who started it (kStartedBy*), so that the
+// shim can replace a daemon it started and name the fix for any other.
+inline constexpr char kVersionHeader[] = "credcache-version";
+inline constexpr char kStartedByHeader[] = "credcache-started-by";
+inline constexpr char kStartedByShim[] = "shim";        // On demand; exits when idle.
+inline constexpr char kStartedBySystemd[] = "systemd";  // Socket activation.
+inline constexpr char kStartedByHand[] = "hand";        // Anything else.
+
 // How often a client may PING the daemon while a call is quiet; the daemon
 // allows this and more (gRPC's default would answer the third such PING
 // with GOAWAY).

@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/log.h"
-#include "common/version.h"
 #include "common/wire.h"
 #include "grpcpp/server_builder.h"
 #include "systemd/sd-daemon.h"
@@ -37,8 +36,13 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   if (!listener.ok()) return listener.status();
   daemon->listener_ = *std::move(listener);
 
-  DaemonIdentity identity{std::string(kVersion), daemon->listener_->socket_path(),
-                          options.idle_exit > absl::ZeroDuration(), absl::Now()};
+  DaemonIdentity identity;
+  identity.version = options.version;
+  identity.socket = daemon->listener_->socket_path();
+  identity.started_by = options.inherited_fd >= 0                ? kStartedBySystemd
+                        : options.idle_exit > absl::ZeroDuration() ? kStartedByShim
+                                                                   : kStartedByHand;
+  identity.started = absl::Now();
   daemon->service_ = std::make_unique<CredcacheService>(daemon->broker_.get(), &daemon->stats_,
                                                         daemon.get(), identity);
   grpc::ServerBuilder builder;

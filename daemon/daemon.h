@@ -24,6 +24,8 @@
 namespace credcache {
 
 struct DaemonOptions {
+  // What `status` reports and shims compare theirs with (common/version.h).
+  std::string version;
   std::string config_path;
   // A config named on the command line or in $CREDCACHE_CONFIG must exist;
   // the default path may be missing (then the embedded default serves).

@@ -54,6 +54,19 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
                                                     const v1::PerformRequest* request,
                                                     v1::PerformResponse* response) {
   Activity activity(this);
+  // A shim of another build may mean other messages: refuse before reading
+  // the request, saying what this daemon is (common/wire.h).
+  const auto client_version = context->client_metadata().find(kVersionHeader);
+  if (client_version != context->client_metadata().end() &&
+      client_version->second != identity_.version) {
+    context->AddTrailingMetadata(kVersionHeader, identity_.version);
+    context->AddTrailingMetadata(kStartedByHeader, identity_.started_by);
+    return Finished(context, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                          absl::StrCat("credcached is version ", identity_.version,
+                                                       ", this client ",
+                                                       std::string(client_version->second.data(),
+                                                                   client_version->second.size()))));
+  }
   cargo_credential::CredentialRequest decoded = FromProto(request->request());
   if (request->backend().empty()) {
     if (std::optional<cargo_credential::CredentialResponse> hit =
@@ -124,7 +137,8 @@ grpc::ServerUnaryReactor* CredcacheService::Status(grpc::CallbackServerContext* 
   response->set_socket(identity_.socket);
   response->set_config(control_->ConfigSource());
   response->set_pid(getpid());
-  response->set_on_demand(identity_.on_demand);
+  response->set_on_demand(identity_.started_by == kStartedByShim);
+  response->set_started_by(identity_.started_by);
   const std::shared_ptr<const Router> router = broker_->router();  // Alive for the loop.
   for (const Backend& backend : router->backends()) {
     v1::BackendInfo* info = response->add_backends();

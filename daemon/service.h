@@ -25,6 +25,7 @@
 #include "daemon/broker.h"
 #include "daemon/stats.h"
 #include "proto/convert.h"
+#include "common/wire.h"
 #include "proto/credcache.grpc.pb.h"
 
 namespace credcache {
@@ -43,9 +44,9 @@ class DaemonControl {
 };
 
 struct DaemonIdentity {
-  std::string version;
+  std::string version;  // BuildVersion() (common/version.h).
   std::string socket;
-  bool on_demand = false;
+  std::string started_by = kStartedByHand;  // One of common/wire.h's kStartedBy*.
   absl::Time started;
 };
 

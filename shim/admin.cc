@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/paths.h"
 #include "common/version.h"
+#include "common/wire.h"
 #include "nlohmann/json.hpp"
 #include "proto/convert.h"
 #include "proto/messages.h"
@@ -77,7 +78,9 @@ nlohmann::ordered_json ToJson(const v1::StatusResponse& status) {
                                  {"uptime_seconds", status.uptime_seconds()},
                                  {"socket", status.socket()},
                                  {"config", status.config()},
-                                 {"on_demand", status.on_demand()}};
+                                 {"on_demand", status.on_demand()},
+                                 {"started_by", status.started_by()},
+                                 {"shim_version", BuildVersion()}};
   nlohmann::ordered_json backends = nlohmann::ordered_json::array();
   for (const v1::BackendInfo& backend : status.backends()) {
     backends.push_back({{"name", backend.name()},
@@ -131,8 +134,12 @@ void PrintStatus(const v1::StatusResponse& status) {
   printf("credcached %s is running (pid %lld), up %s%s\n", status.version().c_str(),
          static_cast<long long>(status.pid()), Ago(status.uptime_seconds()).c_str(),
          status.on_demand() ? ", started on demand (exits when idle)" : "");
-  if (status.version() != kVersion) {
-    printf("warning: this shim is %s; restart the daemon to match\n", kVersion);
+  if (status.version() != BuildVersion()) {
+    const char* fix = status.started_by() == kStartedByShim ? "the next request replaces it"
+                      : status.started_by() == kStartedBySystemd
+                          ? "restart it: systemctl --user restart credcached.service"
+                          : "stop it and start this version's credcached";
+    printf("warning: this shim is %s; %s\n", BuildVersion().c_str(), fix);
   }
   printf("socket:  %s\nconfig:  %s\nbackends, tried in this order:\n", status.socket().c_str(),
          status.config().c_str());
@@ -192,16 +199,6 @@ struct Invocation {
   ServiceInstallOptions service;
   ImportOptions import;
 };
-
-// Waits until no daemon holds `<socket>.lock`, or `deadline`.
-void WaitForHandOver(const std::string& socket, absl::Time deadline) {
-  const int fd = open((socket + ".lock").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return;
-  while (flock(fd, LOCK_SH | LOCK_NB) != 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  close(fd);  // Drops our shared lock at once.
-}
 
 // Runs one admin call with a short deadline; prints the failure and
 // returns false.
@@ -295,7 +292,7 @@ int RunAdmin(int argc, char** argv) {
       fputs(kUsage, stdout);
       return 0;
     } else if (arg == "--version") {
-      printf("cargo-credential-credcache %s\n", kVersion);
+      printf("cargo-credential-credcache %s\n", BuildVersion().c_str());
       return 0;
     } else if (arg == "--json") {
       invocation.json = true;

@@ -1,15 +1,83 @@
 #include "shim/daemon_client.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/unix_socket.h"
+#include "common/version.h"
+#include "common/wire.h"
 #include "lib/secret.h"
 #include "shim/grpc_lite.h"
 
 namespace credcache {
+
+void WaitForHandOver(const std::string& socket, absl::Time deadline) {
+  const int fd = open((socket + ".lock").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  while (flock(fd, LOCK_SH | LOCK_NB) != 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  close(fd);  // Drops our shared lock at once.
+}
+
+namespace {
+
+// How long a replaced daemon may take to hand over: it releases its socket
+// before it drains, so this is short.
+constexpr absl::Duration kReplaceTimeout = absl::Seconds(5);
+
+// The daemon's refusal of a shim of another build (common/wire.h), if that
+// is what `status` is.
+bool IsVersionRefusal(const absl::Status& status, const ReceivedMetadata& received) {
+  return absl::IsFailedPrecondition(status) && FailureOf(status) == CallFailure::kNone &&
+         received.count(kVersionHeader) > 0;
+}
+
+std::string Field(const ReceivedMetadata& received, const char* name) {
+  const auto it = received.find(name);
+  return it == received.end() ? "" : it->second;
+}
+
+absl::Status VersionMismatch(const ConnectOptions& options, const ReceivedMetadata& received,
+                             bool replaced) {
+  const std::string started_by = Field(received, kStartedByHeader);
+  std::string fix;
+  if (replaced) {
+    fix = absl::StrCat("it was started just now from ", FindDaemonProgram(),
+                       ": install the shim and the daemon of one build side by side");
+  } else if (started_by == kStartedBySystemd) {
+    fix = "restart it: systemctl --user restart credcached.service";
+  } else {
+    fix = "stop it (cargo-credential-credcache stop) and start this version's credcached";
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "credcached on ", options.socket_path, " is version ", Field(received, kVersionHeader),
+      " (started by ", started_by.empty() ? "?" : started_by, "); this shim is ", BuildVersion(),
+      ": ", fix));
+}
+
+// Asks the daemon on the socket to stop, and waits for it to hand over.
+void StopForReplacement(const ConnectOptions& options, const CallOptions& call) {
+  ConnectOptions no_spawn = options;
+  no_spawn.spawn = false;
+  absl::StatusOr<int> fd = ConnectToDaemonSocket(no_spawn);
+  if (!fd.ok()) return;  // Gone already.
+  CallOptions stop = call;
+  stop.on_waiting = nullptr;
+  stop.deadline = std::min(call.deadline, absl::Now() + kReplaceTimeout);
+  // StopRequest is empty: its encoding is no bytes.
+  UnaryCall(*fd, "/credcache.v1.Credcache/Stop", "", stop).status().IgnoreError();
+  close(*fd);
+  WaitForHandOver(options.socket_path, absl::Now() + kReplaceTimeout);
+}
+
+}  // namespace
 
 absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
                         const google::protobuf::MessageLite& request,
@@ -18,15 +86,20 @@ absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
   CallOptions call;
   call.deadline = absl::Now() + timeout;
   call.on_waiting = std::move(on_waiting);
+  call.metadata = {{kVersionHeader, BuildVersion()}};
   std::string bytes = request.SerializeAsString();
   absl::StatusOr<std::string> answer;
+  ReceivedMetadata received;
   bool connected = false;
+  bool replaced = false;
   pid_t pid = 0;
   // A daemon that was stopping (idle exit, `stop`) may close a connection
   // it had accepted without answering; the second try finds, or starts, one
   // that will. Nothing was done for a call that got no answer, so a retry
-  // is safe.
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // is safe. Nor was anything done for a call a daemon of another build
+  // refused: one this shim's kind started is replaced, once.
+  int dropped = 0;
+  while (true) {
     absl::StatusOr<int> fd = ConnectToDaemonSocket(options);
     if (!fd.ok()) {
       answer = fd.status();
@@ -36,9 +109,26 @@ absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
     connected = true;
     absl::StatusOr<struct ucred> peer = PeerCredentials(*fd);
     pid = peer.ok() ? peer->pid : 0;
-    answer = UnaryCall(*fd, absl::StrCat("/credcache.v1.Credcache/", method), bytes, call);
+    received.clear();
+    answer = UnaryCall(*fd, absl::StrCat("/credcache.v1.Credcache/", method), bytes, call,
+                       &received);
     close(*fd);
+    if (!answer.ok() && IsVersionRefusal(answer.status(), received)) {
+      if (replaced || Field(received, kStartedByHeader) != kStartedByShim || !options.spawn) {
+        cargo_credential::WipeString(bytes);
+        return VersionMismatch(options, received, replaced);
+      }
+      const std::string line =
+          absl::StrCat("credcache: replacing credcached ", Field(received, kVersionHeader),
+                       " (pid ", pid, ", started on demand) with ", BuildVersion(), "\n");
+      ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
+      (void)ignored;
+      StopForReplacement(options, call);
+      replaced = true;
+      continue;
+    }
     if (answer.ok() || FailureOf(answer.status()) != CallFailure::kConnectionLost) break;
+    if (++dropped > 1) break;
   }
   cargo_credential::WipeString(bytes);
   if (!answer.ok()) {

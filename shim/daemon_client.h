@@ -10,6 +10,7 @@
 #define CREDCACHE_SHIM_DAEMON_CLIENT_H_
 
 #include <functional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -29,9 +30,19 @@ using WaitingNotice = std::function<void(absl::string_view backend, absl::Durati
 //    the daemon holds the connection but answers nothing (stopped, wedged),
 //    found within grpc_lite's liveness limit (2 s), however long `timeout`;
 //  - "credcached on SOCKET did not answer: why" when the call broke off;
+//  - FailedPrecondition naming both versions and the fix when the daemon is
+//    of another build (common/version.h) and this shim did not start it
+//    (systemd's: `systemctl --user restart credcached.service`);
 //  - the daemon's own gRPC status otherwise, code and message unchanged.
 // A call the daemon dropped unanswered (it was stopping) is made once more,
-// which finds, or starts, a daemon that will answer.
+// which finds, or starts, a daemon that will answer. A daemon of another
+// build that a shim started on demand is stopped and replaced by this
+// shim's own (as Bazel's client replaces a server of another version),
+// with a line on stderr saying so; the call then goes to the new one.
+// Waits until no daemon holds `<socket>.lock` (the one there has handed
+// over: a new request starts a new daemon), or until `deadline`.
+void WaitForHandOver(const std::string& socket, absl::Time deadline);
+
 absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
                         const google::protobuf::MessageLite& request,
                         google::protobuf::MessageLite* response, absl::Duration timeout,

@@ -8,11 +8,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/wire.h"
@@ -40,6 +43,7 @@ struct Call {
   std::string grpc_status;
   std::string grpc_message;
   std::string waiting;  // kWaitingHeader's value, if the daemon sent it.
+  ReceivedMetadata metadata;
   bool closed = false;
   uint32_t close_error = 0;
   bool ping_acked = false;
@@ -86,6 +90,10 @@ int OnHeader(nghttp2_session*, const nghttp2_frame*, const uint8_t* name, size_t
   if (key == "grpc-status") call->grpc_status = text;
   if (key == "grpc-message") call->grpc_message = text;
   if (key == kWaitingHeader) call->waiting = text;
+  // Bounded: nghttp2 limits each header block, and a name is kept once.
+  if (absl::StartsWith(key, "credcache-") && call->metadata.size() < 16) {
+    call->metadata.emplace(std::string(key), text);
+  }
   return 0;
 }
 
@@ -170,9 +178,12 @@ bool ParseWaiting(absl::string_view value, std::string* backend, absl::Duration*
 }  // namespace
 
 absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method, absl::string_view request,
-                                      const CallOptions& options) {
+                                      const CallOptions& options, ReceivedMetadata* received) {
   Call call;
   call.fd = fd;
+  absl::Cleanup deliver = [&call, received] {
+    if (received != nullptr) *received = std::move(call.metadata);
+  };
   call.body = Frame(request);
   Session session(&call);
   nghttp2_submit_settings(session.get(), NGHTTP2_FLAG_NONE, nullptr, 0);
@@ -184,10 +195,11 @@ absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method, absl::st
       Header("content-type", "application/grpc"),
       Header("te", "trailers"),
   };
+  std::vector<nghttp2_nv> all(std::begin(headers), std::end(headers));
+  for (const auto& [name, value] : options.metadata) all.push_back(Header(name.c_str(), value));
   nghttp2_data_provider body;
   body.read_callback = ReadBody;
-  if (nghttp2_submit_request(session.get(), nullptr, headers, sizeof(headers) / sizeof(headers[0]),
-                             &body, nullptr) < 0) {
+  if (nghttp2_submit_request(session.get(), nullptr, all.data(), all.size(), &body, nullptr) < 0) {
     cargo_credential::WipeString(call.body);
     return absl::InternalError("cannot build the HTTP/2 request");
   }

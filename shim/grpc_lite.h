@@ -22,7 +22,10 @@
 #define CREDCACHE_SHIM_GRPC_LITE_H_
 
 #include <functional>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -39,7 +42,14 @@ struct CallOptions {
   // daemon said it waits on a backend: with the backend's name and timeout.
   std::function<void(absl::string_view backend, absl::Duration timeout)> on_waiting;
   absl::Duration notice_after = absl::Seconds(1);
+  // Sent as request headers (gRPC metadata): lowercase names, printable
+  // ASCII values.
+  std::vector<std::pair<std::string, std::string>> metadata;
 };
+
+// The daemon's response headers and trailers named "credcache-*"
+// (common/wire.h), the first value of each.
+using ReceivedMetadata = std::map<std::string, std::string>;
 
 // Why a call failed, apart from what the daemon answered.
 enum class CallFailure {
@@ -57,9 +67,11 @@ CallFailure FailureOf(const absl::Status& status);
 
 // Calls `method` ("/package.Service/Method") on the gRPC server at the other
 // end of `fd` (a connected stream socket, left open) with the serialized
-// request, and returns the serialized response.
+// request, and returns the serialized response. `received`, when given,
+// gets the daemon's credcache-* metadata, whatever the outcome.
 absl::StatusOr<std::string> UnaryCall(int fd, absl::string_view method, absl::string_view request,
-                                      const CallOptions& options);
+                                      const CallOptions& options,
+                                      ReceivedMetadata* received = nullptr);
 
 }  // namespace credcache
 

@@ -415,5 +415,66 @@ TEST_F(DaemonShimTest, SighupReloads) {
   EXPECT_THAT(env_.Shim({"list"}).stdout_text, HasSubstr("no cached tokens"));
 }
 
+// The daemon of another build, as tests/support/other_version_daemon.cc
+// makes it.
+std::string OtherVersionDaemon() { return Runfile("tests/other_version_daemon"); }
+constexpr char kOtherVersion[] = "0.0.1-other (wire 000000000000)";
+
+TEST_F(DaemonShimTest, AnOnDemandDaemonOfAnotherVersionIsReplacedBeforeItServes) {
+  env_.WriteConfig(CountingBackend());
+  // Started as a shim starts one: with an idle exit.
+  ASSERT_EQ(env_.Daemon({"--socket", env_.socket(), "--idle-exit", "15m"}, OtherVersionDaemon())
+                .exit_code,
+            0);
+  const int old_pid = env_.DaemonPid();
+  ASSERT_GT(old_pid, 0);
+  EXPECT_THAT(env_.Shim({"status"}).stdout_text,
+              HasSubstr("warning: this shim is 0.1.0 (wire "));
+
+  SubprocessResult get = env_.Shim({"--cargo-plugin"}, GetLine());
+  EXPECT_THAT(Answer(get), HasSubstr(token_));
+  EXPECT_THAT(get.stderr_text, HasSubstr(absl::StrCat("credcache: replacing credcached ",
+                                                      kOtherVersion, " (pid ", old_pid,
+                                                      ", started on demand) with 0.1.0")));
+  EXPECT_NE(env_.DaemonPid(), old_pid);
+  EXPECT_EQ(kill(old_pid, 0), -1) << "the old daemon is gone";
+  EXPECT_EQ(DaemonsFor(env_.socket()), 1);
+  const nlohmann::json status =
+      nlohmann::json::parse(env_.Shim({"status", "--json"}).stdout_text);
+  EXPECT_EQ(status["version"], status["shim_version"]);
+  EXPECT_EQ(status["started_by"], "shim");
+  // The old daemon never ran the backend: the request went to the new one only.
+  EXPECT_EQ(CountLines(counter_), 1);
+}
+
+TEST_F(DaemonShimTest, ADaemonOfAnotherVersionStartedByHandIsReportedAndKept) {
+  env_.WriteConfig(CountingBackend());
+  ASSERT_EQ(env_.Daemon({"--socket", env_.socket()}, OtherVersionDaemon()).exit_code, 0);
+  const int pid = env_.DaemonPid();
+
+  SubprocessResult get = env_.Shim({"--cargo-plugin"}, GetLine());
+  EXPECT_EQ(get.exit_code, 0);
+  const std::string answer = Answer(get);
+  EXPECT_THAT(answer, HasSubstr(R"("Err")"));
+  EXPECT_THAT(answer, HasSubstr(absl::StrCat("is version ", kOtherVersion,
+                                             " (started by hand); this shim is 0.1.0")));
+  EXPECT_THAT(answer, HasSubstr("cargo-credential-credcache stop"));
+  EXPECT_EQ(env_.DaemonPid(), pid);
+  EXPECT_TRUE(env_.DaemonRunning());
+  EXPECT_EQ(CountLines(counter_), 0) << "a refused request reaches no backend";
+  EXPECT_THAT(env_.Shim({"status"}).stdout_text,
+              HasSubstr("stop it and start this version's credcached"));
+}
+
+TEST_F(DaemonShimTest, AShimStartingADaemonOfAnotherVersionSaysSoAndStops) {
+  // $CREDCACHE_DAEMON names a daemon of another build: replaced once, it
+  // is still the other version, and the shim says so rather than loop.
+  env_.WriteConfig(CountingBackend());
+  SubprocessResult get =
+      env_.Shim({"--cargo-plugin"}, GetLine(), {{"CREDCACHE_DAEMON", OtherVersionDaemon()}});
+  EXPECT_THAT(Answer(get), HasSubstr("install the shim and the daemon of one build"));
+  EXPECT_EQ(CountLines(counter_), 0);
+}
+
 }  // namespace
 }  // namespace credcache_testing

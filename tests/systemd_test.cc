@@ -3,9 +3,12 @@
 // by `systemd-socket-activate` starts credcached on the first connection and
 // serves it.
 #include <sys/stat.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -106,31 +109,42 @@ TEST_F(SystemdTest, ABinDirectoryWithSpacesAndPercentSignsIsQuotedForSystemd) {
   EXPECT_THAT(verify.stderr_text, Not(HasSubstr("not executable")));
 }
 
+// `systemd-socket-activate` listening on the test's socket, to start
+// `daemon` on the first connection as systemd's credcached.socket does.
+std::unique_ptr<cargo_credential::Subprocess> StartActivator(const DaemonEnv& env,
+                                                             const std::string& daemon) {
+  mkdir((env.root() + "/run").c_str(), 0700);
+  cargo_credential::SubprocessOptions options;
+  options.argv = {"systemd-socket-activate", "-l", env.socket(), daemon, "--config",
+                  env.config_path()};
+  options.stdout_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
+  options.stderr_mode = cargo_credential::SubprocessOptions::Stdio::kPipe;
+  absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> activator =
+      cargo_credential::Subprocess::Start(options);
+  EXPECT_TRUE(activator.ok()) << activator.status();
+  if (!activator.ok()) return nullptr;
+  for (int i = 0; i < 500 && access(env.socket().c_str(), F_OK) != 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return *std::move(activator);
+}
+
+constexpr char kGetLine[] =
+    R"({"v":1,"registry":{"index-url":"sparse+http://h/index/"},"kind":"get","operation":"read"})"
+    "\n";
+
 TEST_F(SystemdTest, SocketActivationStartsTheDaemonOnTheFirstConnection) {
   const std::string token = RandomToken();
   WriteFile(env_.root() + "/token", token);
   env_.WriteConfig(absl::StrCat("[[backend]]\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"cat\", \"",
                                 env_.root(), "/token\"]\n"));
-  mkdir((env_.root() + "/run").c_str(), 0700);
-  cargo_credential::SubprocessOptions options;
-  options.argv = {"systemd-socket-activate", "-l", env_.socket(), DaemonEnv::DaemonPath(),
-                  "--config", env_.config_path()};
-  options.stdout_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
-  options.stderr_mode = cargo_credential::SubprocessOptions::Stdio::kPipe;
-  absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> activator =
-      cargo_credential::Subprocess::Start(options);
-  ASSERT_TRUE(activator.ok()) << activator.status();
-  for (int i = 0; i < 500 && access(env_.socket().c_str(), F_OK) != 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  std::unique_ptr<cargo_credential::Subprocess> activator =
+      StartActivator(env_, DaemonEnv::DaemonPath());
+  ASSERT_NE(activator, nullptr);
   EXPECT_FALSE(env_.DaemonRunning());  // Listening, but nothing started yet.
 
   // The shim may not start a daemon itself: systemd's socket must do it.
-  SubprocessResult got = env_.Shim(
-      {"--cargo-plugin"},
-      R"({"v":1,"registry":{"index-url":"sparse+http://h/index/"},"kind":"get","operation":"read"})"
-      "\n",
-      {{"CREDCACHE_NO_SPAWN", "1"}});
+  SubprocessResult got = env_.Shim({"--cargo-plugin"}, kGetLine, {{"CREDCACHE_NO_SPAWN", "1"}});
   EXPECT_THAT(got.stdout_text, HasSubstr(token));
   EXPECT_TRUE(env_.DaemonRunning());
   EXPECT_THAT(env_.Shim({"status"}).stdout_text, HasSubstr(env_.socket()));
@@ -138,11 +152,34 @@ TEST_F(SystemdTest, SocketActivationStartsTheDaemonOnTheFirstConnection) {
   env_.StopDaemon();
   // The daemon leaves the socket file to its owner (here, the activator).
   EXPECT_EQ(access(env_.socket().c_str(), F_OK), 0);
-  (*activator)->Kill(SIGTERM);
-  EXPECT_TRUE((*activator)->Wait(absl::Now() + absl::Seconds(10)).ok());
+  activator->Kill(SIGTERM);
+  EXPECT_TRUE(activator->Wait(absl::Now() + absl::Seconds(10)).ok());
   char buffer[4096] = {};
-  const ssize_t n = read((*activator)->stderr_fd(), buffer, sizeof(buffer) - 1);
+  const ssize_t n = read(activator->stderr_fd(), buffer, sizeof(buffer) - 1);
   EXPECT_THAT(std::string(buffer, n > 0 ? n : 0), HasSubstr("(from systemd)"));
+}
+
+TEST_F(SystemdTest, ASystemdDaemonOfAnotherVersionIsReportedWithTheRestartCommand) {
+  env_.WriteConfig(absl::StrCat("[[backend]]\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"cat\", \"",
+                                env_.root(), "/token\"]\n"));
+  WriteFile(env_.root() + "/token", RandomToken());
+  std::unique_ptr<cargo_credential::Subprocess> activator =
+      StartActivator(env_, Runfile("tests/other_version_daemon"));
+  ASSERT_NE(activator, nullptr);
+
+  // The shim does not stop what systemd runs: it says how to restart it.
+  SubprocessResult got = env_.Shim({"--cargo-plugin"}, kGetLine);
+  EXPECT_THAT(got.stdout_text, HasSubstr("(started by systemd); this shim is 0.1.0"));
+  EXPECT_THAT(got.stdout_text, HasSubstr("systemctl --user restart credcached.service"));
+  EXPECT_THAT(env_.Shim({"status"}).stdout_text,
+              HasSubstr("restart it: systemctl --user restart credcached.service"));
+  const int pid = env_.DaemonPid();
+  EXPECT_GT(pid, 0);
+  EXPECT_EQ(kill(pid, 0), 0) << "still serving";
+
+  env_.StopDaemon();
+  activator->Kill(SIGTERM);
+  EXPECT_TRUE(activator->Wait(absl::Now() + absl::Seconds(10)).ok());
 }
 
 }  // namespace

@@ -64,9 +64,10 @@ cargo_credential::SubprocessResult DaemonEnv::Shim(
   return result.ok() ? *result : cargo_credential::SubprocessResult{-1, "", ""};
 }
 
-cargo_credential::SubprocessResult DaemonEnv::Daemon(const std::vector<std::string>& args) {
+cargo_credential::SubprocessResult DaemonEnv::Daemon(const std::vector<std::string>& args,
+                                                     const std::string& program) {
   cargo_credential::SubprocessOptions options;
-  options.argv = {DaemonPath()};
+  options.argv = {program};
   options.argv.insert(options.argv.end(), args.begin(), args.end());
   options.set_env = Environment();
   absl::StatusOr<cargo_credential::SubprocessResult> result =

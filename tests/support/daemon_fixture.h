@@ -42,8 +42,10 @@ class DaemonEnv {
                                           const std::string& input = "",
                                           std::vector<std::pair<std::string, std::string>> extra_env = {});
 
-  // Runs `credcached` with `args` (to completion, e.g. --check-config).
-  cargo_credential::SubprocessResult Daemon(const std::vector<std::string>& args);
+  // Runs `program` (credcached unless given) with `args`, to completion (a
+  // detaching daemon returns once it serves).
+  cargo_credential::SubprocessResult Daemon(const std::vector<std::string>& args,
+                                            const std::string& program = DaemonPath());
 
   // The pid written in the daemon's lock file, or 0.
   int DaemonPid() const;

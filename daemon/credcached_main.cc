@@ -1,0 +1,268 @@
+#include "daemon/credcached_main.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/paths.h"
+#include "common/unix_socket.h"
+#include "backends/libsecret_backend.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "lib/hardening.h"
+#include "systemd/sd-daemon.h"
+
+namespace credcache {
+namespace {
+
+// Exit codes, in one place.
+enum ExitCode {
+  kOk = 0,
+  kFailed = 1,       // Could not start or serve (including: another daemon serves).
+  kUsage = 2,        // Bad command line.
+  kBadConfig = 3,    // The config was refused.
+};
+
+constexpr char kUsageText[] =
+    "usage: credcached [options]\n"
+    "\n"
+    "The credcache daemon: caches Cargo registry tokens in memory and serves them to\n"
+    "cargo-credential-credcache over a private Unix socket.\n"
+    "\n"
+    "  --config PATH         config file (default: $CREDCACHE_CONFIG, else\n"
+    "                        $XDG_CONFIG_HOME/credcache/config.toml; when that is\n"
+    "                        missing, the embedded default: one private token file)\n"
+    "  --socket PATH         socket (default: $CREDCACHE_SOCKET, else\n"
+    "                        $XDG_RUNTIME_DIR/credcache/credcache.sock, else\n"
+    "                        /tmp/credcache-UID/credcache.sock)\n"
+    "  --foreground          stay attached (for systemd and debugging); logs go to\n"
+    "                        stderr either way\n"
+    "  --idle-exit DURATION  exit after this long without requests (e.g. 15m)\n"
+    "  --check-config        check the config and exit (0 if good)\n"
+    "  --print-default-config  print the embedded default config (with the keyring\n"
+    "                        when a Secret Service answers, else the token file)\n"
+    "  --version, --help\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT finish in-flight requests and exit; SIGHUP reloads the config.\n"
+    "Started by systemd socket activation it serves the socket it is given, and\n"
+    "reports readiness with sd_notify (credcached.socket, credcached.service).\n";
+
+struct Flags {
+  DaemonOptions daemon;
+  bool foreground = false;
+  bool check_config = false;
+  int ready_fd = -1;  // Internal: the shim's readiness pipe.
+};
+
+bool ParseFlags(int argc, char** argv, Flags* flags, int* exit_code) {
+  flags->daemon.socket_path = DefaultSocketPath();
+  flags->daemon.config_path = DefaultConfigPath();
+  flags->daemon.config_required = getenv("CREDCACHE_CONFIG") != nullptr;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    std::string text;
+    if (arg == "--help" || arg == "-h") {
+      fputs(kUsageText, stdout);
+      *exit_code = kOk;
+      return false;
+    } else if (arg == "--version") {
+      printf("credcached %s\n", flags->daemon.version.c_str());
+      *exit_code = kOk;
+      return false;
+    } else if (arg == "--print-default-config") {
+      fputs(std::string(EmbeddedDefaultText(ProbeSecretService().ok())).c_str(), stdout);
+      *exit_code = kOk;
+      return false;
+    } else if (arg == "--config" && value(&flags->daemon.config_path)) {
+      flags->daemon.config_path = Absolute(flags->daemon.config_path);
+      flags->daemon.config_required = true;
+    } else if (arg == "--socket" && value(&flags->daemon.socket_path)) {
+      flags->daemon.socket_path = Absolute(flags->daemon.socket_path);
+    } else if (arg == "--foreground") {
+      flags->foreground = true;
+    } else if (arg == "--check-config") {
+      flags->check_config = true;
+    } else if (arg == "--idle-exit" && value(&text) &&
+               absl::ParseDuration(text, &flags->daemon.idle_exit) &&
+               flags->daemon.idle_exit >= absl::ZeroDuration()) {
+    } else if (arg == "--ready-fd" && value(&text) && absl::SimpleAtoi(text, &flags->ready_fd)) {
+    } else {
+      fprintf(stderr, "credcached: bad argument `%s`\n\n%s", arg.c_str(), kUsageText);
+      *exit_code = kUsage;
+      return false;
+    }
+  }
+  return true;
+}
+
+// Signals go to one thread, which turns them into daemon calls: handlers
+// proper could do almost nothing safely.
+void BlockSignals(sigset_t* set) {
+  sigemptyset(set);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, set, nullptr);
+}
+
+// Detaches like a classic daemon: fork, and the child starts a session of
+// its own, so it belongs to no terminal and, its parent gone, to init (no
+// zombie is left for a parent that never waits). Returns -1 in the child
+// and the parent's exit code in the parent.
+//
+// Started by hand, the parent waits until the child serves (or says why it
+// cannot) so that `credcached && cargo ...` just works. Started by a shim
+// (`ready_fd` given), the parent exits at once: the shim itself waits on the
+// readiness pipe, which the child inherits.
+int Daemonize(int* ready_fd, const std::string& log_path) {
+  int pipe_fds[2] = {-1, -1};
+  if (*ready_fd < 0 && pipe2(pipe_fds, O_CLOEXEC) != 0) return kFailed;
+  const pid_t pid = fork();
+  if (pid < 0) return kFailed;
+  if (pid > 0) {
+    if (*ready_fd >= 0) return kOk;
+    close(pipe_fds[1]);
+    char buffer[512];
+    std::string said;
+    ssize_t n;
+    while ((n = read(pipe_fds[0], buffer, sizeof(buffer))) > 0) said.append(buffer, n);
+    if (said.rfind("ready", 0) == 0) return kOk;
+    fprintf(stderr, "credcached: %s\n", said.empty() ? "failed to start" : said.c_str());
+    // The child exits with the code that says what failed (a refused config
+    // is 3): pass it on.
+    int status = 0;
+    if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) != kOk) {
+      return WEXITSTATUS(status);
+    }
+    return kFailed;
+  }
+  setsid();
+  if (chdir("/") != 0) return kFailed;
+  const int null = open("/dev/null", O_RDWR);
+  dup2(null, STDIN_FILENO);
+  dup2(null, STDOUT_FILENO);
+  close(null);
+  if (*ready_fd < 0) {
+    // Started by hand: the terminal is no place for a daemon's log.
+    if (EnsurePrivateDirectory(DirectoryOf(log_path)).ok()) {
+      const int log =
+          open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (log >= 0) {
+        dup2(log, STDERR_FILENO);
+        close(log);
+      }
+    }
+    close(pipe_fds[0]);
+    *ready_fd = pipe_fds[1];
+  }
+  return -1;
+}
+
+void SayReady(int ready_fd, absl::string_view what) {
+  if (ready_fd < 0) return;
+  ssize_t ignored = write(ready_fd, what.data(), what.size());
+  (void)ignored;
+  close(ready_fd);
+}
+
+}  // namespace
+
+int CredcachedMain(int argc, char** argv, const std::string& version) {
+  // First, before any secret or thread exists (re-executes once; see why in
+  // lib/hardening.h).
+  absl::Status wiping = cargo_credential::WipeFreedMemory(argv);
+  Flags flags;
+  flags.daemon.version = version;
+  int exit_code = kOk;
+  if (!ParseFlags(argc, argv, &flags, &exit_code)) return exit_code;
+
+  if (flags.check_config) {
+    absl::StatusOr<Config> config = LoadConfig(flags.daemon);
+    if (!config.ok()) {
+      fprintf(stderr, "credcached: %s\n", std::string(config.status().message()).c_str());
+      return kBadConfig;
+    }
+    printf("%s: ok, %zu backend(s)\n", config->source.c_str(), config->backends.size());
+    return kOk;
+  }
+
+  umask(077);
+  absl::Status hardened = cargo_credential::HardenProcess();
+  // Socket activation (systemd, or systemd-socket-activate): serve the
+  // socket we were given, in the foreground, as the service manager wants.
+  const int passed = sd_listen_fds(1);
+  if (passed > 1) {
+    fprintf(stderr, "credcached: expected one socket from systemd, got %d\n", passed);
+    return kFailed;
+  }
+  if (passed == 1) {
+    flags.daemon.inherited_fd = SD_LISTEN_FDS_START;
+    flags.foreground = true;
+  }
+  if (!flags.foreground) {
+    const int parent_exit =
+        Daemonize(&flags.ready_fd, DirectoryOf(flags.daemon.socket_path) + "/credcached.log");
+    if (parent_exit >= 0) return parent_exit;
+  }
+  if (!hardened.ok()) Log(absl::StrCat("warning: ", hardened.message()));
+  if (!wiping.ok()) {
+    Log(absl::StrCat("warning: freed memory is not wiped (", wiping.message(),
+                     "): copies of tokens in library buffers may linger until reused"));
+  }
+
+  sigset_t signals;
+  BlockSignals(&signals);
+  // The exit code says what failed: the config (3), or the start itself (1),
+  // whatever status code either failure carries.
+  absl::StatusOr<Config> config = LoadConfig(flags.daemon);
+  const bool config_refused = !config.ok();
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(flags.daemon, std::move(config));
+  if (!daemon.ok()) {
+    const std::string message(daemon.status().message());
+    Log(message);
+    SayReady(flags.ready_fd, message);
+    if (flags.foreground) fprintf(stderr, "credcached: %s\n", message.c_str());
+    return config_refused ? kBadConfig : kFailed;
+  }
+  SayReady(flags.ready_fd, "ready\n");
+
+  Daemon* raw = daemon->get();
+  std::thread([raw, signals]() {
+    while (true) {
+      int signal_number = 0;
+      if (sigwait(&signals, &signal_number) != 0) continue;
+      if (signal_number == SIGHUP) {
+        raw->Reload().IgnoreError();  // Reload logs either way.
+      } else {
+        Log(absl::StrCat("signal ", strsignal(signal_number), ": stopping"));
+        raw->RequestStop();
+        return;
+      }
+    }
+  }).detach();
+  (*daemon)->Run();
+  // The signal thread may still touch the daemon until the process ends, so
+  // it is not destroyed; exiting releases what it holds (the lock included).
+  daemon->release();
+  return kOk;
+}
+
+}  // namespace credcache
