@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/error.h"
+#include "tests/support/builders.h"
 
 namespace credcache {
 namespace {
@@ -23,7 +24,7 @@ class NoSecretServiceTest : public ::testing::Test {
     setenv("XDG_RUNTIME_DIR", ::testing::TempDir().c_str(), 1);
   }
   LibsecretBackend backend_;
-  cargo_credential::RegistryInfo registry_{"sparse+http://h/index/", std::nullopt, {}};
+  cargo_credential::RegistryInfo registry_ = credcache_testing::Registry("sparse+http://h/index/");
 };
 
 TEST_F(NoSecretServiceTest, ProbeSaysWhy) {
@@ -33,12 +34,9 @@ TEST_F(NoSecretServiceTest, ProbeSaysWhy) {
 }
 
 TEST_F(NoSecretServiceTest, EveryActionDeclines) {
-  cargo_credential::Action login;
-  login.kind = cargo_credential::ActionKind::kLogin;
-  login.login.token = cargo_credential::Secret(absl::string_view("t"));
-  cargo_credential::Action logout;
-  logout.kind = cargo_credential::ActionKind::kLogout;
-  const cargo_credential::Action get;
+  const cargo_credential::Action login = credcache_testing::Login("t");
+  const cargo_credential::Action logout = credcache_testing::Logout();
+  const cargo_credential::Action get = credcache_testing::Get();
   for (const cargo_credential::Action* action :
        std::vector<const cargo_credential::Action*>{&get, &login, &logout}) {
     absl::Status status = backend_.Perform(registry_, *action, {}).status();

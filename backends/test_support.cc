@@ -28,29 +28,6 @@ credcache::BackendOptions TestConfig::Options(absl::Duration timeout) const {
                                    "test", timeout);
 }
 
-cargo_credential::RegistryInfo Registry(const std::string& index_url,
-                                        std::optional<std::string> name) {
-  cargo_credential::RegistryInfo registry;
-  registry.index_url = index_url;
-  registry.name = std::move(name);
-  return registry;
-}
-
-cargo_credential::Action Get() { return cargo_credential::Action(); }
-
-cargo_credential::Action Login(const std::string& token) {
-  cargo_credential::Action action;
-  action.kind = cargo_credential::ActionKind::kLogin;
-  action.login.token = cargo_credential::Secret(absl::string_view(token));
-  return action;
-}
-
-cargo_credential::Action Logout() {
-  cargo_credential::Action action;
-  action.kind = cargo_credential::ActionKind::kLogout;
-  return action;
-}
-
 std::string Describe(const absl::Status& status) {
   std::string text(status.message());
   for (const std::string& cause : cargo_credential::CausedBy(status)) {

@@ -1,5 +1,6 @@
 // Helpers for the backends' unit tests: options parsed from a snippet of
-// config, requests, temporary files, and files the build put beside a test.
+// config; with it come the shared builders of requests (tests/support/builders.h),
+// temporary files, and files the build put beside a test.
 //
 // Thread-safety: call from the test's main thread.
 #ifndef CREDCACHE_BACKENDS_TEST_SUPPORT_H_
@@ -13,6 +14,7 @@
 #include "absl/time/time.h"
 #include "backends/backend.h"
 #include "lib/protocol.h"
+#include "tests/support/builders.h"  // Registry, Get, Login, Logout.
 #include "tests/support/test_env.h"  // Runfile, MakeTempDir, WriteFile.
 #include "toml++/toml.h"
 
@@ -38,13 +40,6 @@ class TestConfig {
   const toml::table* backend_ = nullptr;
   toml::table empty_;
 };
-
-cargo_credential::RegistryInfo Registry(
-    const std::string& index_url, std::optional<std::string> name = std::nullopt);
-
-cargo_credential::Action Get();
-cargo_credential::Action Login(const std::string& token);
-cargo_credential::Action Logout();
 
 // The status's message and its cause chain, "message / cause / cause", as
 // a std::string that gmock prints readably.

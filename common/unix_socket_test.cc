@@ -11,17 +11,15 @@
 #include "common/paths.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/test_env.h"
 
 namespace credcache {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string TempDir() {
-  std::string dir = "/tmp/ccsockXXXXXX";  // Short: socket paths are limited.
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
-  return dir;
-}
+// Short, under /tmp: socket paths are limited to 107 bytes.
+std::string TempDir() { return credcache_testing::MakeTempDir("ccsock", "/tmp"); }
 
 TEST(UnixSocketTest, CreatesPrivateDirectoriesAndRefusesLooseOnes) {
   const std::string base = TempDir();

@@ -7,6 +7,7 @@
 #include "daemon/fake_backend.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/builders.h"
 
 namespace credcache {
 namespace {
@@ -17,9 +18,11 @@ using cargo_credential::CacheControl;
 using cargo_credential::ErrorKind;
 using cargo_credential::KindOf;
 using cargo_credential::RegistryInfo;
+using credcache_testing::Login;
+using credcache_testing::Registry;
 using ::testing::HasSubstr;
 
-const RegistryInfo kRegistry{"sparse+http://h/index/", std::string("myreg"), {}};
+const RegistryInfo kRegistry = Registry("sparse+http://h/index/", "myreg");
 
 class BrokerTest : public ::testing::Test {
  protected:
@@ -41,9 +44,8 @@ class BrokerTest : public ::testing::Test {
   }
   absl::StatusOr<cargo_credential::CredentialResponse> Do(ActionKind kind,
                                                           const std::string& token = "") {
-    Action action;
+    Action action = Login(token);
     action.kind = kind;
-    if (!token.empty()) action.login.token = cargo_credential::Secret(absl::string_view(token));
     return broker_.Perform(kRegistry, action, {});
   }
 
@@ -79,7 +81,7 @@ TEST_F(BrokerTest, ExpiryForcesANewBackendCall) {
 }
 
 TEST_F(BrokerTest, NotFoundPassesThroughAndIsNotCached) {
-  const RegistryInfo other{"sparse+http://other/index/", std::nullopt, {}};
+  const RegistryInfo other = Registry("sparse+http://other/index/");
   EXPECT_EQ(KindOf(Get(other).status()), ErrorKind::kNotFound);
   backend_->SetToken(other.index_url, "late");
   ASSERT_TRUE(Get(other).ok());
@@ -132,14 +134,11 @@ TEST_F(BrokerTest, LogoutErasesBackendAndCache) {
 
 TEST_F(BrokerTest, PerformOnTargetsOneBackendByName) {
   ASSERT_TRUE(Get().ok());
-  Action login;
-  login.kind = ActionKind::kLogin;
-  login.login.token = cargo_credential::Secret(absl::string_view("Bearer moved"));
-  ASSERT_TRUE(broker_.PerformOn("fake", kRegistry, login, {}).ok());
+  ASSERT_TRUE(broker_.PerformOn("fake", kRegistry, Login("Bearer moved"), {}).ok());
   absl::StatusOr<cargo_credential::CredentialResponse> got = Get();
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->token.Expose(), "Bearer moved");  // The old cached token is gone.
-  absl::Status unknown = broker_.PerformOn("nope", kRegistry, login, {}).status();
+  absl::Status unknown = broker_.PerformOn("nope", kRegistry, Login("Bearer moved"), {}).status();
   EXPECT_THAT(std::string(unknown.message()), HasSubstr("no backend named `nope`"));
 }
 

@@ -5,6 +5,7 @@
 #include "daemon/fake_backend.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/builders.h"
 
 namespace credcache {
 namespace {
@@ -14,6 +15,9 @@ using cargo_credential::ActionKind;
 using cargo_credential::ErrorKind;
 using cargo_credential::KindOf;
 using cargo_credential::RegistryInfo;
+using credcache_testing::Get;
+using credcache_testing::Login;
+using credcache_testing::Registry;
 using ::testing::HasSubstr;
 
 Backend Make(const std::string& name, std::shared_ptr<FakeBackend> fake,
@@ -25,13 +29,6 @@ Backend Make(const std::string& name, std::shared_ptr<FakeBackend> fake,
   settings.names = std::move(names);
   settings.timeout = absl::Milliseconds(300);
   return Backend{settings, std::move(fake)};
-}
-
-Action Login(const std::string& token) {
-  Action action;
-  action.kind = ActionKind::kLogin;
-  action.login.token = cargo_credential::Secret(absl::string_view(token));
-  return action;
 }
 
 TEST(RouterTest, RoutesByUrlAndNameGlobs) {
@@ -68,7 +65,7 @@ TEST(RouterTest, ChainFallsThroughLikeCargo) {
   backends.push_back(Make("full", full));
   Stats stats;
   Router router(std::move(backends), &stats);
-  const RegistryInfo registry{"u", std::nullopt, {}};
+  const RegistryInfo registry = Registry("u");
   Router::Answer answer = router.Call(router.Route(registry), registry, Action{}, {});
   ASSERT_TRUE(answer.result.ok()) << answer.result.status();
   EXPECT_EQ(answer.backend->settings.name, "full");
@@ -77,7 +74,7 @@ TEST(RouterTest, ChainFallsThroughLikeCargo) {
 
 TEST(RouterTest, EndOfChainAnswers) {
   Stats stats;
-  const RegistryInfo registry{"u", std::nullopt, {}};
+  const RegistryInfo registry = Registry("u");
   Router none({}, &stats);
   EXPECT_EQ(KindOf(none.Call({}, registry, Action{}, {}).result.status()),
             ErrorKind::kUrlNotSupported);
@@ -94,7 +91,7 @@ TEST(RouterTest, UnavailableBackendsFallThroughAndSayWhyWhenNoneServes) {
   keyring->SetError(cargo_credential::UrlNotSupportedError("the Secret Service is not available"));
   auto file = std::make_shared<FakeBackend>();
   file->SetToken("u", "t");
-  const RegistryInfo registry{"u", std::nullopt, {}};
+  const RegistryInfo registry = Registry("u");
   Stats stats;
   {
     std::vector<Backend> backends;
@@ -122,7 +119,7 @@ TEST(RouterTest, LoginSkipsReadOnlyBackends) {
   backends.push_back(Make("file", writable));
   Stats stats;
   Router router(std::move(backends), &stats);
-  const RegistryInfo registry{"u", std::nullopt, {}};
+  const RegistryInfo registry = Registry("u");
   Router::Answer answer = router.Call(router.Route(registry), registry, Login("t"), {});
   ASSERT_TRUE(answer.result.ok()) << answer.result.status();
   EXPECT_TRUE(writable->Has("u"));
@@ -145,7 +142,7 @@ TEST(RouterTest, LogoutErasesEveryCopy) {
   backends.push_back(Make("file", file));
   Stats stats;
   Router router(std::move(backends), &stats);
-  const RegistryInfo registry{"u", std::nullopt, {}};
+  const RegistryInfo registry = Registry("u");
   Action logout;
   logout.kind = ActionKind::kLogout;
   ASSERT_TRUE(router.Call(router.Route(registry), registry, logout, {}).result.ok());
@@ -164,7 +161,7 @@ TEST(RouterTest, AHungBackendIsRefusedOnceTooManyCallsHang) {
   backends[0].settings.timeout = absl::Milliseconds(20);
   Stats stats;
   Router router(std::move(backends), &stats);
-  const RegistryInfo registry{"u", std::nullopt, {}};
+  const RegistryInfo registry = Registry("u");
   for (int i = 0; i < kMaxHungCalls; ++i) {
     EXPECT_THAT(std::string(
                     router.Call(router.Route(registry), registry, Action{}, {}).result.status().message()),
@@ -185,7 +182,7 @@ TEST(RouterTest, OtherErrorsStopTheChainAndNameTheBackend) {
   backends.push_back(Make("full", full));
   Stats stats;
   Router router(std::move(backends), &stats);
-  const RegistryInfo registry{"u", std::nullopt, {}};
+  const RegistryInfo registry = Registry("u");
   Router::Answer answer = router.Call(router.Route(registry), registry, Action{}, {});
   ASSERT_FALSE(answer.result.ok());
   EXPECT_THAT(std::string(answer.result.status().message()), HasSubstr("`broken` failed"));
@@ -206,7 +203,7 @@ TEST(RouterTest, ATokenCargoCannotSendIsAnErrorNamingTheBackend) {
     backends.push_back(Make("next", next));
     Stats stats;
     Router router(std::move(backends), &stats);
-    const RegistryInfo registry{"u", std::nullopt, {}};
+    const RegistryInfo registry = Registry("u");
     Router::Answer answer = router.Call(router.Route(registry), registry, Action{}, {});
     ASSERT_FALSE(answer.result.ok());
     EXPECT_EQ(KindOf(answer.result.status()), ErrorKind::kOther);
@@ -225,7 +222,7 @@ TEST(RouterTest, AHangingBackendTimesOutWithItsName) {
   backends.push_back(Make("slow", slow));
   Stats stats;
   Router router(std::move(backends), &stats);
-  const RegistryInfo registry{"u", std::nullopt, {}};
+  const RegistryInfo registry = Registry("u");
   const absl::Time start = absl::Now();
   Router::Answer answer = router.Call(router.Route(registry), registry, Action{}, {});
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));

@@ -12,6 +12,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/error.h"
+#include "tests/support/builders.h"
+#include "tests/support/test_env.h"
 
 namespace credcache_examples {
 namespace {
@@ -22,14 +24,15 @@ using cargo_credential::ErrorKind;
 using cargo_credential::KindOf;
 using cargo_credential::RegistryInfo;
 using cargo_credential::Secret;
+using credcache_testing::Get;
+using credcache_testing::Login;
+using credcache_testing::Logout;
 using ::testing::HasSubstr;
 
 class FileCredentialTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string dir = ::testing::TempDir() + "/fileXXXXXX";
-    ASSERT_NE(mkdtemp(dir.data()), nullptr);
-    path_ = dir + "/nested/tokens";
+    path_ = credcache_testing::MakeTempDir("file") + "/nested/tokens";
     args_ = {"--file", path_};
     registry_.index_url = "sparse+http://127.0.0.1:1/index/";
     registry_.name = "myreg";
@@ -37,18 +40,6 @@ class FileCredentialTest : public ::testing::Test {
 
   absl::StatusOr<cargo_credential::CredentialResponse> Run(const Action& action) {
     return credential_.Perform(registry_, action, args_);
-  }
-  static Action Get() { return Action{}; }
-  static Action Login(const std::string& token) {
-    Action action;
-    action.kind = ActionKind::kLogin;
-    action.login.token = Secret(absl::string_view(token));
-    return action;
-  }
-  static Action Logout() {
-    Action action;
-    action.kind = ActionKind::kLogout;
-    return action;
   }
   std::string Contents() {
     std::ifstream in(path_);

@@ -8,17 +8,14 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/test_env.h"
 
 namespace cargo_credential {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string TempDir() {
-  std::string dir = ::testing::TempDir() + "/privateXXXXXX";
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
-  return dir;
-}
+std::string TempDir() { return credcache_testing::MakeTempDir("private"); }
 
 TEST(PrivateFileTest, MissingFileIsNullopt) {
   absl::StatusOr<std::optional<std::string>> read = ReadPrivateFile(TempDir() + "/none");

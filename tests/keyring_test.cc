@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "lib/error.h"
 #include "lib/subprocess.h"
+#include "tests/support/builders.h"
 #include "tests/support/cargo_sandbox.h"
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/registry_server.h"
@@ -37,19 +38,6 @@ SubprocessResult RunTool(const std::vector<std::string>& argv, const std::string
       cargo_credential::RunSubprocess(options, input, absl::Seconds(30));
   EXPECT_TRUE(result.ok()) << result.status();
   return result.ok() ? *result : SubprocessResult{-1, "", ""};
-}
-
-Action Login(const std::string& token) {
-  Action action;
-  action.kind = ActionKind::kLogin;
-  action.login.token = cargo_credential::Secret(absl::string_view(token));
-  return action;
-}
-
-Action Logout() {
-  Action action;
-  action.kind = ActionKind::kLogout;
-  return action;
 }
 
 class KeyringTest : public ::testing::Test {

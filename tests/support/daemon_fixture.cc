@@ -19,8 +19,7 @@
 namespace credcache_testing {
 
 DaemonEnv::DaemonEnv() {
-  root_ = "/tmp/cctestXXXXXX";
-  if (mkdtemp(root_.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+  root_ = MakeTempDir("cctest", "/tmp");
   socket_ = root_ + "/run/credcache.sock";
 }
 

@@ -22,8 +22,9 @@ std::string Runfile(const std::string& path) {
                       path);
 }
 
-std::string MakeTempDir(const std::string& prefix) {
-  std::string dir = absl::StrCat(::testing::TempDir(), "/", prefix, "XXXXXX");
+std::string MakeTempDir(const std::string& prefix, const std::string& base) {
+  std::string dir =
+      absl::StrCat(base.empty() ? ::testing::TempDir() : base, "/", prefix, "XXXXXX");
   if (mkdtemp(dir.data()) == nullptr) {
     ADD_FAILURE() << "mkdtemp " << dir << " failed";
   }

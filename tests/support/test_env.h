@@ -16,8 +16,11 @@ namespace credcache_testing {
 // test's runfiles, e.g. "examples/cargo-credential-example-file".
 std::string Runfile(const std::string& path);
 
-// A new, empty directory under the test's temporary directory.
-std::string MakeTempDir(const std::string& prefix = "tmp");
+// A new, empty directory named `prefix` and six random characters, under
+// `base` (the test's temporary directory unless given; "/tmp" where a
+// socket path must stay short). The one home for temporary directories in
+// tests.
+std::string MakeTempDir(const std::string& prefix = "tmp", const std::string& base = "");
 
 // Writes `contents` to `path`, replacing it, and gives it `mode`.
 void WriteFile(const std::string& path, const std::string& contents, int mode = 0600);
