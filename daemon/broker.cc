@@ -146,9 +146,8 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
   // The generation is part of the key: a request that starts after a login
   // or logout must not wait for, and be given, an answer fetched before it.
   const uint64_t generation = cache_.Generation(registry.index_url, registry.name);
-  const std::string key = absl::StrCat(registry.index_url, "\n",
-                                       TokenCache::OperationKey(action.operation), "\n",
-                                       generation);
+  const std::pair<CacheKey, uint64_t> key(CacheKey::For(registry.index_url, action.operation),
+                                          generation);
   std::shared_ptr<Flight> flight;
   bool leader = false;
   {

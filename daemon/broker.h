@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "daemon/cache_key.h"
 #include "daemon/clock.h"
 #include "daemon/router.h"
 #include "daemon/stats.h"
@@ -91,7 +92,7 @@ class Broker : public cargo_credential::Credential {
   CachePolicy policy_ ABSL_GUARDED_BY(mutex_);
   std::shared_ptr<const Router> router_ ABSL_GUARDED_BY(mutex_);
   // Backend calls under way, by coalescing key.
-  std::map<std::string, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::pair<CacheKey, uint64_t>, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace credcache

@@ -13,19 +13,12 @@ using cargo_credential::OperationKind;
 
 TokenCache::TokenCache(const Clock* clock) : clock_(clock) {}
 
-std::string TokenCache::OperationKey(const Operation& operation) {
-  std::string key(cargo_credential::OperationKindName(operation.kind));
-  for (const std::string* part : {&operation.name, &operation.vers, &operation.cksum}) {
-    if (!part->empty()) absl::StrAppend(&key, " ", *part);
-  }
-  return key;
-}
-
 std::optional<CredentialResponse> TokenCache::Lookup(const std::string& index_url,
                                                       const Operation& operation) {
   absl::MutexLock lock(&mutex_);
   const absl::Time now = clock_->Now();
-  for (const Key& key : {Key(index_url, ""), Key(index_url, OperationKey(operation))}) {
+  for (const CacheKey& key :
+       {CacheKey::AnyOperation(index_url), CacheKey::For(index_url, operation)}) {
     auto it = entries_.find(key);
     if (it == entries_.end()) continue;
     if (it->second.expires_at <= now) {
@@ -84,7 +77,8 @@ bool TokenCache::Insert(const std::string& index_url, const std::optional<std::s
       return false;
   }
   if (expires_at <= now) return false;
-  const Key key(index_url, response.operation_independent ? "" : OperationKey(operation));
+  const CacheKey key = response.operation_independent ? CacheKey::AnyOperation(index_url)
+                                                      : CacheKey::For(index_url, operation);
   Entry& entry = entries_[key];
   entry.response = response.Clone();
   entry.name = name;
@@ -99,8 +93,8 @@ int TokenCache::Forget(const std::string& registry) {
   int removed = 0;
   ++generations_[registry];  // An index URL or a name: Generation() sums both.
   for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->first.first == registry || it->second.name == registry) {
-      if (it->first.first != registry) ++generations_[it->first.first];
+    if (it->first.index_url == registry || it->second.name == registry) {
+      if (it->first.index_url != registry) ++generations_[it->first.index_url];
       it = entries_.erase(it);
       ++removed;
     } else {
@@ -118,7 +112,7 @@ int TokenCache::ForgetBackend(const std::string& backend) {
   int removed = 0;
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->second.backend == backend) {
-      ++generations_[it->first.first];
+      ++generations_[it->first.index_url];
       it = entries_.erase(it);
       ++removed;
     } else {
@@ -148,7 +142,7 @@ std::vector<CacheEntryInfo> TokenCache::List() const {
   std::vector<CacheEntryInfo> out;
   for (const auto& [key, entry] : entries_) {
     if (entry.expires_at <= now) continue;
-    out.push_back({key.first, entry.name.value_or(""), entry.backend, key.second,
+    out.push_back({key.index_url, entry.name.value_or(""), entry.backend, key.operation,
                    entry.response.cache.kind, entry.expires_at - now, entry.hits});
   }
   return out;

@@ -28,6 +28,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "daemon/cache_key.h"
 #include "daemon/clock.h"
 #include "lib/protocol.h"
 
@@ -58,10 +59,6 @@ class TokenCache {
  public:
   // `clock` must outlive the cache.
   explicit TokenCache(const Clock* clock);
-
-  // The key part that ties a token to one operation: "" for independent
-  // tokens, else e.g. "publish foo 0.1.0 <cksum>".
-  static std::string OperationKey(const cargo_credential::Operation& operation);
 
   // A live token for `operation` on `index_url`, counting a hit, or nullopt.
   std::optional<cargo_credential::CredentialResponse> Lookup(
@@ -105,7 +102,6 @@ class TokenCache {
     absl::Time expires_at;
     int64_t hits = 0;
   };
-  using Key = std::pair<std::string, std::string>;  // (index URL, operation key)
 
   void DropExpiredLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   uint64_t GenerationLocked(const std::string& index_url,
@@ -114,7 +110,7 @@ class TokenCache {
 
   const Clock* const clock_;
   mutable absl::Mutex mutex_;
-  std::map<Key, Entry> entries_ ABSL_GUARDED_BY(mutex_);
+  std::map<CacheKey, Entry> entries_ ABSL_GUARDED_BY(mutex_);
   // Bumped by Forget(), by index URL and by name alike.
   std::map<std::string, uint64_t> generations_ ABSL_GUARDED_BY(mutex_);
   // Bumped by Flush, so that every in-flight insert is stale.

@@ -1,0 +1,43 @@
+// CacheKey: what one cached token answers, and so what requests that may
+// share one backend call have in common. The one place that decides it:
+// TokenCache files tokens under it, Broker coalesces requests by it.
+//
+// A token answers one registry (its index URL: the name is only cargo's
+// hint) and either one operation or, when the backend said the token is
+// operation-independent, any operation of that registry.
+//
+// Thread-safety: a value type.
+#ifndef CREDCACHE_DAEMON_CACHE_KEY_H_
+#define CREDCACHE_DAEMON_CACHE_KEY_H_
+
+#include <string>
+#include <tuple>
+
+#include "lib/protocol.h"
+
+namespace credcache {
+
+struct CacheKey {
+  std::string index_url;
+  // "" for any operation; else the operation and its parts, e.g.
+  // "publish foo 0.1.0 <cksum>".
+  std::string operation;
+
+  // The key of a token for exactly `operation`.
+  static CacheKey For(const std::string& index_url, const cargo_credential::Operation& operation);
+  // The key of an operation-independent token.
+  static CacheKey AnyOperation(const std::string& index_url);
+
+  bool any_operation() const { return operation.empty(); }
+
+  friend bool operator<(const CacheKey& a, const CacheKey& b) {
+    return std::tie(a.index_url, a.operation) < std::tie(b.index_url, b.operation);
+  }
+  friend bool operator==(const CacheKey& a, const CacheKey& b) {
+    return a.index_url == b.index_url && a.operation == b.operation;
+  }
+};
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_DAEMON_CACHE_KEY_H_
