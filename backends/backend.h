@@ -79,9 +79,6 @@ inline constexpr absl::Duration kMaxBackendTimeout = absl::Hours(1);
 // InvalidArgument with `what` the problem, no location (callers add it).
 absl::StatusOr<absl::Duration> ParseDurationNode(const toml::node& node);
 
-// "FILE:LINE:COLUMN" of `node` in `source`.
-std::string Location(const std::string& source, const toml::node& node);
-
 using BackendFactory =
     std::function<absl::StatusOr<std::unique_ptr<cargo_credential::Credential>>(
         const BackendOptions&)>;

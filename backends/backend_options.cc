@@ -3,13 +3,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/location.h"
 
 namespace credcache {
-
-std::string Location(const std::string& source, const toml::node& node) {
-  const toml::source_region& region = node.source();
-  return absl::StrCat(source, ":", region.begin.line, ":", region.begin.column);
-}
 
 absl::StatusOr<absl::Duration> ParseDurationNode(const toml::node& node) {
   absl::Duration duration;
@@ -49,7 +45,10 @@ const toml::node* BackendOptions::Find(absl::string_view key) const {
 
 absl::Status BackendOptions::Error(absl::string_view key, absl::string_view message) const {
   const toml::node* node = Find(key);
-  const std::string where = Location(source_, node != nullptr ? *node : table_);
+  const std::string where =
+      Location(source_, (node != nullptr ? *node : static_cast<const toml::node&>(table_))
+                            .source()
+                            .begin);
   return absl::InvalidArgumentError(
       absl::StrCat(where, ": backend `", backend_name_, "`: `", key, "` ", message));
 }

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/location.h"
 #include "common/paths.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -52,7 +53,7 @@ void WipeStrings(toml::node& node) {
 absl::Status FileError(const std::string& path, const toml::source_position& at,
                        absl::string_view what) {
   return cargo_credential::OtherError(
-      absl::StrCat(path, ":", at.line, ":", at.column, ": ", what), {kExpectedShape});
+      absl::StrCat(Location(path, at), ": ", what), {kExpectedShape});
 }
 
 }  // namespace

@@ -62,11 +62,4 @@ std::string DefaultDataDirectory() {
   return absl::StrCat(HomeDirectory(), "/.local/share/credcache");
 }
 
-std::string DirectoryOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 }  // namespace credcache

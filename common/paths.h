@@ -35,9 +35,6 @@ std::string DefaultDataDirectory();
 // $HOME when absolute, else the password database's home, else "/".
 std::string HomeDirectory();
 
-// The directory part of `path` ("." when it has none).
-std::string DirectoryOf(const std::string& path);
-
 }  // namespace credcache
 
 #endif  // CREDCACHE_COMMON_PATHS_H_

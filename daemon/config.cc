@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "backends/backend.h"
 #include "backends/libsecret_backend.h"
+#include "common/location.h"
 #include "toml++/toml.h"
 
 namespace credcache {
@@ -53,9 +54,8 @@ class Parser {
     try {
       root = toml::parse(std::string_view(text.data(), text.size()), source_);
     } catch (const toml::parse_error& error) {
-      const toml::source_position at = error.source().begin;
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_, ":", at.line, ":", at.column, ": ", std::string(error.description())));
+      return absl::InvalidArgumentError(absl::StrCat(Location(source_, error.source().begin), ": ",
+                                                     std::string(error.description())));
     }
     Config config;
     config.source = source_;
@@ -86,9 +86,8 @@ class Parser {
  private:
   template <typename Located>
   absl::Status ErrorAt(const Located& where, absl::string_view message) const {
-    const toml::source_position at = where.source().begin;
     return absl::InvalidArgumentError(
-        absl::StrCat(source_, ":", at.line, ":", at.column, ": ", message));
+        absl::StrCat(Location(source_, where.source().begin), ": ", message));
   }
 
   absl::StatusOr<absl::Duration> DurationAt(const toml::key& key, const toml::node& node) const {

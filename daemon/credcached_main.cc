@@ -22,6 +22,7 @@
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "lib/files.h"
 #include "lib/hardening.h"
 #include "systemd/sd-daemon.h"
 
@@ -162,7 +163,7 @@ int Daemonize(int* ready_fd, const std::string& log_path) {
   close(null);
   if (*ready_fd < 0) {
     // Started by hand: the terminal is no place for a daemon's log.
-    if (EnsurePrivateDirectory(DirectoryOf(log_path)).ok()) {
+    if (EnsurePrivateDirectory(cargo_credential::DirectoryOf(log_path)).ok()) {
       const int log =
           open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
       if (log >= 0) {
@@ -219,7 +220,7 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
   }
   if (!flags.foreground) {
     const int parent_exit =
-        Daemonize(&flags.ready_fd, DirectoryOf(flags.daemon.socket_path) + "/credcached.log");
+        Daemonize(&flags.ready_fd, cargo_credential::DirectoryOf(flags.daemon.socket_path) + "/credcached.log");
     if (parent_exit >= 0) return parent_exit;
   }
   if (!hardened.ok()) Log(absl::StrCat("warning: ", hardened.message()));

@@ -17,6 +17,7 @@
 #include "common/unix_socket.h"
 #include "daemon/log.h"
 #include "grpcpp/server_posix.h"
+#include "lib/files.h"
 
 namespace credcache {
 namespace {
@@ -43,7 +44,7 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(const std::string& sock
     return absl::InvalidArgumentError(
         absl::StrCat("socket path is longer than ", kMaxSocketPath, " bytes: ", socket_path));
   }
-  absl::Status private_dir = EnsurePrivateDirectory(DirectoryOf(socket_path));
+  absl::Status private_dir = EnsurePrivateDirectory(cargo_credential::DirectoryOf(socket_path));
   if (!private_dir.ok()) return private_dir;
 
   std::unique_ptr<Listener> listener(new Listener());
@@ -81,7 +82,7 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Adopt(int fd) {
   listener->owns_socket_file_ = false;
   listener->listen_fd_ = fd;
   fcntl(fd, F_SETFD, FD_CLOEXEC);
-  absl::Status private_dir = EnsurePrivateDirectory(DirectoryOf(listener->socket_path_));
+  absl::Status private_dir = EnsurePrivateDirectory(cargo_credential::DirectoryOf(listener->socket_path_));
   if (!private_dir.ok()) return private_dir;
   absl::Status locked = listener->Lock();
   if (!locked.ok()) return locked;

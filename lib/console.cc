@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "lib/files.h"
 #include "lib/line_io.h"
 
 namespace cargo_credential {
@@ -40,20 +41,6 @@ class EchoOff {
   bool active_ = false;
 };
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  const int fd_;
-};
-
 }  // namespace
 
 absl::Status AttachStdioToConsole() {
@@ -75,7 +62,7 @@ absl::Status AttachStdioToConsole() {
 }
 
 absl::StatusOr<Secret> PromptSecret(absl::string_view prompt) {
-  Fd tty(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  ScopedFd tty(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (tty.get() < 0) {
     return absl::FailedPreconditionError(
         "no terminal to ask for the token on; give it on stdin instead, "

@@ -12,6 +12,8 @@
 #include "absl/time/clock.h"
 #include "common/paths.h"
 #include "common/unix_socket.h"
+#include "lib/files.h"
+#include "lib/programs.h"
 #include "lib/line_io.h"
 #include "lib/subprocess.h"
 
@@ -62,7 +64,7 @@ absl::Status SpawnDaemon(const ConnectOptions& options, absl::Time deadline) {
   spawn.stdin_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
   spawn.stdout_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
   spawn.stderr_mode = cargo_credential::SubprocessOptions::Stdio::kFile;
-  spawn.stderr_file = DirectoryOf(options.socket_path) + "/credcached.log";
+  spawn.stderr_file = cargo_credential::DirectoryOf(options.socket_path) + "/credcached.log";
   spawn.pass_fds = {{ready[1], 3}};
   spawn.new_session = true;
   absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> daemon =
@@ -95,14 +97,12 @@ absl::Status SpawnDaemon(const ConnectOptions& options, absl::Time deadline) {
 std::string FindDaemonProgram() {
   const char* configured = getenv("CREDCACHE_DAEMON");
   if (configured != nullptr && configured[0] != '\0') return configured;
-  char self[4096];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n > 0) {
-    const std::string program(self, n);
+  const std::string program = cargo_credential::SelfPath();
+  if (!program.empty()) {
     // Installed: side by side. Built by Bazel and run from bazel-bin: the
     // daemon is among the shim's runfiles (its `data`).
     for (const std::string& candidate :
-         {DirectoryOf(program) + "/credcached",
+         {cargo_credential::DirectoryOf(program) + "/credcached",
           program + ".runfiles/credcache/daemon/credcached"}) {
       if (access(candidate.c_str(), X_OK) == 0) return candidate;
     }
@@ -112,7 +112,7 @@ std::string FindDaemonProgram() {
 
 absl::StatusOr<int> ConnectToDaemonSocket(const ConnectOptions& options) {
   const std::string& socket = options.socket_path;
-  const std::string dir = DirectoryOf(socket);
+  const std::string dir = cargo_credential::DirectoryOf(socket);
   absl::Status private_dir = EnsurePrivateDirectory(dir);
   if (!private_dir.ok()) return Unavailable(socket, private_dir.message());
 

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/location.h"
 #include "common/paths.h"
 #include "lib/error.h"
 #include "lib/private_file.h"
@@ -25,9 +26,8 @@ absl::StatusOr<toml::table> Parse(const std::string& text, const std::string& so
     return toml::parse(text, source);
   } catch (const toml::parse_error& error) {
     // Position only: the file holds tokens, and parse messages quote text.
-    return absl::InvalidArgumentError(absl::StrCat(source, ":", error.source().begin.line, ":",
-                                                   error.source().begin.column,
-                                                   ": not valid TOML"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Location(source, error.source().begin), ": not valid TOML"));
   }
 }
 

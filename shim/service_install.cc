@@ -16,6 +16,8 @@
 #include "absl/strings/strip.h"
 #include "common/paths.h"
 #include "daemon/systemd/units.h"
+#include "lib/files.h"
+#include "lib/programs.h"
 #include "lib/line_io.h"
 #include "lib/subprocess.h"
 #include "shim/connect.h"
@@ -34,53 +36,20 @@ std::string Unitdir(const ServiceInstallOptions& options) {
   return ConfigHome() + "/systemd/user";
 }
 
-bool MakeDirectories(const std::string& dir) {
-  if (dir.empty() || dir == "/" || dir == ".") return true;
-  struct stat info;
-  if (stat(dir.c_str(), &info) == 0) return S_ISDIR(info.st_mode);
-  return MakeDirectories(DirectoryOf(dir)) && (mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST);
-}
-
-// Writes `contents` to `path` through a new temporary file (mkostemp: never
-// through a link someone planted) and a rename, so a running program or a
-// reading systemd never sees half a file.
-bool WriteAtomically(const std::string& path, const std::string& contents, mode_t mode) {
-  std::string temp = path + ".XXXXXX";
-  const int fd = mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool written = cargo_credential::WriteAll(fd, contents).ok() && fchmod(fd, mode) == 0 &&
-                       fsync(fd) == 0;
-  close(fd);
-  if (!written || rename(temp.c_str(), path.c_str()) != 0) {
-    unlink(temp.c_str());
-    return false;
-  }
-  return true;
-}
-
-bool CopyProgram(const std::string& from, const std::string& to) {
+// Whole or not at all (lib/files.h): a running program or a reading
+// systemd never sees half a file.
+absl::Status CopyProgram(const std::string& from, const std::string& to) {
   std::ifstream in(from, std::ios::binary);
-  if (!in) return false;
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", from));
   std::stringstream bytes;
   bytes << in.rdbuf();
-  return WriteAtomically(to, bytes.str(), 0755);
+  return cargo_credential::WriteFileAtomically(to, bytes.str(), 0755);
 }
 
-std::string SelfPath() {
-  char self[4096];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  return n > 0 ? std::string(self, n) : "";
-}
-
-// A program name as posix_spawnp would find it.
-std::string OnPath(const std::string& program) {
-  if (program.find('/') != std::string::npos) return program;
-  const char* path = getenv("PATH");
-  for (absl::string_view dir : absl::StrSplit(path != nullptr ? path : "", ':')) {
-    const std::string candidate = absl::StrCat(dir, "/", program);
-    if (!dir.empty() && access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
+// Prints `status` as install-service's failure; returns whether it was OK.
+bool Reported(const absl::Status& status) {
+  if (!status.ok()) fprintf(stderr, "install-service: %s\n", std::string(status.message()).c_str());
+  return status.ok();
 }
 
 // `path` as one word of a unit's command line: quoted, with systemd's
@@ -134,26 +103,26 @@ bool Systemctl(const std::vector<std::string>& args, std::string* error) {
 int InstallService(const ServiceInstallOptions& options) {
   const std::string bindir = Bindir(options);
   const std::string unitdir = Unitdir(options);
-  const std::string daemon = OnPath(FindDaemonProgram());
+  const std::string daemon = cargo_credential::FindOnPath(FindDaemonProgram());
   if (daemon.empty()) {
     fprintf(stderr, "install-service: cannot find credcached (next to this program or on PATH)\n");
     return 1;
   }
-  if (!MakeDirectories(bindir) || !MakeDirectories(unitdir)) {
-    fprintf(stderr, "install-service: cannot create %s or %s\n", bindir.c_str(), unitdir.c_str());
+  if (!Reported(cargo_credential::MakeDirectories(bindir, 0755)) ||
+      !Reported(cargo_credential::MakeDirectories(unitdir, 0755))) {
     return 1;
   }
   const std::string shim_target = bindir + "/cargo-credential-credcache";
   const std::string daemon_target = bindir + "/credcached";
-  if (!CopyProgram(SelfPath(), shim_target) || !CopyProgram(daemon, daemon_target)) {
-    fprintf(stderr, "install-service: cannot install the programs into %s\n", bindir.c_str());
+  if (!Reported(CopyProgram(cargo_credential::SelfPath(), shim_target)) ||
+      !Reported(CopyProgram(daemon, daemon_target))) {
     return 1;
   }
   const bool custom = !options.bindir.empty();
-  if (!WriteAtomically(unitdir + "/credcached.socket", Unit(kSocketUnit, bindir, custom), 0644) ||
-      !WriteAtomically(unitdir + "/credcached.service", Unit(kServiceUnit, bindir, custom),
-                       0644)) {
-    fprintf(stderr, "install-service: cannot write the units into %s\n", unitdir.c_str());
+  if (!Reported(cargo_credential::WriteFileAtomically(
+          unitdir + "/credcached.socket", Unit(kSocketUnit, bindir, custom), 0644)) ||
+      !Reported(cargo_credential::WriteFileAtomically(
+          unitdir + "/credcached.service", Unit(kServiceUnit, bindir, custom), 0644))) {
     return 1;
   }
   printf("installed %s\n          %s\n          %s/credcached.socket\n"

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "lib/programs.h"
 
 namespace credcache_testing {
 
@@ -65,12 +66,8 @@ std::string RandomToken() {
 absl::StatusOr<std::string> FindCargo() {
   const char* configured = getenv("CREDCACHE_TEST_CARGO");
   if (configured != nullptr && configured[0] != '\0') return std::string(configured);
-  const char* path = getenv("PATH");
-  for (absl::string_view dir : absl::StrSplit(path != nullptr ? path : "", ':')) {
-    if (dir.empty()) continue;
-    std::string candidate = absl::StrCat(dir, "/cargo");
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
+  std::string found = cargo_credential::FindOnPath("cargo");
+  if (!found.empty()) return found;
   return absl::NotFoundError(
       "no cargo found: set CREDCACHE_TEST_CARGO or put cargo (>= 1.74) on PATH; "
       "./test.sh installs one");
