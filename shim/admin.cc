@@ -1,12 +1,9 @@
 #include "shim/admin.h"
 
-#include <fcntl.h>
 #include <stdio.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -22,40 +19,13 @@
 #include "proto/convert.h"
 #include "proto/messages.h"
 #include "shim/daemon_client.h"
+#include "shim/command_line.h"
 #include "shim/connect.h"
 #include "shim/import.h"
 #include "shim/service_install.h"
 
 namespace credcache {
 namespace {
-
-constexpr char kUsage[] =
-    "usage: cargo-credential-credcache [--socket PATH] COMMAND [--json]\n"
-    "\n"
-    "Cargo runs this program with --cargo-plugin to get registry tokens from\n"
-    "credcached. Run by you, it manages the daemon:\n"
-    "\n"
-    "  status            is the daemon up; its version, uptime, socket, config, backends\n"
-    "  list              cached tokens: registry, backend, time left (never the token)\n"
-    "  forget REGISTRY   drop the cached tokens of one registry (index URL or name)\n"
-    "  flush             drop every cached token\n"
-    "  stats             requests, cache hits and misses, backend calls, errors, latency\n"
-    "  reload            re-read the config (a bad one is refused; the old one keeps serving)\n"
-    "  stop              finish in-flight requests and stop the daemon\n"
-    "  install-service   install the programs (~/.local/bin) and the systemd user units,\n"
-    "                    and enable credcached.socket [--bindir DIR] [--no-enable]\n"
-    "  uninstall-service disable and remove the units [--no-enable]\n"
-    "  import            move the tokens of cargo's credentials.toml into credcache\n"
-    "                    [--backend NAME] [--cargo-home DIR] [--remove]\n"
-    "\n"
-    "  --json            one JSON object, for scripts\n"
-    "  --socket PATH     the daemon's socket (default: $CREDCACHE_SOCKET, else\n"
-    "                    $XDG_RUNTIME_DIR/credcache/credcache.sock)\n"
-    "  --help            this text; `COMMAND --help` says the same\n"
-    "\n"
-    "To use it with cargo, put in ~/.cargo/config.toml:\n"
-    "  [registry]\n"
-    "  global-credential-providers = [\"cargo-credential-credcache\"]\n";
 
 std::string Ago(int64_t seconds) {
   return seconds <= 0 ? "0s" : absl::FormatDuration(absl::Seconds(seconds));
@@ -191,15 +161,6 @@ void PrintStats(const v1::StatsResponse& stats) {
   }
 }
 
-struct Invocation {
-  std::string command;
-  std::vector<std::string> args;
-  bool json = false;
-  std::string socket;
-  ServiceInstallOptions service;
-  ImportOptions import;
-};
-
 // Runs one admin call with a short deadline; prints the failure and
 // returns false.
 // `refused`, when set, says what the daemon's own InvalidArgument answer
@@ -218,151 +179,187 @@ bool Call(const ConnectOptions& daemon, absl::string_view method,
   return true;
 }
 
-int Dispatch(const Invocation& invocation, const ConnectOptions& daemon) {
-  const std::string& command = invocation.command;
-  if (command == "status") {
-    v1::StatusResponse response;
-    if (!Call(daemon, "Status", v1::StatusRequest(), &response)) return 1;
-    invocation.json ? PrintJson(ToJson(response)) : PrintStatus(response);
-  } else if (command == "list") {
-    v1::ListResponse response;
-    if (!Call(daemon, "List", v1::ListRequest(), &response)) return 1;
-    invocation.json ? PrintJson(ToJson(response)) : PrintList(response);
-  } else if (command == "forget") {
-    v1::ForgetRequest request;
-    request.set_registry(invocation.args[0]);
-    v1::ForgetResponse response;
-    if (!Call(daemon, "Forget", request, &response)) return 1;
-    if (invocation.json) {
-      PrintJson({{"removed", response.removed()}});
+constexpr char kProgram[] = "cargo-credential-credcache";
+
+// A command that talks to the running daemon: `run` is called with the
+// daemon's address once one is known to answer there. None starts one.
+std::function<int(const Invocation&)> WithDaemon(
+    const std::string& command, std::function<int(const Invocation&, const ConnectOptions&)> run) {
+  return [command, run](const Invocation& invocation) {
+    ConnectOptions options;
+    options.socket_path = Absolute(invocation.Value("--socket", DefaultSocketPath()));
+    options.spawn = false;  // Managing a daemon never starts one.
+    absl::StatusOr<int> probe = ConnectToDaemonSocket(options);
+    if (probe.ok()) {
+      close(*probe);
+      return run(invocation, options);
+    }
+    // Only "nothing runs" is "not running": a loose socket directory or
+    // another user's daemon is a different truth, said as it is.
+    const bool none = absl::IsNotFound(probe.status());
+    if (command == "status" && invocation.Has("--json")) {
+      nlohmann::ordered_json out = {{"running", false}, {"socket", options.socket_path}};
+      if (!none) out["error"] = std::string(probe.status().message());
+      PrintJson(out);
+    } else if (none) {
+      fprintf(stderr, "%s: no credcached is running on %s\n", kProgram,
+              options.socket_path.c_str());
     } else {
-      printf("forgot %lld cached token(s) for %s\n", static_cast<long long>(response.removed()),
-             invocation.args[0].c_str());
+      fprintf(stderr, "%s: %s\n", kProgram, std::string(probe.status().message()).c_str());
     }
-  } else if (command == "flush") {
-    v1::FlushResponse response;
-    if (!Call(daemon, "Flush", v1::FlushRequest(), &response)) return 1;
-    if (invocation.json) {
-      PrintJson({{"removed", response.removed()}});
-    } else {
-      printf("flushed %lld cached token(s)\n", static_cast<long long>(response.removed()));
-    }
-  } else if (command == "stats") {
-    v1::StatsResponse response;
-    if (!Call(daemon, "Stats", v1::StatsRequest(), &response)) return 1;
-    invocation.json ? PrintJson(ToJson(response)) : PrintStats(response);
-  } else if (command == "reload") {
-    v1::ReloadResponse response;
-    if (!Call(daemon, "Reload", v1::ReloadRequest(), &response,
-              "credcached refused the new config (the old one keeps serving)")) {
-      return 1;
-    }
-    if (invocation.json) {
-      PrintJson({{"config", response.config()}});
-    } else {
-      printf("reloaded %s\n", response.config().c_str());
-    }
-  } else if (command == "stop") {
-    v1::StopResponse response;
-    if (!Call(daemon, "Stop", v1::StopRequest(), &response)) return 1;
-    // The daemon hands its socket over before it drains: once it has, a
-    // new one may start, which is what a script that stops wants next.
-    WaitForHandOver(daemon.socket_path, absl::Now() + absl::Seconds(5));
-    if (invocation.json) {
-      PrintJson({{"stopping", true}});
-    } else {
-      printf("credcached is stopping\n");
-    }
+    return command == "stop" && none ? 0 : 1;
+  };
+}
+
+int Status(const Invocation& invocation, const ConnectOptions& daemon) {
+  v1::StatusResponse response;
+  if (!Call(daemon, "Status", v1::StatusRequest(), &response)) return 1;
+  invocation.Has("--json") ? PrintJson(ToJson(response)) : PrintStatus(response);
+  return 0;
+}
+
+int List(const Invocation& invocation, const ConnectOptions& daemon) {
+  v1::ListResponse response;
+  if (!Call(daemon, "List", v1::ListRequest(), &response)) return 1;
+  invocation.Has("--json") ? PrintJson(ToJson(response)) : PrintList(response);
+  return 0;
+}
+
+int Forget(const Invocation& invocation, const ConnectOptions& daemon) {
+  v1::ForgetRequest request;
+  request.set_registry(invocation.arguments[0]);
+  v1::ForgetResponse response;
+  if (!Call(daemon, "Forget", request, &response)) return 1;
+  if (invocation.Has("--json")) {
+    PrintJson({{"removed", response.removed()}});
+  } else {
+    printf("forgot %lld cached token(s) for %s\n", static_cast<long long>(response.removed()),
+           invocation.arguments[0].c_str());
   }
   return 0;
 }
 
+int Flush(const Invocation& invocation, const ConnectOptions& daemon) {
+  v1::FlushResponse response;
+  if (!Call(daemon, "Flush", v1::FlushRequest(), &response)) return 1;
+  if (invocation.Has("--json")) {
+    PrintJson({{"removed", response.removed()}});
+  } else {
+    printf("flushed %lld cached token(s)\n", static_cast<long long>(response.removed()));
+  }
+  return 0;
+}
+
+int Stats(const Invocation& invocation, const ConnectOptions& daemon) {
+  v1::StatsResponse response;
+  if (!Call(daemon, "Stats", v1::StatsRequest(), &response)) return 1;
+  invocation.Has("--json") ? PrintJson(ToJson(response)) : PrintStats(response);
+  return 0;
+}
+
+int Reload(const Invocation& invocation, const ConnectOptions& daemon) {
+  v1::ReloadResponse response;
+  if (!Call(daemon, "Reload", v1::ReloadRequest(), &response,
+            "credcached refused the new config (the old one keeps serving)")) {
+    return 1;
+  }
+  if (invocation.Has("--json")) {
+    PrintJson({{"config", response.config()}});
+  } else {
+    printf("reloaded %s\n", response.config().c_str());
+  }
+  return 0;
+}
+
+int Stop(const Invocation& invocation, const ConnectOptions& daemon) {
+  v1::StopResponse response;
+  if (!Call(daemon, "Stop", v1::StopRequest(), &response)) return 1;
+  // The daemon hands its socket over before it drains: once it has, a new
+  // one may start, which is what a script that stops wants next.
+  WaitForHandOver(daemon.socket_path, absl::Now() + absl::Seconds(5));
+  if (invocation.Has("--json")) {
+    PrintJson({{"stopping", true}});
+  } else {
+    printf("credcached is stopping\n");
+  }
+  return 0;
+}
+
+ServiceInstallOptions ServiceOptions(const Invocation& invocation) {
+  ServiceInstallOptions options;
+  options.bindir = invocation.Value("--bindir");
+  options.enable = !invocation.Has("--no-enable");
+  return options;
+}
+
+int Import(const Invocation& invocation) {
+  ImportOptions options;
+  options.socket = Absolute(invocation.Value("--socket", DefaultSocketPath()));
+  options.backend = invocation.Value("--backend", options.backend);
+  options.cargo_home = invocation.Value("--cargo-home", options.cargo_home);
+  options.remove = invocation.Has("--remove");
+  return RunImport(options);
+}
+
+const CommandLine& AdminCommandLine() {
+  static const CommandLine* const kCommandLine = new CommandLine(
+      kProgram, BuildVersion(),
+      "Cargo runs this program with --cargo-plugin to get registry tokens from\n"
+      "credcached. Run by you, it manages the daemon:\n",
+      "To use it with cargo, put in ~/.cargo/config.toml:\n"
+      "  [registry]\n"
+      "  global-credential-providers = [\"cargo-credential-credcache\"]\n",
+      {
+          {"--socket", "PATH",
+           "the daemon's socket (default: $CREDCACHE_SOCKET, else\n"
+           "$XDG_RUNTIME_DIR/credcache/credcache.sock)"},
+          {"--json", "", "one JSON object, for scripts"},
+          {"--bindir", "DIR", "where the programs go (default: ~/.local/bin)"},
+          {"--no-enable", "", "leave systemctl --user alone"},
+          {"--backend", "NAME", "the backend that takes the tokens (default: the registry's chain)"},
+          {"--cargo-home", "DIR", "cargo's home (default: $CARGO_HOME, else ~/.cargo)"},
+          {"--remove", "", "delete each token from credentials.toml once credcache holds it"},
+      },
+      {"--socket", "--json"},
+      {
+          {"status", {}, "is the daemon up; its version, uptime, socket, config, backends", "",
+           {}, WithDaemon("status", Status)},
+          {"list", {}, "cached tokens: registry, backend, time left (never the token)", "", {},
+           WithDaemon("list", List)},
+          {"forget", {"REGISTRY"}, "drop the cached tokens of one registry",
+           "REGISTRY is an index URL (as cargo has it, e.g. sparse+https://host/index/)\n"
+           "or a registry name.",
+           {}, WithDaemon("forget", Forget)},
+          {"flush", {}, "drop every cached token", "", {}, WithDaemon("flush", Flush)},
+          {"stats", {}, "requests, cache hits and misses, backend calls, errors, latency", "", {},
+           WithDaemon("stats", Stats)},
+          {"reload", {}, "re-read the config (a bad one is refused; the old one keeps serving)",
+           "", {}, WithDaemon("reload", Reload)},
+          {"stop", {}, "finish in-flight requests and stop the daemon", "", {},
+           WithDaemon("stop", Stop)},
+          {"install-service", {},
+           "install the programs and the systemd user units, and\nenable credcached.socket",
+           "Copies this program and credcached into the bin directory and writes\n"
+           "credcached.socket and credcached.service into systemd's user unit directory.",
+           {"--bindir", "--no-enable"},
+           [](const Invocation& invocation) {
+             return InstallService(ServiceOptions(invocation));
+           }},
+          {"uninstall-service", {}, "disable and remove the units (the programs stay)", "",
+           {"--no-enable"},
+           [](const Invocation& invocation) {
+             return UninstallService(ServiceOptions(invocation));
+           }},
+          {"import", {}, "move the tokens of cargo's credentials.toml into credcache",
+           "Each token is logged in to a credcache backend through the daemon (started\n"
+           "if need be); with --remove it is then deleted from credentials.toml.",
+           {"--backend", "--cargo-home", "--remove"}, Import},
+      });
+  return *kCommandLine;
+}
+
 }  // namespace
 
-int RunAdmin(int argc, char** argv) {
-  static const std::map<std::string, int> kArgumentCounts = {
-      {"status", 0}, {"list", 0},   {"forget", 1},          {"flush", 0},
-      {"stats", 0},  {"reload", 0}, {"stop", 0},            {"install-service", 0},
-      {"uninstall-service", 0}, {"import", 0}};
-  Invocation invocation;
-  invocation.socket = DefaultSocketPath();
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h" || arg == "help") {
-      fputs(kUsage, stdout);
-      return 0;
-    } else if (arg == "--version") {
-      printf("cargo-credential-credcache %s\n", BuildVersion().c_str());
-      return 0;
-    } else if (arg == "--json") {
-      invocation.json = true;
-    } else if (arg == "--socket" && i + 1 < argc) {
-      invocation.socket = argv[++i];
-    } else if (arg == "--bindir" && i + 1 < argc) {
-      invocation.service.bindir = argv[++i];
-    } else if (arg == "--no-enable") {
-      invocation.service.enable = false;
-    } else if (arg == "--backend" && i + 1 < argc) {
-      invocation.import.backend = argv[++i];
-    } else if (arg == "--cargo-home" && i + 1 < argc) {
-      invocation.import.cargo_home = argv[++i];
-    } else if (arg == "--remove") {
-      invocation.import.remove = true;
-    } else if (invocation.command.empty() && arg[0] != '-') {
-      invocation.command = arg;
-    } else if (!invocation.command.empty() && arg[0] != '-') {
-      invocation.args.push_back(arg);
-    } else {
-      fprintf(stderr, "cargo-credential-credcache: unknown option `%s`\n\n%s", arg.c_str(), kUsage);
-      return 2;
-    }
-  }
-  auto expected = kArgumentCounts.find(invocation.command);
-  if (expected == kArgumentCounts.end() ||
-      static_cast<int>(invocation.args.size()) != expected->second) {
-    fprintf(stderr, "%s%s", invocation.command.empty()
-                                ? ""
-                                : absl::StrCat("cargo-credential-credcache: `", invocation.command,
-                                               "` ",
-                                               expected == kArgumentCounts.end()
-                                                   ? "is not a command"
-                                                   : "takes a different number of arguments",
-                                               "\n\n")
-                                      .c_str(),
-            kUsage);
-    return 2;
-  }
-
-  if (invocation.command == "install-service") return InstallService(invocation.service);
-  if (invocation.command == "uninstall-service") return UninstallService(invocation.service);
-  if (invocation.command == "import") {
-    invocation.import.socket = invocation.socket;
-    return RunImport(invocation.import);
-  }
-
-  ConnectOptions options;
-  options.socket_path = invocation.socket;
-  options.spawn = false;  // Managing a daemon never starts one.
-  absl::StatusOr<int> probe = ConnectToDaemonSocket(options);
-  if (probe.ok()) close(*probe);
-  if (!probe.ok()) {
-    // Only "nothing runs" is "not running": a loose socket directory or
-    // another user's daemon is a different truth, said as it is.
-    const bool none = absl::IsNotFound(probe.status());
-    if (invocation.command == "status" && invocation.json) {
-      nlohmann::json out = {{"running", false}, {"socket", invocation.socket}};
-      if (!none) out["error"] = std::string(probe.status().message());
-      printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    } else if (none) {
-      fprintf(stderr, "cargo-credential-credcache: no credcached is running on %s\n",
-              invocation.socket.c_str());
-    } else {
-      fprintf(stderr, "cargo-credential-credcache: %s\n",
-              std::string(probe.status().message()).c_str());
-    }
-    return invocation.command == "stop" && none ? 0 : 1;
-  }
-  return Dispatch(invocation, options);
-}
+int RunAdmin(int argc, char** argv) { return AdminCommandLine().Run(argc, argv); }
 
 }  // namespace credcache

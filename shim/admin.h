@@ -1,10 +1,13 @@
 // The admin command line: cargo-credential-credcache without --cargo-plugin.
 //
-//   status | list | forget <registry> | flush | stats | reload | stop
+//   status | list | forget REGISTRY | flush | stats | reload | stop
+//   install-service | uninstall-service | import
 //
-// Each talks to the running daemon (never starting one) and prints for
-// people, or with --json one JSON object for scripts. Nothing printed ever
-// holds a token: the daemon's admin answers carry none.
+// One table (admin.cc, on command_line.h) names each command, its
+// arguments, options, help and handler. The daemon commands talk to the
+// running daemon (never starting one) and print for people, or with --json
+// one JSON object for scripts. Nothing printed ever holds a token: the
+// daemon's admin answers carry none.
 //
 // Thread-safety: call from main().
 #ifndef CREDCACHE_SHIM_ADMIN_H_

@@ -179,9 +179,17 @@ TEST_F(DaemonShimTest, AdminUsageErrors) {
   EXPECT_EQ(env_.Shim({}).exit_code, 2);
   EXPECT_EQ(env_.Shim({"bogus"}).exit_code, 2);
   EXPECT_EQ(env_.Shim({"forget"}).exit_code, 2);
-  SubprocessResult help = env_.Shim({"list", "--help"});
+  EXPECT_THAT(env_.Shim({"forget"}).stderr_text,
+              HasSubstr("`forget` takes 1 argument(s): REGISTRY"));
+  EXPECT_EQ(env_.Shim({"status", "--remove"}).exit_code, 2);
+  SubprocessResult usage = env_.Shim({"--help"});
+  EXPECT_EQ(usage.exit_code, 0);
+  EXPECT_THAT(usage.stdout_text, HasSubstr("forget REGISTRY"));
+  // Each command has help of its own.
+  SubprocessResult help = env_.Shim({"forget", "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  EXPECT_THAT(help.stdout_text, HasSubstr("forget REGISTRY"));
+  EXPECT_THAT(help.stdout_text, HasSubstr("usage: cargo-credential-credcache forget REGISTRY"));
+  EXPECT_THAT(help.stdout_text, HasSubstr("index URL"));
   EXPECT_FALSE(env_.DaemonRunning());  // Admin commands never start one.
 }
 

@@ -1,0 +1,85 @@
+// CommandLine: a command line described once, as a table of commands and
+// options, from which come the usage text, each command's --help, the
+// checks of arguments and options, and the dispatch to the command's
+// handler. The shim's admin commands (admin.cc) are such a table.
+//
+// The grammar: PROGRAM [OPTION...] COMMAND [ARGUMENT | OPTION]..., options
+// anywhere, `--name VALUE` for options that take a value. `--help` (or
+// `help`) anywhere prints the usage, or the command's own help after a
+// command; `--version` prints the version.
+//
+// Thread-safety: const after construction; Run from one thread.
+#ifndef CREDCACHE_SHIM_COMMAND_LINE_H_
+#define CREDCACHE_SHIM_COMMAND_LINE_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace credcache {
+
+struct Option {
+  std::string name;        // "--bindir".
+  std::string value_name;  // "DIR"; empty for a flag.
+  std::string help;        // One line.
+};
+
+// What a handler is given: the command's arguments, in order, and the
+// options used (their values; "" for flags).
+struct Invocation {
+  std::vector<std::string> arguments;
+  std::map<std::string, std::string> options;
+
+  bool Has(const std::string& option) const { return options.count(option) > 0; }
+  // The option's value, or `fallback` when it was not given.
+  std::string Value(const std::string& option, const std::string& fallback = "") const;
+};
+
+struct Command {
+  std::string name;
+  std::vector<std::string> arguments;  // Names, e.g. {"REGISTRY"}: exactly these many.
+  std::string summary;                 // One line, for the usage text.
+  std::string help;                    // More, for `COMMAND --help`; may be empty.
+  std::vector<std::string> options;    // Names of the options it takes beyond the global ones.
+  // Returns the exit code.
+  std::function<int(const Invocation&)> handler;
+};
+
+class CommandLine {
+ public:
+  // `global_options` are taken by every command; every name a command lists
+  // must be among `options`. `intro` follows the usage line; `outro` ends
+  // the usage text.
+  CommandLine(std::string program, std::string version, std::string intro, std::string outro,
+              std::vector<Option> options, std::vector<std::string> global_options,
+              std::vector<Command> commands);
+
+  // Parses argv[1..] and runs the command's handler. Returns its exit
+  // code; 0 after --help or --version; 2, with the reason and the usage on
+  // stderr, for a command line that does not fit the table.
+  int Run(int argc, char** argv) const;
+
+  // The whole usage text, and one command's help.
+  std::string Usage() const;
+  std::string Help(const Command& command) const;
+
+ private:
+  const Option* FindOption(const std::string& name) const;
+  const Command* FindCommand(const std::string& name) const;
+  bool Takes(const Command& command, const std::string& option) const;
+  std::string Synopsis(const Command& command) const;
+  int Refuse(const std::string& why, const Command* command) const;
+
+  const std::string program_;
+  const std::string version_;
+  const std::string intro_;
+  const std::string outro_;
+  const std::vector<Option> options_;
+  const std::vector<std::string> global_options_;
+  const std::vector<Command> commands_;
+};
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_SHIM_COMMAND_LINE_H_
