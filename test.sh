@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: the unit, process and end-to-end tests (with the real
-# cargo), README's install commands, the same suite again under ASan+UBSan,
-# and each fuzzer briefly on its kept corpus. Installs what is missing
+# Runs every test: the format check, the unit, process and end-to-end tests
+# (with the real cargo), README's install commands, the same suite again
+# under ASan+UBSan, and each fuzzer briefly on its kept corpus. Installs what is missing
 # first. Ends with one line, `N passed, N failed`, counted from the test
 # cases' own results. Arguments go to both `bazel test` runs.
 set -uo pipefail
@@ -16,6 +16,9 @@ test_env=(--test_env=CREDCACHE_TEST_CARGO="$CREDCACHE_CARGO" --test_env=PATH)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 status=0
+# Every C++ and proto file as .clang-format has it (one counted case).
+tools/check_format.sh "$scratch/format.xml" || status=1
+
 bazel test //... "${test_env[@]}" --build_event_json_file="$scratch/events.json" "$@" || status=1
 
 # README's install commands call Bazel, so they run here, after it.
@@ -32,7 +35,8 @@ FUZZ_JUNIT="$scratch/fuzz.xml" fuzz/run.sh "${CREDCACHE_FUZZ_SECONDS:-5}" || sta
 # failure.
 bazel query 'tests(//...)' >"$scratch/targets" 2>/dev/null
 summary=$(python3 tools/count_results.py "$scratch/targets" --events "$scratch/events.json" \
-  --events "$scratch/asan-events.json" --extra "$scratch/readme.xml" --extra "$scratch/fuzz.xml")
+  --events "$scratch/asan-events.json" --extra "$scratch/readme.xml" --extra "$scratch/fuzz.xml" \
+  --extra "$scratch/format.xml")
 # In CI nothing may outlive the run; locally a warm Bazel server is welcome.
 if [ "${CI:-}" = true ]; then bazel shutdown; fi
 echo "$summary"

@@ -79,9 +79,8 @@ inline constexpr absl::Duration kMaxBackendTimeout = absl::Hours(1);
 // InvalidArgument with `what` the problem, no location (callers add it).
 absl::StatusOr<absl::Duration> ParseDurationNode(const toml::node& node);
 
-using BackendFactory =
-    std::function<absl::StatusOr<std::unique_ptr<cargo_credential::Credential>>(
-        const BackendOptions&)>;
+using BackendFactory = std::function<absl::StatusOr<std::unique_ptr<cargo_credential::Credential>>(
+    const BackendOptions&)>;
 
 struct BackendKind {
   std::string name;                      // The `kind` value in config.

@@ -1,8 +1,7 @@
-#include "backends/backend.h"
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "backends/backend.h"
 #include "common/location.h"
 
 namespace credcache {
@@ -13,8 +12,7 @@ absl::StatusOr<absl::Duration> ParseDurationNode(const toml::node& node) {
     duration = absl::Seconds(seconds->get());
   } else if (const auto* text = node.as_string()) {
     if (!absl::ParseDuration(text->get(), &duration)) {
-      return absl::InvalidArgumentError(
-          "must be a duration such as \"90s\", \"15m\" or \"1h30m\"");
+      return absl::InvalidArgumentError("must be a duration such as \"90s\", \"15m\" or \"1h30m\"");
     }
   } else {
     return absl::InvalidArgumentError(
@@ -45,10 +43,8 @@ const toml::node* BackendOptions::Find(absl::string_view key) const {
 
 absl::Status BackendOptions::Error(absl::string_view key, absl::string_view message) const {
   const toml::node* node = Find(key);
-  const std::string where =
-      Location(source_, (node != nullptr ? *node : static_cast<const toml::node&>(table_))
-                            .source()
-                            .begin);
+  const std::string where = Location(
+      source_, (node != nullptr ? *node : static_cast<const toml::node&>(table_)).source().begin);
   return absl::InvalidArgumentError(
       absl::StrCat(where, ": backend `", backend_name_, "`: `", key, "` ", message));
 }
@@ -69,8 +65,7 @@ absl::StatusOr<std::optional<std::string>> BackendOptions::OptionalString(
   return std::optional<std::string>(text->get());
 }
 
-absl::StatusOr<std::vector<std::string>> BackendOptions::StringList(
-    absl::string_view key) const {
+absl::StatusOr<std::vector<std::string>> BackendOptions::StringList(absl::string_view key) const {
   std::vector<std::string> out;
   const toml::node* node = Find(key);
   if (node == nullptr) return out;

@@ -103,8 +103,7 @@ TEST(BackendKindsTest, EveryKindInOrderWithItsKeys) {
   EXPECT_THAT(names, ElementsAre("file", "env", "command", "cargo-provider", "libsecret"));
   EXPECT_THAT(FindBackendKind("file")->option_keys, ElementsAre("path"));
   EXPECT_THAT(FindBackendKind("env")->option_keys, ElementsAre("variable"));
-  EXPECT_THAT(FindBackendKind("command")->option_keys,
-              ElementsAre("command", "cache", "lifetime"));
+  EXPECT_THAT(FindBackendKind("command")->option_keys, ElementsAre("command", "cache", "lifetime"));
   EXPECT_THAT(FindBackendKind("cargo-provider")->option_keys, ElementsAre("provider", "args"));
   EXPECT_TRUE(FindBackendKind("libsecret")->option_keys.empty());
 }
@@ -138,7 +137,8 @@ TEST(BackendKindsTest, FactoriesRefuseWrongTypes) {
            {"file", "path = 1", "`path` must be a string"},
            {"env", "variable = [\"X\"]", "`variable` must be a string"},
            {"command", "command = \"echo hi\"", "`command` must be a list of strings"},
-           {"cargo-provider", "args = \"--x\"\nprovider = \"p\"", "`args` must be a list of strings"},
+           {"cargo-provider", "args = \"--x\"\nprovider = \"p\"",
+            "`args` must be a list of strings"},
        }) {
     TestConfig config(c.body);
     absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> made =

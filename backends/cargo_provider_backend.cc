@@ -34,14 +34,12 @@ ResponseKind ExpectedKind(ActionKind kind) {
 
 }  // namespace
 
-CargoProviderBackend::CargoProviderBackend(std::string provider,
-                                           std::vector<std::string> args,
+CargoProviderBackend::CargoProviderBackend(std::string provider, std::vector<std::string> args,
                                            absl::Duration timeout)
     : provider_(std::move(provider)), args_(std::move(args)), timeout_(timeout) {}
 
 absl::StatusOr<CredentialResponse> CargoProviderBackend::Perform(
-    const RegistryInfo& registry, const Action& action,
-    const std::vector<std::string>& args) {
+    const RegistryInfo& registry, const Action& action, const std::vector<std::string>& args) {
   if (action.kind == ActionKind::kUnknown) {
     return cargo_credential::OperationNotSupportedError();
   }
@@ -61,10 +59,10 @@ absl::StatusOr<CredentialResponse> CargoProviderBackend::Perform(
   if (!answer.ok()) return cargo_credential::OtherError(answer.status().message());
   absl::StatusOr<CredentialResponse>& result = answer->result;
   if (result.ok() && result->kind != ExpectedKind(action.kind)) {
-    return cargo_credential::OtherError(absl::StrCat(
-        "credential provider `", provider_, "` answered a `",
-        cargo_credential::ActionKindName(action.kind),
-        "` request with a response of another kind"));
+    return cargo_credential::OtherError(absl::StrCat("credential provider `", provider_,
+                                                     "` answered a `",
+                                                     cargo_credential::ActionKindName(action.kind),
+                                                     "` request with a response of another kind"));
   }
   return std::move(result);
 }

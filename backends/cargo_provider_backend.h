@@ -35,14 +35,12 @@ class CargoProviderBackend : public cargo_credential::Credential {
  public:
   // Runs `provider` with `args` ahead of each request's own, allowing it
   // `timeout` for the whole exchange.
-  CargoProviderBackend(std::string provider, std::vector<std::string> args,
-                       absl::Duration timeout);
+  CargoProviderBackend(std::string provider, std::vector<std::string> args, absl::Duration timeout);
 
   // Asks the provider to perform `action`, and answers what it answered.
   // The provider's response must be of the action's kind.
   absl::StatusOr<cargo_credential::CredentialResponse> Perform(
-      const cargo_credential::RegistryInfo& registry,
-      const cargo_credential::Action& action,
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args) override;
 
  private:

@@ -37,7 +37,7 @@ class CargoProviderBackendTest : public ::testing::Test {
 
   // A backend made from config, as the daemon makes one.
   std::unique_ptr<cargo_credential::Credential> Make(const std::string& body,
-                                                    absl::Duration timeout = absl::Seconds(20)) {
+                                                     absl::Duration timeout = absl::Seconds(20)) {
     TestConfig config(body);
     absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> made =
         MakeCargoProviderBackend(config.Options(timeout));
@@ -149,7 +149,8 @@ echo '{"Ok":{"kind":"logout"}}'
   absl::StatusOr<CredentialResponse> got = backend->Perform(Registry(kUrl), Get(), {});
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(KindOf(got.status()), ErrorKind::kOther);
-  EXPECT_THAT(Describe(got.status()), HasSubstr("answered a `get` request with a response of another kind"));
+  EXPECT_THAT(Describe(got.status()),
+              HasSubstr("answered a `get` request with a response of another kind"));
 }
 
 TEST_F(CargoProviderBackendTest, AHangingProviderTimesOutByName) {
@@ -161,7 +162,8 @@ TEST_F(CargoProviderBackendTest, AHangingProviderTimesOutByName) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(KindOf(got.status()), ErrorKind::kOther);
-  EXPECT_THAT(Describe(got.status()), HasSubstr(absl::StrCat("credential provider `", provider, "`")));
+  EXPECT_THAT(Describe(got.status()),
+              HasSubstr(absl::StrCat("credential provider `", provider, "`")));
   EXPECT_THAT(Describe(got.status()), HasSubstr("timed out"));
 }
 

@@ -48,16 +48,15 @@ std::vector<std::string> LastLine(const std::string& stderr_text) {
 
 CommandBackend::CommandBackend(Config config) : config_(std::move(config)) {}
 
-absl::StatusOr<CredentialResponse> CommandBackend::Perform(
-    const RegistryInfo& registry, const Action& action,
-    const std::vector<std::string>& args) {
+absl::StatusOr<CredentialResponse> CommandBackend::Perform(const RegistryInfo& registry,
+                                                           const Action& action,
+                                                           const std::vector<std::string>& args) {
   switch (action.kind) {
     case ActionKind::kGet:
       break;
     case ActionKind::kLogin:
     case ActionKind::kLogout:
-      return cargo_credential::OperationNotSupportedError(
-          "the command backend only reads tokens");
+      return cargo_credential::OperationNotSupportedError("the command backend only reads tokens");
     case ActionKind::kUnknown:
       return cargo_credential::OperationNotSupportedError();
   }
@@ -65,8 +64,8 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(
   cargo_credential::SubprocessOptions options;
   const std::string name = registry.name.value_or("");
   for (const std::string& part : config_.command) {
-    options.argv.push_back(absl::StrReplaceAll(
-        part, {{"{index_url}", registry.index_url}, {"{name}", name}}));
+    options.argv.push_back(
+        absl::StrReplaceAll(part, {{"{index_url}", registry.index_url}, {"{name}", name}}));
   }
   options.unset_env = SecretVariables();
   options.new_process_group = true;
@@ -84,8 +83,8 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(
   const absl::Time finished = absl::Now();
   if (!result.ok()) {
     if (absl::IsDeadlineExceeded(result.status())) {
-      return OtherError(absl::StrCat(who, " did not finish within ",
-                                     absl::FormatDuration(config_.timeout)));
+      return OtherError(
+          absl::StrCat(who, " did not finish within ", absl::FormatDuration(config_.timeout)));
     }
     return OtherError(absl::StrCat(who, " could not be run"),
                       {std::string(result.status().message())});
@@ -98,8 +97,8 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(
   }
   if (result->stdout_truncated) {
     // What was kept is only the beginning: never pass it on as the token.
-    return OtherError(absl::StrCat(who, " printed more than ",
-                                   cargo_credential::kMaxCollected, " bytes"));
+    return OtherError(
+        absl::StrCat(who, " printed more than ", cargo_credential::kMaxCollected, " bytes"));
   }
   absl::string_view token = output.Expose();
   if (absl::EndsWith(token, "\n")) token.remove_suffix(1);
@@ -117,8 +116,7 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(
   return CredentialResponse::Get(Secret(token), cache, /*operation_independent=*/true);
 }
 
-absl::StatusOr<std::unique_ptr<Credential>> MakeCommandBackend(
-    const BackendOptions& options) {
+absl::StatusOr<std::unique_ptr<Credential>> MakeCommandBackend(const BackendOptions& options) {
   CommandBackend::Config config;
   config.timeout = options.timeout();
 

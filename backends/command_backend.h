@@ -57,8 +57,7 @@ class CommandBackend : public cargo_credential::Credential {
   // not finish in time, exits non-zero, or prints anything but one non-empty
   // line. login, logout: operation-not-supported.
   absl::StatusOr<cargo_credential::CredentialResponse> Perform(
-      const cargo_credential::RegistryInfo& registry,
-      const cargo_credential::Action& action,
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args) override;
 
  private:

@@ -81,8 +81,8 @@ TEST(CommandBackendTest, MoreThanOneLineIsRefused) {
 }
 
 TEST(CommandBackendTest, NoOutputIsRefused) {
-  for (const char* body : {R"(command = ["true"])", R"(command = ["echo"])",
-                           R"(command = ["printf", "\r\n"])"}) {
+  for (const char* body :
+       {R"(command = ["true"])", R"(command = ["echo"])", R"(command = ["printf", "\r\n"])"}) {
     absl::StatusOr<CredentialResponse> got = RunGet(body);
     ASSERT_FALSE(got.ok()) << body;
     EXPECT_EQ(KindOf(got.status()), ErrorKind::kOther);
@@ -116,7 +116,8 @@ TEST(CommandBackendTest, AProgramThatCannotRunIsNamed) {
   absl::StatusOr<CredentialResponse> got = RunGet(R"(command = ["/nonexistent/tokenizer"])");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(KindOf(got.status()), ErrorKind::kOther);
-  EXPECT_THAT(Describe(got.status()), HasSubstr("command `/nonexistent/tokenizer` could not be run"));
+  EXPECT_THAT(Describe(got.status()),
+              HasSubstr("command `/nonexistent/tokenizer` could not be run"));
 }
 
 TEST(CommandBackendTest, AHangingCommandIsKilledAtTheTimeout) {
@@ -131,8 +132,7 @@ TEST(CommandBackendTest, AHangingCommandIsKilledAtTheTimeout) {
 }
 
 TEST(CommandBackendTest, CacheKinds) {
-  absl::StatusOr<CredentialResponse> got =
-      RunGet("command = [\"echo\", \"t\"]\ncache = \"never\"");
+  absl::StatusOr<CredentialResponse> got = RunGet("command = [\"echo\", \"t\"]\ncache = \"never\"");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->cache.kind, CacheKind::kNever);
 

@@ -32,8 +32,7 @@ EnvBackend::EnvBackend(std::string variable_template)
   RegisterSecretVariable(absl::StrReplaceAll(variable_template_, {{kNamePlaceholder, "*"}}));
 }
 
-std::optional<std::string> EnvBackend::VariableFor(
-    const std::optional<std::string>& name) const {
+std::optional<std::string> EnvBackend::VariableFor(const std::optional<std::string>& name) const {
   if (!absl::StrContains(variable_template_, kNamePlaceholder)) return variable_template_;
   if (!name.has_value() || name->empty()) return std::nullopt;
   // Cargo's own spelling of a registry name in a variable name.
@@ -41,23 +40,21 @@ std::optional<std::string> EnvBackend::VariableFor(
   return absl::StrReplaceAll(variable_template_, {{kNamePlaceholder, spelled}});
 }
 
-absl::StatusOr<CredentialResponse> EnvBackend::Perform(
-    const RegistryInfo& registry, const Action& action,
-    const std::vector<std::string>& args) {
+absl::StatusOr<CredentialResponse> EnvBackend::Perform(const RegistryInfo& registry,
+                                                       const Action& action,
+                                                       const std::vector<std::string>& args) {
   switch (action.kind) {
     case ActionKind::kGet: {
       const std::optional<std::string> variable = VariableFor(registry.name);
       if (!variable.has_value()) return cargo_credential::NotFoundError();
       const char* value = getenv(variable->c_str());
       if (value == nullptr || value[0] == '\0') return cargo_credential::NotFoundError();
-      return CredentialResponse::Get(Secret(absl::string_view(value)),
-                                     CacheControl::Session(),
+      return CredentialResponse::Get(Secret(absl::string_view(value)), CacheControl::Session(),
                                      /*operation_independent=*/true);
     }
     case ActionKind::kLogin:
     case ActionKind::kLogout:
-      return cargo_credential::OperationNotSupportedError(
-          "the env backend only reads tokens");
+      return cargo_credential::OperationNotSupportedError("the env backend only reads tokens");
     case ActionKind::kUnknown:
       break;
   }

@@ -40,8 +40,7 @@ class EnvBackend : public cargo_credential::Credential {
   // not-found when it is unset or empty, or when the template uses {NAME}
   // and cargo sent no registry name. login, logout: operation-not-supported.
   absl::StatusOr<cargo_credential::CredentialResponse> Perform(
-      const cargo_credential::RegistryInfo& registry,
-      const cargo_credential::Action& action,
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args) override;
 
  private:

@@ -38,8 +38,10 @@ class EnvBackendTest : public ::testing::Test {
 
 TEST_F(EnvBackendTest, SubstitutesTheRegistryName) {
   EnvBackend backend("CARGO_REGISTRIES_{NAME}_TOKEN");
-  EXPECT_THAT(backend.VariableFor("my-reg"), Optional(std::string("CARGO_REGISTRIES_MY_REG_TOKEN")));
-  EXPECT_THAT(backend.VariableFor("crates-io"), Optional(std::string("CARGO_REGISTRIES_CRATES_IO_TOKEN")));
+  EXPECT_THAT(backend.VariableFor("my-reg"),
+              Optional(std::string("CARGO_REGISTRIES_MY_REG_TOKEN")));
+  EXPECT_THAT(backend.VariableFor("crates-io"),
+              Optional(std::string("CARGO_REGISTRIES_CRATES_IO_TOKEN")));
 
   setenv("CARGO_REGISTRIES_MY_REG_TOKEN", "Bearer from env", 1);
   absl::StatusOr<CredentialResponse> got = backend.Perform(Registry(kUrl, "my-reg"), Get(), {});

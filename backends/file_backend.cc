@@ -7,10 +7,10 @@
 #include <string_view>
 #include <utility>
 
-#include "common/location.h"
-#include "common/paths.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/location.h"
+#include "common/paths.h"
 #include "lib/console.h"
 #include "lib/error.h"
 #include "lib/private_file.h"
@@ -52,8 +52,8 @@ void WipeStrings(toml::node& node) {
 // any of them may be a token.
 absl::Status FileError(const std::string& path, const toml::source_position& at,
                        absl::string_view what) {
-  return cargo_credential::OtherError(
-      absl::StrCat(Location(path, at), ": ", what), {kExpectedShape});
+  return cargo_credential::OtherError(absl::StrCat(Location(path, at), ": ", what),
+                                      {kExpectedShape});
 }
 
 }  // namespace
@@ -88,9 +88,9 @@ absl::StatusOr<TokenMap> ParseTokenFile(const std::string& path, const std::stri
   for (auto&& [key, node] : *table) {
     auto* token = node.as_string();
     if (token == nullptr) {
-      return FileError(path, key.source().begin,
-                       absl::StrCat("the token for `", std::string(key.str()),
-                                    "` must be a string"));
+      return FileError(
+          path, key.source().begin,
+          absl::StrCat("the token for `", std::string(key.str()), "` must be a string"));
     }
     tokens.emplace(std::string(key.str()), Secret(std::move(token->get())));
   }
@@ -101,8 +101,7 @@ namespace {
 
 // The store's contents; a missing file is an empty store.
 absl::StatusOr<TokenMap> Load(const std::string& path) {
-  absl::StatusOr<std::optional<std::string>> contents =
-      cargo_credential::ReadPrivateFile(path);
+  absl::StatusOr<std::optional<std::string>> contents = cargo_credential::ReadPrivateFile(path);
   if (!contents.ok()) return contents.status();
   if (!contents->has_value()) return TokenMap();
   absl::StatusOr<TokenMap> tokens = ParseTokenFile(path, **contents);
@@ -126,7 +125,6 @@ void AppendQuoted(std::string& out, absl::string_view text) {
   }
   out.push_back('"');
 }
-
 
 // Replaces the file with `tokens`.
 absl::Status Store(const std::string& path, const TokenMap& tokens) {
@@ -165,9 +163,9 @@ absl::StatusOr<std::string> ResolvePath(const BackendOptions& options) {
 
 FileBackend::FileBackend(std::string path) : path_(std::move(path)) {}
 
-absl::StatusOr<CredentialResponse> FileBackend::Perform(
-    const RegistryInfo& registry, const Action& action,
-    const std::vector<std::string>& args) {
+absl::StatusOr<CredentialResponse> FileBackend::Perform(const RegistryInfo& registry,
+                                                        const Action& action,
+                                                        const std::vector<std::string>& args) {
   switch (action.kind) {
     case ActionKind::kGet: {
       absl::MutexLock lock(&mutex_);
@@ -182,7 +180,8 @@ absl::StatusOr<CredentialResponse> FileBackend::Perform(
       // Before the lock: this may wait for a person at the terminal.
       absl::StatusOr<Secret> token = cargo_credential::ReadToken(action.login, registry);
       if (!token.ok()) return token.status();
-      if (!cargo_credential::IsUtf8(token->Expose()) || !cargo_credential::IsUtf8(registry.index_url)) {
+      if (!cargo_credential::IsUtf8(token->Expose()) ||
+          !cargo_credential::IsUtf8(registry.index_url)) {
         return cargo_credential::OtherError(
             "cannot store the token: it or the index URL is not valid UTF-8");
       }

@@ -51,8 +51,7 @@ class FileBackend : public cargo_credential::Credential {
   // logout: erases the token, or not-found when there is none. A file that
   // cannot be read, is not private, or is malformed fails with `other`.
   absl::StatusOr<cargo_credential::CredentialResponse> Perform(
-      const cargo_credential::RegistryInfo& registry,
-      const cargo_credential::Action& action,
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args) override;
 
  private:

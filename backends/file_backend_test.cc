@@ -1,9 +1,9 @@
-#include <pwd.h>
-#include <unistd.h>
 #include "backends/file_backend.h"
 
+#include <pwd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -61,8 +61,8 @@ class FileBackendTest : public ::testing::Test {
   std::string TokenOf(FileBackend& backend, const std::string& url) {
     absl::StatusOr<CredentialResponse> got = backend.Perform(Registry(url), Get(), {});
     if (!got.ok()) {
-      return absl::StrCat("error ", cargo_credential::ErrorKindName(KindOf(got.status())),
-                          ": ", Describe(got.status()));
+      return absl::StrCat("error ", cargo_credential::ErrorKindName(KindOf(got.status())), ": ",
+                          Describe(got.status()));
     }
     return got->token.Expose();
   }

@@ -43,16 +43,14 @@ class Error {
   // is this backend's failure.
   absl::Status ToStatus(absl::string_view doing) const {
     const std::string message = error_->message != nullptr ? error_->message : "unknown error";
-    const bool unavailable =
-        error_->domain == G_DBUS_ERROR || error_->domain == G_IO_ERROR ||
-        g_error_matches(error_, SECRET_ERROR, SECRET_ERROR_IS_LOCKED) ||
-        g_error_matches(error_, SECRET_ERROR, SECRET_ERROR_NO_SUCH_OBJECT);
+    const bool unavailable = error_->domain == G_DBUS_ERROR || error_->domain == G_IO_ERROR ||
+                             g_error_matches(error_, SECRET_ERROR, SECRET_ERROR_IS_LOCKED) ||
+                             g_error_matches(error_, SECRET_ERROR, SECRET_ERROR_NO_SUCH_OBJECT);
     if (unavailable) {
       return cargo_credential::UrlNotSupportedError(
           absl::StrCat("the Secret Service is not available: ", message));
     }
-    return cargo_credential::OtherError(absl::StrCat("Secret Service: cannot ", doing),
-                                        {message});
+    return cargo_credential::OtherError(absl::StrCat("Secret Service: cannot ", doing), {message});
   }
 
  private:
@@ -68,8 +66,8 @@ bool DefaultCollectionLocked() {
   if (error.failed()) return false;
   SecretCollection* collection = secret_collection_for_alias_sync(
       service, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, nullptr, error.out());
-  const bool locked = !error.failed() && collection != nullptr &&
-                      secret_collection_get_locked(collection);
+  const bool locked =
+      !error.failed() && collection != nullptr && secret_collection_get_locked(collection);
   if (collection != nullptr) g_object_unref(collection);
   g_object_unref(service);
   return locked;
@@ -90,8 +88,8 @@ absl::StatusOr<CredentialResponse> LibsecretBackend::Perform(
   Error error;
   switch (action.kind) {
     case ActionKind::kGet: {
-      gchar* token = secret_password_lookup_sync(LookupSchema(), nullptr, error.out(), "url", url,
-                                                 nullptr);
+      gchar* token =
+          secret_password_lookup_sync(LookupSchema(), nullptr, error.out(), "url", url, nullptr);
       if (error.failed()) return error.ToStatus("look up the token");
       if (token == nullptr) {
         return DefaultCollectionLocked() ? LockedError() : cargo_credential::NotFoundError();

@@ -24,8 +24,8 @@ TestConfig::TestConfig(std::string_view body) {
 }
 
 credcache::BackendOptions TestConfig::Options(absl::Duration timeout) const {
-  return credcache::BackendOptions(backend_ != nullptr ? *backend_ : empty_, kConfigFile,
-                                   "test", timeout);
+  return credcache::BackendOptions(backend_ != nullptr ? *backend_ : empty_, kConfigFile, "test",
+                                   timeout);
 }
 
 std::string Describe(const absl::Status& status) {

@@ -30,9 +30,9 @@ absl::Duration TimeCargo(CargoSandbox& cargo, const std::string& crate) {
       cargo.Cargo({"generate-lockfile"}, crate);
   const absl::Duration took = absl::Now() - start;
   if (!result.ok() || result->exit_code != 0) {
-    fprintf(stderr, "bench: cargo failed: %s\n",
-            result.ok() ? result->stderr_text.c_str()
-                        : std::string(result.status().message()).c_str());
+    fprintf(
+        stderr, "bench: cargo failed: %s\n",
+        result.ok() ? result->stderr_text.c_str() : std::string(result.status().message()).c_str());
     exit(1);
   }
   return took;
@@ -62,8 +62,9 @@ int main(int argc, char** argv) {
                                0700);
   credcache_testing::WriteFile(cargo.cargo_home() + "/credentials.toml",
                                absl::StrCat("[registries.reg]\ntoken = \"", token, "\"\n"));
-  env.WriteConfig(absl::StrCat("[[backend]]\nname = \"slow\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"",
-                               slow, "\"]\n"));
+  env.WriteConfig(absl::StrCat(
+      "[[backend]]\nname = \"slow\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"", slow,
+      "\"]\n"));
   cargo.SetEnv(env.Environment());
   auto use = [&](const std::string& providers) {
     cargo.WriteConfig(absl::StrCat("[registries.reg]\nindex = \"", index,
@@ -80,7 +81,8 @@ int main(int argc, char** argv) {
   if (!cargo.Cargo({"publish", "--registry", "reg", "--no-verify", "--allow-dirty"}, lib).ok()) {
     return 1;
   }
-  const std::string app = cargo.NewCrate("app", "reg", "lib = { version = \"0.1\", registry = \"reg\" }\n");
+  const std::string app =
+      cargo.NewCrate("app", "reg", "lib = { version = \"0.1\", registry = \"reg\" }\n");
   // Warm every path once: the index cache, the daemon and its cache.
   for (const std::string* providers : {&cargo_token, &credcache, &uncached}) {
     use(*providers);

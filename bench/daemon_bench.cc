@@ -26,10 +26,10 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "absl/synchronization/notification.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
 #include "bench/daemon_probe.h"
 #include "bench/stopwatch.h"
 #include "common/unix_socket.h"
@@ -156,7 +156,8 @@ LoadResult Load(const std::string& socket, int pid, int clients, absl::Duration 
 }
 
 void Throughput(credcache_testing::DaemonEnv& env, absl::Duration duration) {
-  env.WriteConfig("[[backend]]\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"CREDCACHE_BENCH_TOKEN\"\n");
+  env.WriteConfig(
+      "[[backend]]\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"CREDCACHE_BENCH_TOKEN\"\n");
   setenv("CREDCACHE_BENCH_TOKEN", "Bearer bench", 1);
   // The first get starts the daemon (which inherits the variable) and warms the cache.
   env.Shim({"--cargo-plugin"},
@@ -177,15 +178,14 @@ void Throughput(credcache_testing::DaemonEnv& env, absl::Duration duration) {
                                                   });
                          });
   const credcache::v1::StatsRequest stats_request;
-  LoadResult floor = Load(env.socket(), pid, 64, duration,
-                          [&stats_request](Credcache::Stub* stub, grpc::ClientContext* context,
-                                           std::function<void(grpc::Status)> done) {
-                            auto response = std::make_shared<credcache::v1::StatsResponse>();
-                            stub->async()->Stats(context, &stats_request, response.get(),
-                                                 [response, done](grpc::Status status) {
-                                                   done(status);
-                                                 });
-                          });
+  LoadResult floor =
+      Load(env.socket(), pid, 64, duration,
+           [&stats_request](Credcache::Stub* stub, grpc::ClientContext* context,
+                            std::function<void(grpc::Status)> done) {
+             auto response = std::make_shared<credcache::v1::StatsResponse>();
+             stub->async()->Stats(context, &stats_request, response.get(),
+                                  [response, done](grpc::Status status) { done(status); });
+           });
   printf("\ndaemon under load: 64 clients on persistent connections, %s each\n",
          absl::FormatDuration(duration).c_str());
   Report("cached gets per second", gets.per_second, "req/s", "Stats calls per second",
@@ -204,11 +204,11 @@ void Throughput(credcache_testing::DaemonEnv& env, absl::Duration duration) {
 void Coalescing(credcache_testing::DaemonEnv& env) {
   const std::string counter = env.root() + "/calls";
   const std::string script = env.root() + "/slow.sh";
-  credcache_testing::WriteFile(script,
-                               absl::StrCat("#!/bin/sh\necho call >> ", counter,
-                                            "\nsleep 0.5\necho 'Bearer slow'\n"),
-                               0700);
-  env.WriteConfig(absl::StrCat("[[backend]]\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"", script, "\"]\n"));
+  credcache_testing::WriteFile(
+      script,
+      absl::StrCat("#!/bin/sh\necho call >> ", counter, "\nsleep 0.5\necho 'Bearer slow'\n"), 0700);
+  env.WriteConfig(absl::StrCat(
+      "[[backend]]\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"", script, "\"]\n"));
   env.Shim({"reload"});
   auto stub = Connect(env.socket());
   const absl::Time single_start = absl::Now();
@@ -238,7 +238,8 @@ void Coalescing(credcache_testing::DaemonEnv& env) {
 
 void Memory(credcache_testing::DaemonEnv& env, const std::string& git_socket) {
   env.StopDaemon();
-  env.WriteConfig("[[backend]]\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"CREDCACHE_BENCH_TOKEN\"\n");
+  env.WriteConfig(
+      "[[backend]]\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"CREDCACHE_BENCH_TOKEN\"\n");
   env.Shim({"--cargo-plugin"},
            "{\"v\":1,\"registry\":{\"index-url\":\"sparse+http://bench/index/\"},\"kind\":"
            "\"get\",\"operation\":\"read\"}\n");
@@ -263,7 +264,7 @@ void Memory(credcache_testing::DaemonEnv& env, const std::string& git_socket) {
   const double full = RssMiB(pid);
   printf("\nmemory: daemon resident set (%s)\n",
          stats.find("\"cached_entries\":10001") != std::string::npos ? "10,001 entries cached"
-                                                                          : stats.c_str());
+                                                                     : stats.c_str());
   Report("daemon RSS idle (1 entry)", idle, "MiB", "git credential-cache daemon", git);
   Report("daemon RSS with 10,000 registries", full, "MiB", "idle", idle);
 }

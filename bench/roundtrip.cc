@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
                           "git credential-cache get", git_summary.median_ms);
   credcache_bench::Report("spawn floor: /bin/true (median)", true_summary.median_ms, "ms",
                           "git credential-cache get", git_summary.median_ms);
-  credcache_bench::Report("shim above the spawn floor", shim_summary.median_ms - true_summary.median_ms,
-                          "ms", "git above the floor", git_summary.median_ms - true_summary.median_ms);
+  credcache_bench::Report("shim above the spawn floor",
+                          shim_summary.median_ms - true_summary.median_ms, "ms",
+                          "git above the floor", git_summary.median_ms - true_summary.median_ms);
   return 0;
 }

@@ -20,10 +20,10 @@ absl::Duration TimeProcess(const std::vector<std::string>& argv, const std::stri
   const absl::Duration took = absl::Now() - start;
   if (!result.ok() || result->exit_code != 0 ||
       !absl::StrContains(result->stdout_text, must_contain)) {
-    fprintf(stderr, "bench: %s failed: %s\n%s", argv[0].c_str(),
-            result.ok() ? result->stderr_text.c_str()
-                        : std::string(result.status().message()).c_str(),
-            result.ok() ? result->stdout_text.c_str() : "");
+    fprintf(
+        stderr, "bench: %s failed: %s\n%s", argv[0].c_str(),
+        result.ok() ? result->stderr_text.c_str() : std::string(result.status().message()).c_str(),
+        result.ok() ? result->stdout_text.c_str() : "");
     exit(1);
   }
   return took;
@@ -32,8 +32,8 @@ absl::Duration TimeProcess(const std::vector<std::string>& argv, const std::stri
 Summary Summarize(std::vector<absl::Duration> samples) {
   std::sort(samples.begin(), samples.end());
   auto at = [&](double q) {
-    return absl::ToDoubleMilliseconds(samples[std::min(samples.size() - 1,
-                                                       static_cast<size_t>(q * samples.size()))]);
+    return absl::ToDoubleMilliseconds(
+        samples[std::min(samples.size() - 1, static_cast<size_t>(q * samples.size()))]);
   };
   absl::Duration total;
   for (absl::Duration d : samples) total += d;

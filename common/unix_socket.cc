@@ -22,7 +22,8 @@ absl::Status EnsurePrivateDirectory(const std::string& dir) {
     // Missing parents are made like `mkdir -p` would (ours, 0700); only
     // the last level is checked (the runtime dir's parents are /run/user
     // and the like).
-    absl::Status parents = cargo_credential::MakeDirectories(cargo_credential::DirectoryOf(dir), 0700);
+    absl::Status parents =
+        cargo_credential::MakeDirectories(cargo_credential::DirectoryOf(dir), 0700);
     if (!parents.ok()) return absl::UnavailableError(parents.message());
     // Created with its final mode, never chmod-ed after: no window in which
     // another user could slip in.
@@ -37,14 +38,13 @@ absl::Status EnsurePrivateDirectory(const std::string& dir) {
     return absl::FailedPreconditionError(absl::StrCat(dir, " is not a directory"));
   }
   if (info.st_uid != geteuid()) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("socket directory ", dir, " belongs to uid ", info.st_uid,
-                     ", not to you (uid ", geteuid(), "); use another with CREDCACHE_SOCKET"));
+    return absl::PermissionDeniedError(absl::StrCat("socket directory ", dir, " belongs to uid ",
+                                                    info.st_uid, ", not to you (uid ", geteuid(),
+                                                    "); use another with CREDCACHE_SOCKET"));
   }
   if ((info.st_mode & 077) != 0) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("permissions on socket directory ", dir,
-                     " are too loose; fix them with: chmod 700 ", dir));
+    return absl::PermissionDeniedError(absl::StrCat(
+        "permissions on socket directory ", dir, " are too loose; fix them with: chmod 700 ", dir));
   }
   return absl::OkStatus();
 }
@@ -66,8 +66,7 @@ absl::StatusOr<int> ConnectUnixSocket(const std::string& path) {
     if (error == ENOENT || error == ECONNREFUSED) {
       return absl::NotFoundError(absl::StrCat("no daemon listens on ", path));
     }
-    return absl::UnavailableError(
-        absl::StrCat("cannot connect to ", path, ": ", strerror(error)));
+    return absl::UnavailableError(absl::StrCat("cannot connect to ", path, ": ", strerror(error)));
   }
   return fd;
 }

@@ -77,8 +77,7 @@ absl::StatusOr<CredentialResponse> Broker::PerformWatched(const RegistryInfo& re
         break;
       }
       std::shared_ptr<const Router> router = this->router();
-      Router::Answer answer =
-          router->Call(router->Route(registry), registry, action, args, notice);
+      Router::Answer answer = router->Call(router->Route(registry), registry, action, args, notice);
       // After a login the stored token is the new truth; after a logout
       // there is none. Even a failed one (a backend that timed out may still
       // finish) leaves the cache unsure, and a cache may always forget.
@@ -129,15 +128,15 @@ absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
     return std::move(answer.result);
   }
   stats_->Error();
-  return cargo_credential::OtherError(absl::StrCat("credcached has no backend named `", backend, "`"),
-                                      {"`cargo-credential-credcache status` lists them"});
+  return cargo_credential::OtherError(
+      absl::StrCat("credcached has no backend named `", backend, "`"),
+      {"`cargo-credential-credcache status` lists them"});
 }
 
 absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, const Action& action,
                                                const std::vector<std::string>& args,
                                                const SlowNotice& notice) {
-  if (std::optional<CredentialResponse> hit =
-          cache_.Lookup(registry.index_url, action.operation)) {
+  if (std::optional<CredentialResponse> hit = cache_.Lookup(registry.index_url, action.operation)) {
     stats_->Hit();
     return *std::move(hit);
   }
@@ -200,8 +199,7 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
   return result;
 }
 
-absl::StatusOr<CredentialResponse> Broker::Fetch(const RegistryInfo& registry,
-                                                 const Action& action,
+absl::StatusOr<CredentialResponse> Broker::Fetch(const RegistryInfo& registry, const Action& action,
                                                  const std::vector<std::string>& args,
                                                  uint64_t generation, const SlowNotice& notice) {
   std::shared_ptr<const Router> router;

@@ -21,8 +21,8 @@
 #define CREDCACHE_DAEMON_BROKER_H_
 
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,7 +39,8 @@ namespace credcache {
 class Broker : public cargo_credential::Credential {
  public:
   // `clock` and `stats` must outlive the Broker.
-  Broker(const Clock* clock, Stats* stats, CachePolicy policy, std::shared_ptr<const Router> router);
+  Broker(const Clock* clock, Stats* stats, CachePolicy policy,
+         std::shared_ptr<const Router> router);
 
   absl::StatusOr<cargo_credential::CredentialResponse> Perform(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,

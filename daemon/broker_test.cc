@@ -39,7 +39,8 @@ class BrokerTest : public ::testing::Test {
     return std::make_shared<Router>(std::move(backends), &stats_);
   }
 
-  absl::StatusOr<cargo_credential::CredentialResponse> Get(const RegistryInfo& registry = kRegistry) {
+  absl::StatusOr<cargo_credential::CredentialResponse> Get(
+      const RegistryInfo& registry = kRegistry) {
     return broker_.Perform(registry, Action{}, {});
   }
   absl::StatusOr<cargo_credential::CredentialResponse> Do(ActionKind kind,

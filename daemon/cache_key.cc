@@ -4,8 +4,7 @@
 
 namespace credcache {
 
-CacheKey CacheKey::For(const std::string& index_url,
-                       const cargo_credential::Operation& operation) {
+CacheKey CacheKey::For(const std::string& index_url, const cargo_credential::Operation& operation) {
   std::string key(cargo_credential::OperationKindName(operation.kind));
   for (const std::string* part : {&operation.name, &operation.vers, &operation.cksum}) {
     if (!part->empty()) absl::StrAppend(&key, " ", *part);

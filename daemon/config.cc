@@ -67,8 +67,8 @@ class Parser {
       } else if (name == "backend") {
         status = ParseBackends(node, config.backends);
       } else {
-        status = ErrorAt(key, absl::StrCat("unknown key `", name,
-                                           "`; expected `cache` or `backend`"));
+        status =
+            ErrorAt(key, absl::StrCat("unknown key `", name, "`; expected `cache` or `backend`"));
       }
       if (!status.ok()) return status;
     }
@@ -93,7 +93,8 @@ class Parser {
   absl::StatusOr<absl::Duration> DurationAt(const toml::key& key, const toml::node& node) const {
     absl::StatusOr<absl::Duration> duration = ParseDurationNode(node);
     if (!duration.ok()) {
-      return ErrorAt(node, absl::StrCat("`", std::string(key.str()), "` ", duration.status().message()));
+      return ErrorAt(node,
+                     absl::StrCat("`", std::string(key.str()), "` ", duration.status().message()));
     }
     return duration;
   }
@@ -140,11 +141,13 @@ class Parser {
     std::vector<std::string> out;
     const toml::array* array = node.as_array();
     if (array == nullptr) {
-      return ErrorAt(node, absl::StrCat("`", std::string(key.str()), "` must be a list of strings"));
+      return ErrorAt(node,
+                     absl::StrCat("`", std::string(key.str()), "` must be a list of strings"));
     }
     for (const toml::node& item : *array) {
       if (!item.is_string()) {
-        return ErrorAt(item, absl::StrCat("`", std::string(key.str()), "` must be a list of strings"));
+        return ErrorAt(item,
+                       absl::StrCat("`", std::string(key.str()), "` must be a list of strings"));
       }
       out.push_back(item.as_string()->get());
     }
@@ -196,18 +199,20 @@ class Parser {
                  kind->option_keys.end()) {
         std::vector<std::string> allowed(CommonBackendKeys().begin(), CommonBackendKeys().end());
         allowed.insert(allowed.end(), kind->option_keys.begin(), kind->option_keys.end());
-        return ErrorAt(key, absl::StrCat("unknown key `", name, "` for a `", kind_name,
-                                         "` backend; expected one of ",
-                                         absl::StrJoin(allowed, ", ")));
+        return ErrorAt(key,
+                       absl::StrCat("unknown key `", name, "` for a `", kind_name,
+                                    "` backend; expected one of ", absl::StrJoin(allowed, ", ")));
       }
     }
     if (kind->single_token && kind->single_token(table) && settings.index_urls.empty() &&
         settings.names.empty()) {
-      return ErrorAt(table, absl::StrCat(
-          "backend `", settings.name, "` serves one token to whatever registry asks, and a "
-          "dependency can name any registry: say which it serves with `index_urls = "
-          "[\"sparse+https://cargo.example.com/*\"]` or `names = [\"my-registry\"]`, or "
-          "`index_urls = [\"*\"]` to hand it to every registry on purpose"));
+      return ErrorAt(
+          table, absl::StrCat(
+                     "backend `", settings.name,
+                     "` serves one token to whatever registry asks, and a "
+                     "dependency can name any registry: say which it serves with `index_urls = "
+                     "[\"sparse+https://cargo.example.com/*\"]` or `names = [\"my-registry\"]`, or "
+                     "`index_urls = [\"*\"]` to hand it to every registry on purpose"));
     }
     std::ostringstream fingerprint;
     fingerprint << table;

@@ -16,9 +16,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "backends/libsecret_backend.h"
 #include "common/paths.h"
 #include "common/unix_socket.h"
-#include "backends/libsecret_backend.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
@@ -32,9 +32,9 @@ namespace {
 // Exit codes, in one place.
 enum ExitCode {
   kOk = 0,
-  kFailed = 1,       // Could not start or serve (including: another daemon serves).
-  kUsage = 2,        // Bad command line.
-  kBadConfig = 3,    // The config was refused.
+  kFailed = 1,     // Could not start or serve (including: another daemon serves).
+  kUsage = 2,      // Bad command line.
+  kBadConfig = 3,  // The config was refused.
 };
 
 constexpr char kUsageText[] =
@@ -220,7 +220,8 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
   }
   if (!flags.foreground) {
     const int parent_exit =
-        Daemonize(&flags.ready_fd, cargo_credential::DirectoryOf(flags.daemon.socket_path) + "/credcached.log");
+        Daemonize(&flags.ready_fd,
+                  cargo_credential::DirectoryOf(flags.daemon.socket_path) + "/credcached.log");
     if (parent_exit >= 0) return parent_exit;
   }
   if (!hardened.ok()) Log(absl::StrCat("warning: ", hardened.message()));

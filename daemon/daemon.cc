@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "daemon/log.h"
 #include "common/wire.h"
+#include "daemon/log.h"
 #include "grpcpp/server_builder.h"
 #include "systemd/sd-daemon.h"
 
@@ -21,7 +21,7 @@ absl::StatusOr<Config> LoadConfig(const DaemonOptions& options) {
 Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {}
 
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& options,
-                                                     absl::StatusOr<Config> config) {
+                                                      absl::StatusOr<Config> config) {
   std::unique_ptr<Daemon> daemon(new Daemon(options));
   if (!config.ok()) return config.status();
   daemon->config_source_ = config->source;
@@ -30,16 +30,16 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
       &daemon->clock_, &daemon->stats_, config->cache,
       std::make_shared<Router>(std::move(config->backends), &daemon->stats_));
 
-  absl::StatusOr<std::unique_ptr<Listener>> listener =
-      options.inherited_fd >= 0 ? Listener::Adopt(options.inherited_fd)
-                                : Listener::Bind(options.socket_path);
+  absl::StatusOr<std::unique_ptr<Listener>> listener = options.inherited_fd >= 0
+                                                           ? Listener::Adopt(options.inherited_fd)
+                                                           : Listener::Bind(options.socket_path);
   if (!listener.ok()) return listener.status();
   daemon->listener_ = *std::move(listener);
 
   DaemonIdentity identity;
   identity.version = options.version;
   identity.socket = daemon->listener_->socket_path();
-  identity.started_by = options.inherited_fd >= 0                ? kStartedBySystemd
+  identity.started_by = options.inherited_fd >= 0                  ? kStartedBySystemd
                         : options.idle_exit > absl::ZeroDuration() ? kStartedByShim
                                                                    : kStartedByHand;
   identity.started = absl::Now();
@@ -58,13 +58,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   daemon->accept_thread_ = std::thread([raw] { raw->listener_->Serve(raw->server_.get()); });
   // Tells systemd (Type=notify) we serve; a no-op anywhere else.
   sd_notify(0, "READY=1");
-  Log(absl::StrCat("serving on ", daemon->listener_->socket_path(),
-                   options.inherited_fd >= 0 ? " (from systemd)" : "", " with ",
-                   daemon->config_source_,
-                   options.idle_exit > absl::ZeroDuration()
-                       ? absl::StrCat(", exiting after ", absl::FormatDuration(options.idle_exit),
-                                      " idle")
-                       : ""));
+  Log(absl::StrCat(
+      "serving on ", daemon->listener_->socket_path(),
+      options.inherited_fd >= 0 ? " (from systemd)" : "", " with ", daemon->config_source_,
+      options.idle_exit > absl::ZeroDuration()
+          ? absl::StrCat(", exiting after ", absl::FormatDuration(options.idle_exit), " idle")
+          : ""));
   return daemon;
 }
 

@@ -61,8 +61,8 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(const std::string& sock
   memcpy(address.sun_path, socket_path.data(), socket_path.size());
   // The socket is born 0600: there is no moment in which it is wider.
   const mode_t saved_umask = umask(0177);
-  const int bound = bind(listener->listen_fd_, reinterpret_cast<struct sockaddr*>(&address),
-                         sizeof(address));
+  const int bound =
+      bind(listener->listen_fd_, reinterpret_cast<struct sockaddr*>(&address), sizeof(address));
   umask(saved_umask);
   if (bound != 0) return Errno(absl::StrCat("cannot bind ", socket_path));
   if (listen(listener->listen_fd_, SOMAXCONN) != 0) return Errno("listen");
@@ -82,7 +82,8 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Adopt(int fd) {
   listener->owns_socket_file_ = false;
   listener->listen_fd_ = fd;
   fcntl(fd, F_SETFD, FD_CLOEXEC);
-  absl::Status private_dir = EnsurePrivateDirectory(cargo_credential::DirectoryOf(listener->socket_path_));
+  absl::Status private_dir =
+      EnsurePrivateDirectory(cargo_credential::DirectoryOf(listener->socket_path_));
   if (!private_dir.ok()) return private_dir;
   absl::Status locked = listener->Lock();
   if (!locked.ok()) return locked;
@@ -96,14 +97,13 @@ absl::Status Listener::Lock() {
   // A daemon that is stopping releases the lock before it drains; one
   // starting in that instant (a shim's retry) waits for it a moment.
   const absl::Time give_up = absl::Now() + absl::Seconds(1);
-  while (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK &&
-         absl::Now() < give_up) {
+  while (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK && absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "another credcached is serving ", socket_path_, HolderOf(lock_fd_)));
+      return absl::FailedPreconditionError(
+          absl::StrCat("another credcached is serving ", socket_path_, HolderOf(lock_fd_)));
     }
     return Errno(absl::StrCat("cannot lock ", lock_path));
   }

@@ -87,8 +87,7 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
       if (pending->abandoned) --*hung;
     }).detach();
   } catch (const std::system_error& error) {
-    return cargo_credential::OtherError("credcached cannot start another thread",
-                                        {error.what()});
+    return cargo_credential::OtherError("credcached cannot start another thread", {error.what()});
   }
 
   absl::MutexLock lock(&pending->mutex);
@@ -126,8 +125,8 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
   }
   const ErrorKind kind =
       pending->result.ok() ? ErrorKind::kOther : cargo_credential::KindOf(pending->result.status());
-  const bool failed = !pending->result.ok() && kind != ErrorKind::kNotFound &&
-                      kind != ErrorKind::kUrlNotSupported;
+  const bool failed =
+      !pending->result.ok() && kind != ErrorKind::kNotFound && kind != ErrorKind::kUrlNotSupported;
   stats_->BackendCall(backend.settings.name, took,
                       failed ? Stats::Outcome::kFailed : Stats::Outcome::kAnswered);
   return std::move(pending->result);
@@ -155,9 +154,9 @@ Router::Answer Router::Logout(const std::vector<const Backend*>& chain,
     not_supported = not_supported || kind == ErrorKind::kOperationNotSupported;
     if ((kind == ErrorKind::kOther || kind == ErrorKind::kUnknown) && failure.ok()) {
       failure = named ? result.status()
-                          : cargo_credential::Annotate(
-                                result.status(), absl::StrCat("credcache backend `",
-                                                              backend->settings.name, "` failed"));
+                      : cargo_credential::Annotate(
+                            result.status(), absl::StrCat("credcache backend `",
+                                                          backend->settings.name, "` failed"));
     }
   }
   // A copy that could not be erased must not look like a clean logout.
@@ -171,8 +170,7 @@ Router::Answer Router::Logout(const std::vector<const Backend*>& chain,
 Router::Answer Router::Call(const std::vector<const Backend*>& chain,
                             const cargo_credential::RegistryInfo& registry,
                             const cargo_credential::Action& action,
-                            const std::vector<std::string>& args,
-                            const SlowNotice& notice) const {
+                            const std::vector<std::string>& args, const SlowNotice& notice) const {
   // At most once per call, however many backends are slow.
   bool noticed = false;
   const SlowNotice once = [&notice, &noticed](const std::string& name, absl::Duration timeout) {
@@ -220,9 +218,9 @@ Router::Answer Router::Call(const std::vector<const Backend*>& chain,
   if (!declined.empty()) {
     // Every backend meant for this registry is out of service: say why,
     // rather than let cargo report that nothing handles the registry.
-    return Answer{cargo_credential::OtherError(
-                      absl::StrCat("no credcache backend for ", registry.index_url, " is available"),
-                      std::move(declined)),
+    return Answer{cargo_credential::OtherError(absl::StrCat("no credcache backend for ",
+                                                            registry.index_url, " is available"),
+                                               std::move(declined)),
                   nullptr};
   }
   return Answer{cargo_credential::UrlNotSupportedError(), nullptr};

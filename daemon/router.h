@@ -78,7 +78,8 @@ class Router {
   Router(std::vector<Backend> backends, Stats* stats);
 
   // Whether `backend` serves `registry`.
-  static bool Serves(const BackendSettings& backend, const cargo_credential::RegistryInfo& registry);
+  static bool Serves(const BackendSettings& backend,
+                     const cargo_credential::RegistryInfo& registry);
 
   // The backends serving `registry`, in order; empty when none does.
   std::vector<const Backend*> Route(const cargo_credential::RegistryInfo& registry) const;

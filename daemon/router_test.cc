@@ -127,9 +127,10 @@ TEST(RouterTest, LoginSkipsReadOnlyBackends) {
   std::vector<Backend> only_read;
   only_read.push_back(Make("env", read_only));
   Router read_router(std::move(only_read), &stats);
-  EXPECT_EQ(KindOf(read_router.Call(read_router.Route(registry), registry, Login("t"), {})
-                       .result.status()),
-            ErrorKind::kOperationNotSupported);
+  EXPECT_EQ(
+      KindOf(
+          read_router.Call(read_router.Route(registry), registry, Login("t"), {}).result.status()),
+      ErrorKind::kOperationNotSupported);
 }
 
 TEST(RouterTest, LogoutErasesEveryCopy) {
@@ -163,11 +164,13 @@ TEST(RouterTest, AHungBackendIsRefusedOnceTooManyCallsHang) {
   Router router(std::move(backends), &stats);
   const RegistryInfo registry = Registry("u");
   for (int i = 0; i < kMaxHungCalls; ++i) {
-    EXPECT_THAT(std::string(
-                    router.Call(router.Route(registry), registry, Action{}, {}).result.status().message()),
-                HasSubstr("did not answer"));
+    EXPECT_THAT(
+        std::string(
+            router.Call(router.Route(registry), registry, Action{}, {}).result.status().message()),
+        HasSubstr("did not answer"));
   }
-  absl::Status refused = router.Call(router.Route(registry), registry, Action{}, {}).result.status();
+  absl::Status refused =
+      router.Call(router.Route(registry), registry, Action{}, {}).result.status();
   EXPECT_THAT(std::string(refused.message()), HasSubstr("`slow` is not answering"));
   EXPECT_EQ(slow->calls(), kMaxHungCalls);
 }
@@ -192,8 +195,8 @@ TEST(RouterTest, OtherErrorsStopTheChainAndNameTheBackend) {
 }
 
 TEST(RouterTest, ATokenCargoCannotSendIsAnErrorNamingTheBackend) {
-  for (const std::string& bad : {std::string("Bearer \xff\xfe"), std::string("a\r\nX-Evil: 1"),
-                                std::string("")}) {
+  for (const std::string& bad :
+       {std::string("Bearer \xff\xfe"), std::string("a\r\nX-Evil: 1"), std::string("")}) {
     auto fake = std::make_shared<FakeBackend>();
     fake->SetToken("u", bad);
     auto next = std::make_shared<FakeBackend>();

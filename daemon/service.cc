@@ -28,8 +28,8 @@ class CredcacheService::Activity {
   CredcacheService* const service_;
 };
 
-CredcacheService::CredcacheService(Broker* broker, credcache::Stats* stats,
-                                   DaemonControl* control, DaemonIdentity identity)
+CredcacheService::CredcacheService(Broker* broker, credcache::Stats* stats, DaemonControl* control,
+                                   DaemonIdentity identity)
     : broker_(broker),
       stats_(stats),
       control_(control),
@@ -61,11 +61,12 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
       client_version->second != identity_.version) {
     context->AddTrailingMetadata(kVersionHeader, identity_.version);
     context->AddTrailingMetadata(kStartedByHeader, identity_.started_by);
-    return Finished(context, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                                          absl::StrCat("credcached is version ", identity_.version,
-                                                       ", this client ",
-                                                       std::string(client_version->second.data(),
-                                                                   client_version->second.size()))));
+    return Finished(
+        context,
+        grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                     absl::StrCat("credcached is version ", identity_.version, ", this client ",
+                                  std::string(client_version->second.data(),
+                                              client_version->second.size()))));
   }
   cargo_credential::CredentialRequest decoded = FromProto(request->request());
   if (request->backend().empty()) {
@@ -93,8 +94,8 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
   return reactor;
 }
 
-void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded, std::string backend,
-                                     grpc::CallbackServerContext* context,
+void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded,
+                                     std::string backend, grpc::CallbackServerContext* context,
                                      v1::PerformResponse* response,
                                      grpc::ServerUnaryReactor* reactor) {
   // When a backend is slow, the response headers go ahead, naming it: the
@@ -121,7 +122,8 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
   } else {
     result = broker_->PerformWatched(decoded.registry, decoded.action, decoded.args, notice);
   }
-  if (!result.ok() && cargo_credential::KindOf(result.status()) == cargo_credential::ErrorKind::kOther) {
+  if (!result.ok() &&
+      cargo_credential::KindOf(result.status()) == cargo_credential::ErrorKind::kOther) {
     Log(absl::StrCat(cargo_credential::ActionKindName(decoded.action.kind), " ",
                      decoded.registry.index_url, ": ", result.status().message()));
   }
@@ -130,7 +132,8 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
 }
 
 grpc::ServerUnaryReactor* CredcacheService::Status(grpc::CallbackServerContext* context,
-    const v1::StatusRequest* request, v1::StatusResponse* response) {
+                                                   const v1::StatusRequest* request,
+                                                   v1::StatusResponse* response) {
   Activity activity(this);
   response->set_version(identity_.version);
   response->set_uptime_seconds(absl::ToInt64Seconds(absl::Now() - identity_.started));
@@ -155,7 +158,8 @@ grpc::ServerUnaryReactor* CredcacheService::Status(grpc::CallbackServerContext* 
 }
 
 grpc::ServerUnaryReactor* CredcacheService::List(grpc::CallbackServerContext* context,
-    const v1::ListRequest* request, v1::ListResponse* response) {
+                                                 const v1::ListRequest* request,
+                                                 v1::ListResponse* response) {
   Activity activity(this);
   for (const CacheEntryInfo& entry : broker_->cache().List()) {
     v1::CacheEntry* out = response->add_entries();
@@ -171,7 +175,8 @@ grpc::ServerUnaryReactor* CredcacheService::List(grpc::CallbackServerContext* co
 }
 
 grpc::ServerUnaryReactor* CredcacheService::Forget(grpc::CallbackServerContext* context,
-    const v1::ForgetRequest* request, v1::ForgetResponse* response) {
+                                                   const v1::ForgetRequest* request,
+                                                   v1::ForgetResponse* response) {
   Activity activity(this);
   response->set_removed(broker_->cache().Forget(request->registry()));
   Log(absl::StrCat("forget ", request->registry(), ": ", response->removed(), " removed"));
@@ -179,7 +184,8 @@ grpc::ServerUnaryReactor* CredcacheService::Forget(grpc::CallbackServerContext* 
 }
 
 grpc::ServerUnaryReactor* CredcacheService::Flush(grpc::CallbackServerContext* context,
-    const v1::FlushRequest* request, v1::FlushResponse* response) {
+                                                  const v1::FlushRequest* request,
+                                                  v1::FlushResponse* response) {
   Activity activity(this);
   response->set_removed(broker_->cache().Flush());
   Log(absl::StrCat("flush: ", response->removed(), " removed"));
@@ -187,7 +193,8 @@ grpc::ServerUnaryReactor* CredcacheService::Flush(grpc::CallbackServerContext* c
 }
 
 grpc::ServerUnaryReactor* CredcacheService::Stats(grpc::CallbackServerContext* context,
-    const v1::StatsRequest* request, v1::StatsResponse* response) {
+                                                  const v1::StatsRequest* request,
+                                                  v1::StatsResponse* response) {
   Activity activity(this);
   const StatsSnapshot snapshot = stats_->Snapshot();
   response->set_requests(snapshot.requests);
@@ -202,16 +209,16 @@ grpc::ServerUnaryReactor* CredcacheService::Stats(grpc::CallbackServerContext* c
     out->set_calls(counters.calls);
     out->set_errors(counters.errors);
     out->set_timeouts(counters.timeouts);
-    out->set_mean_ms(counters.calls == 0
-                         ? 0
-                         : absl::ToDoubleMilliseconds(counters.total) / counters.calls);
+    out->set_mean_ms(
+        counters.calls == 0 ? 0 : absl::ToDoubleMilliseconds(counters.total) / counters.calls);
     out->set_max_ms(absl::ToDoubleMilliseconds(counters.max));
   }
   return Finished(context, grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* CredcacheService::Reload(grpc::CallbackServerContext* context,
-    const v1::ReloadRequest* request, v1::ReloadResponse* response) {
+                                                   const v1::ReloadRequest* request,
+                                                   v1::ReloadResponse* response) {
   Activity activity(this);
   absl::StatusOr<std::string> source = control_->Reload();
   if (!source.ok()) {
@@ -223,7 +230,8 @@ grpc::ServerUnaryReactor* CredcacheService::Reload(grpc::CallbackServerContext* 
 }
 
 grpc::ServerUnaryReactor* CredcacheService::Stop(grpc::CallbackServerContext* context,
-    const v1::StopRequest* request, v1::StopResponse* response) {
+                                                 const v1::StopRequest* request,
+                                                 v1::StopResponse* response) {
   Activity activity(this);
   Log("stop requested");
   control_->RequestStop();

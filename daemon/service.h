@@ -22,10 +22,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/wire.h"
 #include "daemon/broker.h"
 #include "daemon/stats.h"
 #include "proto/convert.h"
-#include "common/wire.h"
 #include "proto/credcache.grpc.pb.h"
 
 namespace credcache {
@@ -57,21 +57,29 @@ class CredcacheService final : public v1::Credcache::CallbackService {
                    DaemonIdentity identity);
 
   grpc::ServerUnaryReactor* Perform(grpc::CallbackServerContext* context,
-                                 const v1::PerformRequest* request, v1::PerformResponse* response) override;
+                                    const v1::PerformRequest* request,
+                                    v1::PerformResponse* response) override;
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* context,
-                                 const v1::StatusRequest* request, v1::StatusResponse* response) override;
+                                   const v1::StatusRequest* request,
+                                   v1::StatusResponse* response) override;
   grpc::ServerUnaryReactor* List(grpc::CallbackServerContext* context,
-                                 const v1::ListRequest* request, v1::ListResponse* response) override;
+                                 const v1::ListRequest* request,
+                                 v1::ListResponse* response) override;
   grpc::ServerUnaryReactor* Forget(grpc::CallbackServerContext* context,
-                                 const v1::ForgetRequest* request, v1::ForgetResponse* response) override;
+                                   const v1::ForgetRequest* request,
+                                   v1::ForgetResponse* response) override;
   grpc::ServerUnaryReactor* Flush(grpc::CallbackServerContext* context,
-                                 const v1::FlushRequest* request, v1::FlushResponse* response) override;
+                                  const v1::FlushRequest* request,
+                                  v1::FlushResponse* response) override;
   grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* context,
-                                 const v1::StatsRequest* request, v1::StatsResponse* response) override;
+                                  const v1::StatsRequest* request,
+                                  v1::StatsResponse* response) override;
   grpc::ServerUnaryReactor* Reload(grpc::CallbackServerContext* context,
-                                 const v1::ReloadRequest* request, v1::ReloadResponse* response) override;
+                                   const v1::ReloadRequest* request,
+                                   v1::ReloadResponse* response) override;
   grpc::ServerUnaryReactor* Stop(grpc::CallbackServerContext* context,
-                                 const v1::StopRequest* request, v1::StopResponse* response) override;
+                                 const v1::StopRequest* request,
+                                 v1::StopResponse* response) override;
 
   // When the last call ended, and how many run now; for the idle exit.
   absl::Time last_activity() const;

@@ -18,7 +18,7 @@ namespace credcache {
 
 struct BackendCounters {
   int64_t calls = 0;
-  int64_t errors = 0;    // Answers other than OK, not-found, url-not-supported.
+  int64_t errors = 0;  // Answers other than OK, not-found, url-not-supported.
   int64_t timeouts = 0;
   absl::Duration total = absl::ZeroDuration();
   absl::Duration max = absl::ZeroDuration();

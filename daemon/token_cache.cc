@@ -14,7 +14,7 @@ using cargo_credential::OperationKind;
 TokenCache::TokenCache(const Clock* clock) : clock_(clock) {}
 
 std::optional<CredentialResponse> TokenCache::Lookup(const std::string& index_url,
-                                                      const Operation& operation) {
+                                                     const Operation& operation) {
   absl::MutexLock lock(&mutex_);
   const absl::Time now = clock_->Now();
   for (const CacheKey& key :
@@ -68,9 +68,8 @@ bool TokenCache::Insert(const std::string& index_url, const std::optional<std::s
       expires_at = now + std::min(policy.ttl, policy.max_ttl);
       break;
     case CacheKind::kExpires:
-      expires_at = std::min(
-          absl::FromUnixSeconds(response.cache.expiration) - policy.expiry_margin,
-          now + std::min(policy.ttl, policy.max_ttl));
+      expires_at = std::min(absl::FromUnixSeconds(response.cache.expiration) - policy.expiry_margin,
+                            now + std::min(policy.ttl, policy.max_ttl));
       break;
     case CacheKind::kNever:
     case CacheKind::kUnknown:

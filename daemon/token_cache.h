@@ -36,8 +36,8 @@ namespace credcache {
 
 // How long entries may live, from the configuration.
 struct CachePolicy {
-  absl::Duration ttl = absl::Minutes(30);      // For `session` tokens.
-  absl::Duration max_ttl = absl::Hours(12);    // For any token.
+  absl::Duration ttl = absl::Minutes(30);    // For `session` tokens.
+  absl::Duration max_ttl = absl::Hours(12);  // For any token.
   // An `expires` token leaves the cache this long before its expiration, so
   // cargo is never handed one that dies mid-command (cargo itself reuses a
   // token only while more than 60 s remain).

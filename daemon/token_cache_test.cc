@@ -115,8 +115,8 @@ TEST_F(TokenCacheTest, ForgetByNameVoidsAFetchUnderWayThatHasNoEntryYet) {
   const std::optional<std::string> name("myreg");
   const uint64_t before = cache_.Generation(kUrl, name);
   EXPECT_EQ(cache_.Forget("myreg"), 0);
-  EXPECT_FALSE(cache_.Insert(kUrl, name, Operation{}, Token("old", CacheControl::Session()),
-                             "file", policy_, before));
+  EXPECT_FALSE(cache_.Insert(kUrl, name, Operation{}, Token("old", CacheControl::Session()), "file",
+                             policy_, before));
   EXPECT_EQ(Lookup(), std::nullopt);
   // A fetch that starts after the forget caches as usual.
   EXPECT_TRUE(cache_.Insert(kUrl, name, Operation{}, Token("new", CacheControl::Session()), "file",

@@ -51,9 +51,8 @@ absl::StatusOr<std::string> PathFromArgs(const std::vector<std::string>& args) {
     if (args[i] == "--file" && i + 1 < args.size()) {
       path = args[++i];
     } else {
-      return cargo_credential::OtherError(
-          absl::StrCat("unknown argument `", args[i], "`"),
-          {"the only argument is `--file PATH`"});
+      return cargo_credential::OtherError(absl::StrCat("unknown argument `", args[i], "`"),
+                                          {"the only argument is `--file PATH`"});
     }
   }
   if (path.empty()) return DefaultPath();
@@ -62,8 +61,7 @@ absl::StatusOr<std::string> PathFromArgs(const std::vector<std::string>& args) {
 
 // Reads the token file; a missing file is an empty store.
 absl::StatusOr<TokenMap> Load(const std::string& path) {
-  absl::StatusOr<std::optional<std::string>> contents =
-      cargo_credential::ReadPrivateFile(path);
+  absl::StatusOr<std::optional<std::string>> contents = cargo_credential::ReadPrivateFile(path);
   if (!contents.ok()) return contents.status();
   TokenMap tokens;
   if (!contents->has_value()) return tokens;
@@ -99,9 +97,9 @@ absl::Status Store(const std::string& path, const TokenMap& tokens) {
 
 }  // namespace
 
-absl::StatusOr<CredentialResponse> FileCredential::Perform(
-    const RegistryInfo& registry, const Action& action,
-    const std::vector<std::string>& args) {
+absl::StatusOr<CredentialResponse> FileCredential::Perform(const RegistryInfo& registry,
+                                                           const Action& action,
+                                                           const std::vector<std::string>& args) {
   absl::StatusOr<std::string> path = PathFromArgs(args);
   if (!path.ok()) return path.status();
   absl::StatusOr<TokenMap> tokens = Load(*path);

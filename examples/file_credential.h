@@ -27,8 +27,7 @@ namespace credcache_examples {
 class FileCredential : public cargo_credential::Credential {
  public:
   absl::StatusOr<cargo_credential::CredentialResponse> Perform(
-      const cargo_credential::RegistryInfo& registry,
-      const cargo_credential::Action& action,
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args) override;
 };
 

@@ -51,8 +51,7 @@ absl::Status AttachStdioToConsole() {
   if (console < 0) {
     return absl::InternalError(absl::StrCat("open /dev/null: ", strerror(errno)));
   }
-  const bool ok = dup2(console, STDIN_FILENO) >= 0 &&
-                  dup2(console, STDOUT_FILENO) >= 0;
+  const bool ok = dup2(console, STDIN_FILENO) >= 0 && dup2(console, STDOUT_FILENO) >= 0;
   const int saved_errno = errno;
   close(console);
   if (!ok) {
@@ -95,8 +94,7 @@ absl::StatusOr<Secret> PromptSecret(absl::string_view prompt) {
   return token;
 }
 
-absl::StatusOr<Secret> ReadToken(const LoginOptions& login,
-                                 const RegistryInfo& registry) {
+absl::StatusOr<Secret> ReadToken(const LoginOptions& login, const RegistryInfo& registry) {
   if (login.token.has_value()) {
     if (login.token->empty()) {
       return absl::InvalidArgumentError("cargo passed an empty token");
@@ -105,11 +103,10 @@ absl::StatusOr<Secret> ReadToken(const LoginOptions& login,
   }
   std::string prompt;
   if (login.login_url.has_value()) {
-    prompt = absl::StrCat("please paste the token found on ", *login.login_url,
-                          " below\n");
+    prompt = absl::StrCat("please paste the token found on ", *login.login_url, " below\n");
   } else {
-    prompt = absl::StrCat("please paste the token for ",
-                          registry.name.value_or(registry.index_url), " below\n");
+    prompt = absl::StrCat("please paste the token for ", registry.name.value_or(registry.index_url),
+                          " below\n");
   }
   return PromptSecret(prompt);
 }

@@ -10,10 +10,9 @@
 #ifndef CREDCACHE_LIB_CONSOLE_H_
 #define CREDCACHE_LIB_CONSOLE_H_
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "lib/protocol.h"
 #include "lib/secret.h"
 
@@ -33,8 +32,7 @@ absl::StatusOr<Secret> PromptSecret(absl::string_view prompt);
 // The token for a login: the one cargo passed (`cargo login` with the token
 // on stdin), or else one the user pastes at the terminal after being told
 // where to get it (the login URL, else the registry's name or index URL).
-absl::StatusOr<Secret> ReadToken(const LoginOptions& login,
-                                 const RegistryInfo& registry);
+absl::StatusOr<Secret> ReadToken(const LoginOptions& login, const RegistryInfo& registry);
 
 }  // namespace cargo_credential
 

@@ -38,9 +38,9 @@ class Credential {
   // While Perform() runs, the process's stdin and stdout are the user's
   // terminal (or /dev/null when there is none), never cargo's pipes: prompts
   // and stray output cannot corrupt the protocol. See console.h.
-  virtual absl::StatusOr<CredentialResponse> Perform(
-      const RegistryInfo& registry, const Action& action,
-      const std::vector<std::string>& args) = 0;
+  virtual absl::StatusOr<CredentialResponse> Perform(const RegistryInfo& registry,
+                                                     const Action& action,
+                                                     const std::vector<std::string>& args) = 0;
 };
 
 }  // namespace cargo_credential

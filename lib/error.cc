@@ -91,8 +91,7 @@ absl::Status OperationNotSupportedError(absl::string_view message) {
   return ProtocolError(ErrorKind::kOperationNotSupported, message);
 }
 
-absl::Status OtherError(absl::string_view message,
-                        std::vector<std::string> caused_by) {
+absl::Status OtherError(absl::string_view message, std::vector<std::string> caused_by) {
   return ProtocolError(ErrorKind::kOther, message, std::move(caused_by));
 }
 
@@ -117,10 +116,9 @@ absl::Status Annotate(const absl::Status& status, absl::string_view outer) {
   if (inner.empty()) inner = DefaultMessage(KindOf(status));
   chain.insert(chain.begin(), std::string(inner));
   absl::Status annotated(status.code(), outer);
-  status.ForEachPayload(
-      [&annotated](absl::string_view key, const absl::Cord& value) {
-        annotated.SetPayload(key, value);
-      });
+  status.ForEachPayload([&annotated](absl::string_view key, const absl::Cord& value) {
+    annotated.SetPayload(key, value);
+  });
   SetCausedBy(annotated, chain);
   return annotated;
 }

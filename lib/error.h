@@ -19,10 +19,10 @@
 #define CREDCACHE_LIB_ERROR_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace cargo_credential {
 
@@ -51,8 +51,7 @@ absl::Status NotFoundError(absl::string_view message = "");
 absl::Status OperationNotSupportedError(absl::string_view message = "");
 // Any other failure, shown to the user; `caused_by` is the chain beneath it,
 // outermost first.
-absl::Status OtherError(absl::string_view message,
-                        std::vector<std::string> caused_by = {});
+absl::Status OtherError(absl::string_view message, std::vector<std::string> caused_by = {});
 // Any kind, with a message and cause chain; what the functions above make.
 // kUnknown stands for a kind that came over the wire unrecognised.
 absl::Status ProtocolError(ErrorKind kind, absl::string_view message,

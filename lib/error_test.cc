@@ -24,10 +24,8 @@ TEST(ErrorTest, AnnotatePushesContextAndKeepsKind) {
   absl::Status status = Annotate(OtherError("E2", {"E1"}), "E3");
   EXPECT_EQ(status.message(), "E3");
   EXPECT_THAT(CausedBy(status), ElementsAre("E2", "E1"));
-  EXPECT_EQ(KindOf(Annotate(NotFoundError(), "looking in the keyring")),
-            ErrorKind::kNotFound);
-  EXPECT_THAT(CausedBy(Annotate(NotFoundError(), "outer")),
-              ElementsAre("credential not found"));
+  EXPECT_EQ(KindOf(Annotate(NotFoundError(), "looking in the keyring")), ErrorKind::kNotFound);
+  EXPECT_THAT(CausedBy(Annotate(NotFoundError(), "outer")), ElementsAre("credential not found"));
   EXPECT_TRUE(Annotate(absl::OkStatus(), "x").ok());
 }
 

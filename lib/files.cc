@@ -40,13 +40,13 @@ absl::Status MakeDirectories(const std::string& dir, mode_t mode) {
   return absl::OkStatus();
 }
 
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
-                                 mode_t mode) {
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, mode_t mode) {
   std::string temp = absl::StrCat(path, ".tmp.XXXXXX");
   ScopedFd fd(mkostemp(temp.data(), O_CLOEXEC));  // Created 0600.
   if (!fd.valid()) return ErrnoError("cannot create", temp);
   absl::Status status = WriteAll(fd.get(), contents);
-  if (status.ok() && fchmod(fd.get(), mode) != 0) status = ErrnoError("cannot set the mode of", temp);
+  if (status.ok() && fchmod(fd.get(), mode) != 0)
+    status = ErrnoError("cannot set the mode of", temp);
   if (status.ok() && fsync(fd.get()) != 0) status = ErrnoError("cannot sync", temp);
   fd.reset();
   if (status.ok() && rename(temp.c_str(), path.c_str()) != 0) {

@@ -32,8 +32,7 @@ absl::Status MakeDirectories(const std::string& dir, mode_t mode);
 // (mkostemp: never through a link someone planted), given `mode`, written,
 // synced, renamed over `path`, and the directory synced. The directory must
 // exist. On failure the temporary file is removed and `path` is untouched.
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
-                                 mode_t mode);
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, mode_t mode);
 
 // Owns a file descriptor and closes it when destroyed. Movable, not
 // copyable; -1 means none.

@@ -18,12 +18,10 @@ absl::Status HardenProcess() {
   signal(SIGPIPE, SIG_IGN);
   struct rlimit no_core = {0, 0};
   if (setrlimit(RLIMIT_CORE, &no_core) != 0) {
-    return absl::InternalError(
-        absl::StrCat("setrlimit(RLIMIT_CORE): ", strerror(errno)));
+    return absl::InternalError(absl::StrCat("setrlimit(RLIMIT_CORE): ", strerror(errno)));
   }
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-    return absl::InternalError(
-        absl::StrCat("prctl(PR_SET_DUMPABLE): ", strerror(errno)));
+    return absl::InternalError(absl::StrCat("prctl(PR_SET_DUMPABLE): ", strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -49,7 +47,8 @@ absl::Status WipeFreedMemory(char** argv) {
   }
   const char* current = getenv("GLIBC_TUNABLES");
   const std::string original = current != nullptr ? current : "";
-  const std::string tunables = original.empty() ? kTunables : absl::StrCat(original, ":", kTunables);
+  const std::string tunables =
+      original.empty() ? kTunables : absl::StrCat(original, ":", kTunables);
   if (setenv(kBefore, original.c_str(), 1) != 0 ||
       setenv("GLIBC_TUNABLES", tunables.c_str(), 1) != 0) {
     return absl::InternalError(absl::StrCat("setenv: ", strerror(errno)));

@@ -42,8 +42,7 @@ std::string LineReader::TakeLine(size_t length, size_t consumed) {
   return line;
 }
 
-absl::StatusOr<std::optional<std::string>> LineReader::Next(
-    absl::Time deadline) {
+absl::StatusOr<std::optional<std::string>> LineReader::Next(absl::Time deadline) {
   while (true) {
     const size_t newline = buffer_.find('\n');
     if (discarding_) {
@@ -57,16 +56,14 @@ absl::StatusOr<std::optional<std::string>> LineReader::Next(
     } else if (newline != std::string::npos) {
       if (newline > max_line_) {
         TakeLine(0, newline + 1);
-        return absl::ResourceExhaustedError(
-            absl::StrCat("line longer than ", max_line_, " bytes"));
+        return absl::ResourceExhaustedError(absl::StrCat("line longer than ", max_line_, " bytes"));
       }
       return std::optional<std::string>(TakeLine(newline, newline + 1));
     } else if (buffer_.size() > max_line_) {
       discarding_ = true;
       explicit_bzero(buffer_.data(), buffer_.size());
       buffer_.clear();
-      return absl::ResourceExhaustedError(
-          absl::StrCat("line longer than ", max_line_, " bytes"));
+      return absl::ResourceExhaustedError(absl::StrCat("line longer than ", max_line_, " bytes"));
     }
     if (eof_) {
       if (buffer_.empty()) return std::optional<std::string>();

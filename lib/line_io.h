@@ -15,10 +15,10 @@
 #include <cstddef>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace cargo_credential {
@@ -37,8 +37,7 @@ class LineReader {
   // whole line arrived by `deadline`, with ResourceExhausted for a line over
   // the limit (whose remaining bytes are then skipped, so the next call reads
   // the line after it), and with the errno text for a read error.
-  absl::StatusOr<std::optional<std::string>> Next(
-      absl::Time deadline = absl::InfiniteFuture());
+  absl::StatusOr<std::optional<std::string>> Next(absl::Time deadline = absl::InfiniteFuture());
 
  private:
   // Takes the first `length` bytes of buffer_ and the newline after them.
@@ -60,8 +59,7 @@ int PollTimeout(absl::Time deadline);
 // Writes all of `data` to `fd`, waiting for a non-blocking descriptor as
 // needed, until `deadline`. EPIPE is reported as an error (callers ignore
 // SIGPIPE), never as a signal.
-absl::Status WriteAll(int fd, absl::string_view data,
-                      absl::Time deadline = absl::InfiniteFuture());
+absl::Status WriteAll(int fd, absl::string_view data, absl::Time deadline = absl::InfiniteFuture());
 
 // `line` followed by "\n", written in one piece.
 absl::Status WriteLine(int fd, absl::string_view line,

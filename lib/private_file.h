@@ -28,8 +28,7 @@ absl::StatusOr<std::optional<std::string>> ReadPrivateFile(const std::string& pa
 // writes a temporary file (0600) beside it, syncs it, renames it over `path`
 // and syncs the directory, so the file is always either wholly old or wholly
 // new. The temporary copy of `contents` is wiped.
-absl::Status WritePrivateFileAtomically(const std::string& path,
-                                        absl::string_view contents);
+absl::Status WritePrivateFileAtomically(const std::string& path, absl::string_view contents);
 
 }  // namespace cargo_credential
 

@@ -22,9 +22,7 @@ std::string Dump(const OrderedJson& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-absl::Status Invalid(absl::string_view what) {
-  return absl::InvalidArgumentError(what);
-}
+absl::Status Invalid(absl::string_view what) { return absl::InvalidArgumentError(what); }
 
 absl::string_view TrimLineEnd(absl::string_view line) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
@@ -59,8 +57,7 @@ const Json* Member(const Json& object, const char* key) {
   return &*it;
 }
 
-absl::StatusOr<std::string> RequiredString(const Json& object,
-                                           const char* key) {
+absl::StatusOr<std::string> RequiredString(const Json& object, const char* key) {
   const Json* value = Member(object, key);
   if (value == nullptr) return Invalid(absl::StrCat("missing field `", key, "`"));
   if (!value->is_string()) {
@@ -69,8 +66,7 @@ absl::StatusOr<std::string> RequiredString(const Json& object,
   return value->get<std::string>();
 }
 
-absl::StatusOr<std::optional<std::string>> OptionalString(const Json& object,
-                                                          const char* key) {
+absl::StatusOr<std::optional<std::string>> OptionalString(const Json& object, const char* key) {
   const Json* value = Member(object, key);
   if (value == nullptr) return std::optional<std::string>();
   if (!value->is_string()) {
@@ -79,8 +75,7 @@ absl::StatusOr<std::optional<std::string>> OptionalString(const Json& object,
   return std::optional<std::string>(value->get<std::string>());
 }
 
-absl::StatusOr<std::vector<std::string>> StringList(const Json& object,
-                                                    const char* key) {
+absl::StatusOr<std::vector<std::string>> StringList(const Json& object, const char* key) {
   std::vector<std::string> out;
   const Json* value = Member(object, key);
   if (value == nullptr) return out;
@@ -89,8 +84,7 @@ absl::StatusOr<std::vector<std::string>> StringList(const Json& object,
   }
   for (const Json& item : *value) {
     if (!item.is_string()) {
-      return Invalid(
-          absl::StrCat("field `", key, "` must be a list of strings"));
+      return Invalid(absl::StrCat("field `", key, "` must be a list of strings"));
     }
     out.push_back(item.get<std::string>());
   }
@@ -99,9 +93,7 @@ absl::StatusOr<std::vector<std::string>> StringList(const Json& object,
 
 // Moves a string member out of a parsed document into a Secret, wiping the
 // document's copy.
-Secret TakeSecret(Json& value) {
-  return Secret(std::move(value.get_ref<std::string&>()));
-}
+Secret TakeSecret(Json& value) { return Secret(std::move(value.get_ref<std::string&>())); }
 
 ActionKind ParseActionKind(absl::string_view name) {
   if (name == "get") return ActionKind::kGet;
@@ -173,10 +165,9 @@ absl::Status ParseOperation(const Json& object, Operation& operation) {
   if (!name.ok()) return name.status();
   operation.kind = ParseOperationKind(*name);
   const OperationFields fields = FieldsOf(operation.kind);
-  const std::pair<bool, std::string*> wanted[] = {
-      {fields.name, &operation.name},
-      {fields.vers, &operation.vers},
-      {fields.cksum, &operation.cksum}};
+  const std::pair<bool, std::string*> wanted[] = {{fields.name, &operation.name},
+                                                  {fields.vers, &operation.vers},
+                                                  {fields.cksum, &operation.cksum}};
   const char* keys[] = {"name", "vers", "cksum"};
   for (int i = 0; i < 3; ++i) {
     if (!wanted[i].first) continue;
@@ -194,12 +185,10 @@ absl::Status ParseRegistry(const Json& request, RegistryInfo& registry) {
   absl::StatusOr<std::string> index_url = RequiredString(*object, "index-url");
   if (!index_url.ok()) return index_url.status();
   registry.index_url = *std::move(index_url);
-  absl::StatusOr<std::optional<std::string>> name =
-      OptionalString(*object, "name");
+  absl::StatusOr<std::optional<std::string>> name = OptionalString(*object, "name");
   if (!name.ok()) return name.status();
   registry.name = *std::move(name);
-  absl::StatusOr<std::vector<std::string>> headers =
-      StringList(*object, "headers");
+  absl::StatusOr<std::vector<std::string>> headers = StringList(*object, "headers");
   if (!headers.ok()) return headers.status();
   registry.headers = *std::move(headers);
   return absl::OkStatus();
@@ -229,15 +218,12 @@ absl::StatusOr<ProviderAnswer> ErrorFromJson(const Json& error) {
   if (!error.is_object()) return Invalid("`Err` must be an object");
   absl::StatusOr<std::string> kind = RequiredString(error, "kind");
   if (!kind.ok()) return kind.status();
-  absl::StatusOr<std::optional<std::string>> message =
-      OptionalString(error, "message");
+  absl::StatusOr<std::optional<std::string>> message = OptionalString(error, "message");
   if (!message.ok()) return message.status();
-  absl::StatusOr<std::vector<std::string>> caused_by =
-      StringList(error, "caused-by");
+  absl::StatusOr<std::vector<std::string>> caused_by = StringList(error, "caused-by");
   if (!caused_by.ok()) return caused_by.status();
-  return ProviderAnswer{ProtocolError(ParseErrorKind(*kind),
-                                      message->value_or(""),
-                                      *std::move(caused_by))};
+  return ProviderAnswer{
+      ProtocolError(ParseErrorKind(*kind), message->value_or(""), *std::move(caused_by))};
 }
 
 absl::StatusOr<CredentialResponse> ResponseFromJson(Json& ok) {
@@ -449,8 +435,8 @@ std::string SerializeResult(const absl::StatusOr<CredentialResponse>& result) {
   if (absl::Status fit = CheckToken(response.token); !fit.ok()) {
     // JSON cannot carry it, or cargo could not send it as a header.
     json.erase("Ok");
-    json["Err"] = ErrorToJson(OtherError(fit.message(),
-                                         {"cargo sends tokens as text; check how it was stored"}));
+    json["Err"] = ErrorToJson(
+        OtherError(fit.message(), {"cargo sends tokens as text; check how it was stored"}));
     return Dump(json);
   }
   ok["token"] = response.token.Expose();
@@ -491,8 +477,7 @@ absl::StatusOr<CredentialRequest> ParseRequest(absl::string_view line) {
 
   const Json* v = Member(json, "v");
   if (v == nullptr) return Invalid("missing field `v`");
-  if (!v->is_number_unsigned() ||
-      v->get<uint64_t>() > std::numeric_limits<uint32_t>::max()) {
+  if (!v->is_number_unsigned() || v->get<uint64_t>() > std::numeric_limits<uint32_t>::max()) {
     return Invalid("field `v` must be a protocol version number");
   }
   request.v = v->get<uint32_t>();
@@ -514,8 +499,7 @@ absl::StatusOr<CredentialRequest> ParseRequest(absl::string_view line) {
       }
       login.token = TakeSecret(json["token"]);
     }
-    absl::StatusOr<std::optional<std::string>> login_url =
-        OptionalString(json, "login-url");
+    absl::StatusOr<std::optional<std::string>> login_url = OptionalString(json, "login-url");
     if (!login_url.ok()) return login_url.status();
     login.login_url = *std::move(login_url);
   }

@@ -19,11 +19,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "lib/secret.h"
 
 namespace cargo_credential {
@@ -103,9 +103,7 @@ struct CacheControl {
 
   static CacheControl Never() { return {CacheKind::kNever, 0}; }
   static CacheControl Session() { return {CacheKind::kSession, 0}; }
-  static CacheControl Expires(int64_t unix_seconds) {
-    return {CacheKind::kExpires, unix_seconds};
-  }
+  static CacheControl Expires(int64_t unix_seconds) { return {CacheKind::kExpires, unix_seconds}; }
 };
 
 enum class ResponseKind { kGet, kLogin, kLogout, kUnknown };
@@ -120,8 +118,7 @@ struct CredentialResponse {
   // read token to publish.
   bool operation_independent = true;
 
-  static CredentialResponse Get(Secret token, CacheControl cache,
-                                bool operation_independent);
+  static CredentialResponse Get(Secret token, CacheControl cache, bool operation_independent);
   static CredentialResponse Login() { return WithKind(ResponseKind::kLogin); }
   static CredentialResponse Logout() { return WithKind(ResponseKind::kLogout); }
 

@@ -25,52 +25,46 @@ TEST(SerializeTest, OwnersRequestMatchesCargoCredential) {
   CredentialRequest request = RequestFor(ActionKind::kGet);
   request.action.operation.kind = OperationKind::kOwners;
   request.action.operation.name = "pkg";
-  EXPECT_EQ(SerializeRequest(request),
-            R"({"v":1,"registry":{"index-url":"url"},"kind":"get",)"
-            R"("operation":"owners","name":"pkg"})");
+  EXPECT_EQ(SerializeRequest(request), R"({"v":1,"registry":{"index-url":"url"},"kind":"get",)"
+                                       R"("operation":"owners","name":"pkg"})");
 }
 
 TEST(SerializeTest, GetResponseMatchesCargoCredential) {
-  absl::StatusOr<CredentialResponse> response = CredentialResponse::Get(
-      Secret(std::string("value")), CacheControl::Never(), true);
-  EXPECT_EQ(SerializeResult(response),
-            R"({"Ok":{"kind":"get","token":"value","cache":"never",)"
-            R"("operation_independent":true}})");
+  absl::StatusOr<CredentialResponse> response =
+      CredentialResponse::Get(Secret(std::string("value")), CacheControl::Never(), true);
+  EXPECT_EQ(SerializeResult(response), R"({"Ok":{"kind":"get","token":"value","cache":"never",)"
+                                       R"("operation_independent":true}})");
 }
 
 TEST(SerializeTest, ExpiresCarriesIntegerExpiration) {
-  absl::StatusOr<CredentialResponse> response = CredentialResponse::Get(
-      Secret(std::string("t")), CacheControl::Expires(1693928537), false);
+  absl::StatusOr<CredentialResponse> response =
+      CredentialResponse::Get(Secret(std::string("t")), CacheControl::Expires(1693928537), false);
   EXPECT_EQ(SerializeResult(response),
             R"({"Ok":{"kind":"get","token":"t","cache":"expires",)"
             R"("expiration":1693928537,"operation_independent":false}})");
 }
 
 TEST(SerializeTest, SessionCache) {
-  absl::StatusOr<CredentialResponse> response = CredentialResponse::Get(
-      Secret(std::string("Bearer a b")), CacheControl::Session(), true);
+  absl::StatusOr<CredentialResponse> response =
+      CredentialResponse::Get(Secret(std::string("Bearer a b")), CacheControl::Session(), true);
   EXPECT_EQ(SerializeResult(response),
             R"({"Ok":{"kind":"get","token":"Bearer a b","cache":"session",)"
             R"("operation_independent":true}})");
 }
 
 TEST(SerializeTest, UnknownCacheIsWrittenAsNever) {
-  CredentialResponse response = CredentialResponse::Get(
-      Secret(std::string("t")), CacheControl{CacheKind::kUnknown, 5}, true);
-  EXPECT_THAT(SerializeResult(std::move(response)),
-              HasSubstr(R"("cache":"never")"));
+  CredentialResponse response =
+      CredentialResponse::Get(Secret(std::string("t")), CacheControl{CacheKind::kUnknown, 5}, true);
+  EXPECT_THAT(SerializeResult(std::move(response)), HasSubstr(R"("cache":"never")"));
 }
 
 TEST(SerializeTest, LoginAndLogoutResponses) {
-  EXPECT_EQ(SerializeResult(CredentialResponse::Login()),
-            R"({"Ok":{"kind":"login"}})");
-  EXPECT_EQ(SerializeResult(CredentialResponse::Logout()),
-            R"({"Ok":{"kind":"logout"}})");
+  EXPECT_EQ(SerializeResult(CredentialResponse::Login()), R"({"Ok":{"kind":"login"}})");
+  EXPECT_EQ(SerializeResult(CredentialResponse::Logout()), R"({"Ok":{"kind":"logout"}})");
 }
 
 TEST(SerializeTest, ErrorKindsAreKebabCase) {
-  EXPECT_EQ(SerializeResult(UrlNotSupportedError()),
-            R"({"Err":{"kind":"url-not-supported"}})");
+  EXPECT_EQ(SerializeResult(UrlNotSupportedError()), R"({"Err":{"kind":"url-not-supported"}})");
   EXPECT_EQ(SerializeResult(NotFoundError()), R"({"Err":{"kind":"not-found"}})");
   EXPECT_EQ(SerializeResult(OperationNotSupportedError()),
             R"({"Err":{"kind":"operation-not-supported"}})");
@@ -136,28 +130,26 @@ TEST(SerializeTest, FullRequestsInCargoOrder) {
   CredentialRequest login = RequestFor(ActionKind::kLogin);
   login.action.login.token = Secret(std::string("Bearer s3kr1t"));
   login.action.login.login_url = "http://h/me";
-  EXPECT_EQ(SerializeRequest(login),
-            R"({"v":1,"registry":{"index-url":"url"},"kind":"login",)"
-            R"("token":"Bearer s3kr1t","login-url":"http://h/me"})");
+  EXPECT_EQ(SerializeRequest(login), R"({"v":1,"registry":{"index-url":"url"},"kind":"login",)"
+                                     R"("token":"Bearer s3kr1t","login-url":"http://h/me"})");
 
   EXPECT_EQ(SerializeRequest(RequestFor(ActionKind::kLogout)),
             R"({"v":1,"registry":{"index-url":"url"},"kind":"logout"})");
 
   CredentialRequest yank = RequestFor(ActionKind::kGet);
   yank.action.operation = {OperationKind::kYank, "foo", "0.1.0", "ignored"};
-  EXPECT_EQ(SerializeRequest(yank),
-            R"({"v":1,"registry":{"index-url":"url"},"kind":"get",)"
-            R"("operation":"yank","name":"foo","vers":"0.1.0"})");
+  EXPECT_EQ(SerializeRequest(yank), R"({"v":1,"registry":{"index-url":"url"},"kind":"get",)"
+                                    R"("operation":"yank","name":"foo","vers":"0.1.0"})");
 }
 
 // Requests exactly as cargo 1.95 sent them (cargo-protocol.md §1.3).
 TEST(ParseRequestTest, CargoReadWithHeaders) {
-  absl::StatusOr<CredentialRequest> request = ParseRequest(
-      R"({"v":1,"registry":{"index-url":"sparse+http://127.0.0.1:18080/index/",)"
-      R"("name":"myreg","headers":["Server: BaseHTTP/0.6 Python/3.11.7",)"
-      R"("WWW-Authenticate: Cargo login_url=\"http://127.0.0.1:18080/me\""]},)"
-      R"("kind":"get","operation":"read","args":["session"]})"
-      "\n");
+  absl::StatusOr<CredentialRequest> request =
+      ParseRequest(R"({"v":1,"registry":{"index-url":"sparse+http://127.0.0.1:18080/index/",)"
+                   R"("name":"myreg","headers":["Server: BaseHTTP/0.6 Python/3.11.7",)"
+                   R"("WWW-Authenticate: Cargo login_url=\"http://127.0.0.1:18080/me\""]},)"
+                   R"("kind":"get","operation":"read","args":["session"]})"
+                   "\n");
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->v, 1u);
   EXPECT_EQ(request->registry.index_url, "sparse+http://127.0.0.1:18080/index/");
@@ -180,9 +172,9 @@ TEST(ParseRequestTest, CargoPublishYankUnyankOwners) {
   EXPECT_EQ(publish->action.operation.vers, "0.1.1");
   EXPECT_EQ(publish->action.operation.cksum, "c47c");
 
-  absl::StatusOr<CredentialRequest> unyank = ParseRequest(
-      R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"unyank",)"
-      R"("name":"foo","vers":"0.1.0"})");
+  absl::StatusOr<CredentialRequest> unyank =
+      ParseRequest(R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"unyank",)"
+                   R"("name":"foo","vers":"0.1.0"})");
   ASSERT_TRUE(unyank.ok()) << unyank.status();
   EXPECT_EQ(unyank->action.operation.kind, OperationKind::kUnyank);
   EXPECT_FALSE(unyank->registry.name.has_value());
@@ -196,9 +188,9 @@ TEST(ParseRequestTest, CargoPublishYankUnyankOwners) {
 }
 
 TEST(ParseRequestTest, LoginWithAndWithoutToken) {
-  absl::StatusOr<CredentialRequest> login = ParseRequest(
-      R"({"v":1,"registry":{"index-url":"u"},"kind":"login","token":"Bearer s3kr1t",)"
-      R"("login-url":"http://h/me","args":["session","--extra1","x"]})");
+  absl::StatusOr<CredentialRequest> login =
+      ParseRequest(R"({"v":1,"registry":{"index-url":"u"},"kind":"login","token":"Bearer s3kr1t",)"
+                   R"("login-url":"http://h/me","args":["session","--extra1","x"]})");
   ASSERT_TRUE(login.ok()) << login.status();
   ASSERT_TRUE(login->action.login.token.has_value());
   EXPECT_EQ(login->action.login.token->Expose(), "Bearer s3kr1t");
@@ -213,9 +205,9 @@ TEST(ParseRequestTest, LoginWithAndWithoutToken) {
 }
 
 TEST(ParseRequestTest, UnknownFieldsAreIgnored) {
-  absl::StatusOr<CredentialRequest> request = ParseRequest(
-      R"({"v":1,"future":{"x":[1,2]},"registry":{"index-url":"u","color":"red"},)"
-      R"("kind":"logout","extra":null})");
+  absl::StatusOr<CredentialRequest> request =
+      ParseRequest(R"({"v":1,"future":{"x":[1,2]},"registry":{"index-url":"u","color":"red"},)"
+                   R"("kind":"logout","extra":null})");
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->action.kind, ActionKind::kLogout);
 }
@@ -226,20 +218,20 @@ TEST(ParseRequestTest, UnknownKindAndOperationParseAsUnknown) {
   ASSERT_TRUE(kind.ok()) << kind.status();
   EXPECT_EQ(kind->action.kind, ActionKind::kUnknown);
 
-  absl::StatusOr<CredentialRequest> operation = ParseRequest(
-      R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"mirror"})");
+  absl::StatusOr<CredentialRequest> operation =
+      ParseRequest(R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"mirror"})");
   ASSERT_TRUE(operation.ok()) << operation.status();
   EXPECT_EQ(operation->action.operation.kind, OperationKind::kUnknown);
 }
 
 TEST(ParseRequestTest, TrailingCarriageReturnIsAccepted) {
-  EXPECT_TRUE(ParseRequest("{\"v\":1,\"registry\":{\"index-url\":\"u\"},\"kind\":\"logout\"}\r\n").ok());
+  EXPECT_TRUE(
+      ParseRequest("{\"v\":1,\"registry\":{\"index-url\":\"u\"},\"kind\":\"logout\"}\r\n").ok());
 }
 
 TEST(ParseRequestTest, RoundTripsEveryShape) {
-  for (OperationKind kind : {OperationKind::kRead, OperationKind::kPublish,
-                             OperationKind::kYank, OperationKind::kUnyank,
-                             OperationKind::kOwners}) {
+  for (OperationKind kind : {OperationKind::kRead, OperationKind::kPublish, OperationKind::kYank,
+                             OperationKind::kUnyank, OperationKind::kOwners}) {
     CredentialRequest request = RequestFor(ActionKind::kGet);
     request.registry.name = "n";
     request.registry.headers = {"A: b"};
@@ -269,24 +261,29 @@ TEST_P(MalformedRequestTest, FailsWithClearMessage) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, MalformedRequestTest,
     ::testing::Values(
-        Malformed{"", "malformed JSON"},
-        Malformed{"not json", "malformed JSON"},
+        Malformed{"", "malformed JSON"}, Malformed{"not json", "malformed JSON"},
         Malformed{R"({"v":1,"registry":)", "malformed JSON"},
         Malformed{"[1,2]", "expected a JSON object"},
         Malformed{R"({"registry":{"index-url":"u"},"kind":"logout"})", "missing field `v`"},
         Malformed{R"({"v":"1","registry":{"index-url":"u"},"kind":"logout"})", "field `v`"},
         Malformed{R"({"v":-1,"registry":{"index-url":"u"},"kind":"logout"})", "field `v`"},
         Malformed{R"({"v":1,"kind":"logout"})", "missing field `registry`"},
-        Malformed{R"({"v":1,"registry":"u","kind":"logout"})", "field `registry` must be an object"},
+        Malformed{R"({"v":1,"registry":"u","kind":"logout"})",
+                  "field `registry` must be an object"},
         Malformed{R"({"v":1,"registry":{},"kind":"logout"})", "missing field `index-url`"},
-        Malformed{R"({"v":1,"registry":{"index-url":7},"kind":"logout"})", "field `index-url` must be a string"},
-        Malformed{R"({"v":1,"registry":{"index-url":"u","headers":"x"},"kind":"logout"})", "field `headers`"},
+        Malformed{R"({"v":1,"registry":{"index-url":7},"kind":"logout"})",
+                  "field `index-url` must be a string"},
+        Malformed{R"({"v":1,"registry":{"index-url":"u","headers":"x"},"kind":"logout"})",
+                  "field `headers`"},
         Malformed{R"({"v":1,"registry":{"index-url":"u"}})", "missing field `kind`"},
-        Malformed{R"({"v":1,"registry":{"index-url":"u"},"kind":"get"})", "missing field `operation`"},
-        Malformed{R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"publish","name":"a","vers":"1"})",
-                  "missing field `cksum`"},
-        Malformed{R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"yank","name":"a"})",
-                  "missing field `vers`"},
+        Malformed{R"({"v":1,"registry":{"index-url":"u"},"kind":"get"})",
+                  "missing field `operation`"},
+        Malformed{
+            R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"publish","name":"a","vers":"1"})",
+            "missing field `cksum`"},
+        Malformed{
+            R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"yank","name":"a"})",
+            "missing field `vers`"},
         Malformed{R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"owners"})",
                   "missing field `name`"},
         Malformed{R"({"v":1,"registry":{"index-url":"u"},"kind":"login","token":5})",
@@ -301,7 +298,10 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ParseHelloTest, NumbersTooLargeForADoubleAreRefusedNotFatal) {
   EXPECT_FALSE(ParseHello(R"({"v":[1e400]})").ok());
   EXPECT_FALSE(ParseHello(R"({"v":[1],"x":1e400})").ok());
-  EXPECT_FALSE(ParseResult(R"({"Ok":{"kind":"get","token":"t","cache":"expires","expiration":1e400,"operation_independent":true}})").ok());
+  EXPECT_FALSE(
+      ParseResult(
+          R"({"Ok":{"kind":"get","token":"t","cache":"expires","expiration":1e400,"operation_independent":true}})")
+          .ok());
 }
 
 TEST(ParseRequestTest, ErrorsNeverQuoteTheInput) {
@@ -366,9 +366,8 @@ TEST(ParseResultTest, ErrorsKeepKindMessageAndCause) {
 }
 
 TEST(ParseResultTest, RoundTripsErrors) {
-  for (const absl::Status& error :
-       {UrlNotSupportedError(), NotFoundError(), OperationNotSupportedError(),
-        OtherError("E3", {"E2", "E1"})}) {
+  for (const absl::Status& error : {UrlNotSupportedError(), NotFoundError(),
+                                    OperationNotSupportedError(), OtherError("E3", {"E2", "E1"})}) {
     const std::string line = SerializeResult(error);
     auto parsed = ParseResult(line);
     ASSERT_TRUE(parsed.ok()) << parsed.status();
@@ -379,12 +378,24 @@ TEST(ParseResultTest, RoundTripsErrors) {
 TEST(ParseResultTest, RejectsWhatCargoRejects) {
   // The protocol doc's bare example: cargo says unknown variant `token`.
   EXPECT_FALSE(ParseResult(R"({"token":"x"})").ok());
-  EXPECT_FALSE(ParseResult(R"({"Ok":{"token":"x","cache":"never","operation_independent":true}})").ok());
-  EXPECT_FALSE(ParseResult(R"({"Ok":{"kind":"get","cache":"never","operation_independent":true}})").ok());
-  EXPECT_FALSE(ParseResult(R"({"Ok":{"kind":"get","token":"x","operation_independent":true}})").ok());
-  EXPECT_FALSE(ParseResult(R"({"Ok":{"kind":"get","token":"x","cache":"expires","operation_independent":true}})").ok());
-  EXPECT_FALSE(ParseResult(R"({"Ok":{"kind":"get","token":"x","cache":"expires","expiration":1.5,"operation_independent":true}})").ok());
-  EXPECT_FALSE(ParseResult(R"({"Ok":{"kind":"get","token":"x","cache":"expires","expiration":"2023-09-05T00:00:00Z","operation_independent":true}})").ok());
+  EXPECT_FALSE(
+      ParseResult(R"({"Ok":{"token":"x","cache":"never","operation_independent":true}})").ok());
+  EXPECT_FALSE(
+      ParseResult(R"({"Ok":{"kind":"get","cache":"never","operation_independent":true}})").ok());
+  EXPECT_FALSE(
+      ParseResult(R"({"Ok":{"kind":"get","token":"x","operation_independent":true}})").ok());
+  EXPECT_FALSE(
+      ParseResult(
+          R"({"Ok":{"kind":"get","token":"x","cache":"expires","operation_independent":true}})")
+          .ok());
+  EXPECT_FALSE(
+      ParseResult(
+          R"({"Ok":{"kind":"get","token":"x","cache":"expires","expiration":1.5,"operation_independent":true}})")
+          .ok());
+  EXPECT_FALSE(
+      ParseResult(
+          R"({"Ok":{"kind":"get","token":"x","cache":"expires","expiration":"2023-09-05T00:00:00Z","operation_independent":true}})")
+          .ok());
   EXPECT_FALSE(ParseResult(R"({"Ok":{"kind":"get","token":"x","cache":"never"}})").ok());
   EXPECT_FALSE(ParseResult(R"({"Err":{"message":"no kind"}})").ok());
   EXPECT_FALSE(ParseResult(R"({"Ok":{"kind":"login"},"Err":{"kind":"other"}})").ok());
@@ -395,8 +406,8 @@ TEST(ParseResultTest, RejectsWhatCargoRejects) {
 TEST(ParseResultTest, SerialisedLinesHaveNoNewline) {
   // A token with a line break would split the HTTP request cargo sends it
   // in: it is refused with an error, and the line itself stays one line.
-  absl::StatusOr<CredentialResponse> response = CredentialResponse::Get(
-      Secret(std::string("a\nb")), CacheControl::Session(), true);
+  absl::StatusOr<CredentialResponse> response =
+      CredentialResponse::Get(Secret(std::string("a\nb")), CacheControl::Session(), true);
   const std::string line = SerializeResult(response);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   auto parsed = ParseResult(line);

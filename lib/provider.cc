@@ -18,8 +18,7 @@ namespace {
 
 bool IsKnown(const Action& action) {
   if (action.kind == ActionKind::kUnknown) return false;
-  return action.kind != ActionKind::kGet ||
-         action.operation.kind != OperationKind::kUnknown;
+  return action.kind != ActionKind::kGet || action.operation.kind != OperationKind::kUnknown;
 }
 
 // A response of another kind than the request would make cargo fail with
@@ -60,12 +59,10 @@ void Usage(const char* program, const char* description) {
 
 }  // namespace
 
-absl::StatusOr<CredentialResponse> Answer(Credential& credential,
-                                          absl::string_view request_line) {
+absl::StatusOr<CredentialResponse> Answer(Credential& credential, absl::string_view request_line) {
   absl::StatusOr<CredentialRequest> request = ParseRequest(request_line);
   if (!request.ok()) {
-    return OtherError("invalid credential request",
-                      {std::string(request.status().message())});
+    return OtherError("invalid credential request", {std::string(request.status().message())});
   }
   if (request->v != kProtocolVersion1) {
     return OtherError(absl::StrCat("unsupported protocol version ", request->v));
@@ -74,9 +71,9 @@ absl::StatusOr<CredentialResponse> Answer(Credential& credential,
   absl::StatusOr<CredentialResponse> response =
       credential.Perform(request->registry, request->action, request->args);
   if (response.ok() && !Matches(request->action, *response)) {
-    return OtherError(absl::StrCat(
-        "provider answered a `", std::string(ActionKindName(request->action.kind)),
-        "` request with a response of another kind"));
+    return OtherError(absl::StrCat("provider answered a `",
+                                   std::string(ActionKindName(request->action.kind)),
+                                   "` request with a response of another kind"));
   }
   return response;
 }
@@ -93,8 +90,7 @@ absl::Status Serve(Credential& credential, int in_fd, int out_fd) {
       response = Answer(credential, **line);
       WipeString(**line);
     } else if (absl::IsResourceExhausted(line.status())) {
-      response = OtherError("invalid credential request",
-                            {std::string(line.status().message())});
+      response = OtherError("invalid credential request", {std::string(line.status().message())});
     } else {
       return line.status();
     }
@@ -105,8 +101,7 @@ absl::Status Serve(Credential& credential, int in_fd, int out_fd) {
   }
 }
 
-int RunProvider(Credential& credential, int argc, char** argv,
-                const char* program_description) {
+int RunProvider(Credential& credential, int argc, char** argv, const char* program_description) {
   const char* program = argc > 0 ? argv[0] : "provider";
   if (argc < 2 || strcmp(argv[1], "--cargo-plugin") != 0) {
     Usage(program, program_description);
@@ -114,8 +109,7 @@ int RunProvider(Credential& credential, int argc, char** argv,
   }
   absl::Status hardened = HardenProcess();
   if (!hardened.ok()) {
-    fprintf(stderr, "%s: warning: %s\n", program,
-            std::string(hardened.message()).c_str());
+    fprintf(stderr, "%s: warning: %s\n", program, std::string(hardened.message()).c_str());
   }
   absl::StatusOr<int> in = Duplicate(STDIN_FILENO);
   absl::StatusOr<int> out = Duplicate(STDOUT_FILENO);

@@ -46,8 +46,7 @@ absl::Status Serve(Credential& credential, int in_fd, int out_fd);
 
 // The answer to one request line; exposed for tests and for programs that
 // frame the protocol themselves.
-absl::StatusOr<CredentialResponse> Answer(Credential& credential,
-                                          absl::string_view request_line);
+absl::StatusOr<CredentialResponse> Answer(Credential& credential, absl::string_view request_line);
 
 }  // namespace cargo_credential
 

@@ -20,8 +20,8 @@ constexpr absl::Duration kExitGrace = absl::Seconds(5);
 
 }  // namespace
 
-absl::StatusOr<ProviderAnswer> CallProvider(
-    const ProviderCommand& command, const CredentialRequest& request) {
+absl::StatusOr<ProviderAnswer> CallProvider(const ProviderCommand& command,
+                                            const CredentialRequest& request) {
   const std::string who = absl::StrCat("credential provider `", command.program, "`");
   auto failed = [&who](absl::string_view what) {
     return absl::UnavailableError(absl::StrCat(who, " ", what));
@@ -40,21 +40,17 @@ absl::StatusOr<ProviderAnswer> CallProvider(
   Subprocess& child = **started;
   const absl::Time deadline = absl::Now() + command.timeout;
 
-  absl::StatusOr<std::optional<std::string>> hello_line =
-      child.stdout_lines().Next(deadline);
+  absl::StatusOr<std::optional<std::string>> hello_line = child.stdout_lines().Next(deadline);
   if (!hello_line.ok() || !hello_line->has_value()) {
     return failed(hello_line.ok() ? "exited before its hello"
-                                  : absl::StrCat("sent no hello: ",
-                                                 hello_line.status().message()));
+                                  : absl::StrCat("sent no hello: ", hello_line.status().message()));
   }
   absl::StatusOr<CredentialHello> hello = ParseHello(**hello_line);
   if (!hello.ok()) {
     return failed(absl::StrCat("sent a malformed hello: ", hello.status().message()));
   }
-  if (std::find(hello->v.begin(), hello->v.end(), kProtocolVersion1) ==
-      hello->v.end()) {
-    return failed(absl::StrCat("supports protocol versions [",
-                               absl::StrJoin(hello->v, ","),
+  if (std::find(hello->v.begin(), hello->v.end(), kProtocolVersion1) == hello->v.end()) {
+    return failed(absl::StrCat("supports protocol versions [", absl::StrJoin(hello->v, ","),
                                "], while this program supports [1]"));
   }
 
@@ -66,12 +62,10 @@ absl::StatusOr<ProviderAnswer> CallProvider(
     return failed(absl::StrCat("did not take the request: ", written.message()));
   }
 
-  absl::StatusOr<std::optional<std::string>> answer =
-      child.stdout_lines().Next(deadline);
+  absl::StatusOr<std::optional<std::string>> answer = child.stdout_lines().Next(deadline);
   if (!answer.ok() || !answer->has_value()) {
     return failed(answer.ok() ? "exited without answering"
-                              : absl::StrCat("did not answer: ",
-                                             answer.status().message()));
+                              : absl::StrCat("did not answer: ", answer.status().message()));
   }
   absl::StatusOr<ProviderAnswer> result = ParseResult(**answer);
   WipeString(**answer);

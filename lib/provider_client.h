@@ -41,10 +41,10 @@ struct ProviderCommand {
 // Runs the provider for one request. Fails when the exchange itself fails
 // (cannot start, no hello, unsupported versions, a malformed answer, a
 // timeout, a non-zero exit), with a message naming the provider; otherwise
-// returns the provider's answer, whose errors carry their protocol kind. The provider's stderr passes through to
-// this process's stderr, as cargo lets it through to the user.
-absl::StatusOr<ProviderAnswer> CallProvider(
-    const ProviderCommand& command, const CredentialRequest& request);
+// returns the provider's answer, whose errors carry their protocol kind. The provider's stderr
+// passes through to this process's stderr, as cargo lets it through to the user.
+absl::StatusOr<ProviderAnswer> CallProvider(const ProviderCommand& command,
+                                            const CredentialRequest& request);
 
 }  // namespace cargo_credential
 

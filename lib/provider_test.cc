@@ -20,16 +20,15 @@ using ::testing::HasSubstr;
 // Answers gets with a fixed token, records what it was asked.
 class FakeCredential : public Credential {
  public:
-  absl::StatusOr<CredentialResponse> Perform(
-      const RegistryInfo& registry, const Action& action,
-      const std::vector<std::string>& args) override {
+  absl::StatusOr<CredentialResponse> Perform(const RegistryInfo& registry, const Action& action,
+                                             const std::vector<std::string>& args) override {
     calls.push_back(std::string(ActionKindName(action.kind)));
     if (registry.index_url == "unsupported") return UrlNotSupportedError();
     switch (action.kind) {
       case ActionKind::kGet:
         if (!token.has_value()) return NotFoundError();
-        return CredentialResponse::Get(Secret(absl::string_view(*token)),
-                                       CacheControl::Session(), true);
+        return CredentialResponse::Get(Secret(absl::string_view(*token)), CacheControl::Session(),
+                                       true);
       case ActionKind::kLogin:
         token = action.login.token->Expose();
         return CredentialResponse::Login();
@@ -72,11 +71,13 @@ std::vector<std::string> ServeLines(Credential& credential, const std::string& i
   return lines;
 }
 
-constexpr char kGet[] =
-    R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"read"})" "\n";
+constexpr char kGet[] = R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"read"})"
+                        "\n";
 constexpr char kLogin[] =
-    R"({"v":1,"registry":{"index-url":"u"},"kind":"login","token":"Bearer x y"})" "\n";
-constexpr char kLogout[] = R"({"v":1,"registry":{"index-url":"u"},"kind":"logout"})" "\n";
+    R"({"v":1,"registry":{"index-url":"u"},"kind":"login","token":"Bearer x y"})"
+    "\n";
+constexpr char kLogout[] = R"({"v":1,"registry":{"index-url":"u"},"kind":"logout"})"
+                           "\n";
 
 TEST(ServeTest, HelloThenNothingAtEof) {
   FakeCredential credential;
@@ -88,10 +89,10 @@ TEST(ServeTest, SeveralRequestsInOneProcess) {
   FakeCredential credential;
   EXPECT_THAT(
       ServeLines(credential, std::string(kGet) + kLogin + kGet + kLogout + kGet),
-      ElementsAre(R"({"v":[1]})", R"({"Err":{"kind":"not-found"}})",
-                  R"({"Ok":{"kind":"login"}})",
-                  R"({"Ok":{"kind":"get","token":"Bearer x y","cache":"session","operation_independent":true}})",
-                  R"({"Ok":{"kind":"logout"}})", R"({"Err":{"kind":"not-found"}})"));
+      ElementsAre(
+          R"({"v":[1]})", R"({"Err":{"kind":"not-found"}})", R"({"Ok":{"kind":"login"}})",
+          R"({"Ok":{"kind":"get","token":"Bearer x y","cache":"session","operation_independent":true}})",
+          R"({"Ok":{"kind":"logout"}})", R"({"Err":{"kind":"not-found"}})"));
 }
 
 TEST(ServeTest, MalformedLinesGetErrorsAndTheLoopGoesOn) {
@@ -107,37 +108,41 @@ TEST(ServeTest, MalformedLinesGetErrorsAndTheLoopGoesOn) {
 
 TEST(ServeTest, UnsupportedVersionIsAnswered) {
   FakeCredential credential;
-  std::vector<std::string> lines = ServeLines(
-      credential, R"({"v":2,"registry":{"index-url":"u"},"kind":"logout"})" "\n");
+  std::vector<std::string> lines =
+      ServeLines(credential, R"({"v":2,"registry":{"index-url":"u"},"kind":"logout"})"
+                             "\n");
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[1],
-            R"({"Err":{"kind":"other","message":"unsupported protocol version 2","caused-by":[]}})");
+  EXPECT_EQ(
+      lines[1],
+      R"({"Err":{"kind":"other","message":"unsupported protocol version 2","caused-by":[]}})");
   EXPECT_TRUE(credential.calls.empty());
 }
 
 TEST(ServeTest, UnknownActionsAreNotSupportedWithoutAskingTheCredential) {
   FakeCredential credential;
   std::vector<std::string> lines = ServeLines(
-      credential,
-      R"({"v":1,"registry":{"index-url":"u"},"kind":"refresh"})" "\n"
-      R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"mirror"})" "\n");
-  EXPECT_THAT(lines, ElementsAre(R"({"v":[1]})",
-                                 R"({"Err":{"kind":"operation-not-supported"}})",
+      credential, R"({"v":1,"registry":{"index-url":"u"},"kind":"refresh"})"
+                  "\n"
+                  R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"mirror"})"
+                  "\n");
+  EXPECT_THAT(lines, ElementsAre(R"({"v":[1]})", R"({"Err":{"kind":"operation-not-supported"}})",
                                  R"({"Err":{"kind":"operation-not-supported"}})"));
   EXPECT_TRUE(credential.calls.empty());
 }
 
 TEST(ServeTest, ErrorsPassThrough) {
   FakeCredential credential;
-  std::vector<std::string> lines = ServeLines(
-      credential, R"({"v":1,"registry":{"index-url":"unsupported"},"kind":"logout"})" "\n");
+  std::vector<std::string> lines =
+      ServeLines(credential, R"({"v":1,"registry":{"index-url":"unsupported"},"kind":"logout"})"
+                             "\n");
   EXPECT_THAT(lines, ElementsAre(R"({"v":[1]})", R"({"Err":{"kind":"url-not-supported"}})"));
 }
 
 TEST(ServeTest, AMismatchedResponseKindBecomesAClearError) {
   FakeCredential credential;
-  std::vector<std::string> lines = ServeLines(
-      credential, R"({"v":1,"registry":{"index-url":"wrong-kind"},"kind":"logout"})" "\n");
+  std::vector<std::string> lines =
+      ServeLines(credential, R"({"v":1,"registry":{"index-url":"wrong-kind"},"kind":"logout"})"
+                             "\n");
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_THAT(lines[1], HasSubstr("answered a `logout` request with a response of another kind"));
 }
@@ -153,8 +158,8 @@ TEST(ServeTest, OverlongLineIsRefusedAndSkipped) {
 
 TEST(ServeTest, LastLineWithoutNewlineIsServed) {
   FakeCredential credential;
-  std::vector<std::string> lines = ServeLines(
-      credential, R"({"v":1,"registry":{"index-url":"u"},"kind":"logout"})");
+  std::vector<std::string> lines =
+      ServeLines(credential, R"({"v":1,"registry":{"index-url":"u"},"kind":"logout"})");
   EXPECT_THAT(lines, ElementsAre(R"({"v":[1]})", R"({"Ok":{"kind":"logout"}})"));
 }
 

@@ -30,9 +30,7 @@ Secret::Secret(std::string&& value) : value_(value) { WipeString(value); }
 
 Secret::Secret(absl::string_view value) : value_(value) {}
 
-Secret::Secret(Secret&& other) noexcept : value_(other.value_) {
-  WipeString(other.value_);
-}
+Secret::Secret(Secret&& other) noexcept : value_(other.value_) { WipeString(other.value_); }
 
 Secret& Secret::operator=(Secret&& other) noexcept {
   if (this != &other) {

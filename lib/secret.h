@@ -3,8 +3,8 @@
 // A Secret owns its bytes. It never prints them: streaming it (and so gtest's
 // printer) shows "REDACTED". The only way to the value is Expose(), so every place that
 // needs the plaintext is easy to find. (abseil 20220623, Debian 12's, has no
-// AbslStringify, so absl::StrCat does not accept a Secret at all.) When a Secret is destroyed, assigned
-// over or moved from, the bytes it held are overwritten with zeros first.
+// AbslStringify, so absl::StrCat does not accept a Secret at all.) When a Secret is destroyed,
+// assigned over or moved from, the bytes it held are overwritten with zeros first.
 //
 // Copies are explicit (Clone()), so a stray copy of a token is a choice in the
 // code, not an accident of pass-by-value.
@@ -15,6 +15,7 @@
 
 #include <ostream>
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 namespace cargo_credential {
@@ -57,9 +58,7 @@ class Secret {
   friend bool operator==(const Secret& a, const Secret& b);
   friend bool operator!=(const Secret& a, const Secret& b) { return !(a == b); }
 
-  friend std::ostream& operator<<(std::ostream& os, const Secret&) {
-    return os << "REDACTED";
-  }
+  friend std::ostream& operator<<(std::ostream& os, const Secret&) { return os << "REDACTED"; }
 
  private:
   std::string value_;

@@ -107,14 +107,12 @@ int DecodeWaitStatus(int status) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
-    const SubprocessOptions& options) {
+absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(const SubprocessOptions& options) {
   if (options.argv.empty()) {
     return absl::InvalidArgumentError("no program to run");
   }
   int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
-  const Stdio modes[3] = {options.stdin_mode, options.stdout_mode,
-                          options.stderr_mode};
+  const Stdio modes[3] = {options.stdin_mode, options.stdout_mode, options.stderr_mode};
   auto close_all = [&pipes]() {
     for (auto& pipe : pipes) {
       CloseFd(pipe[0]);
@@ -139,8 +137,7 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
         posix_spawn_file_actions_adddup2(&actions, pipes[i][i == 0 ? 0 : 1], i);
         break;
       case Stdio::kNull:
-        posix_spawn_file_actions_addopen(&actions, i, "/dev/null",
-                                         i == 0 ? O_RDONLY : O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
         break;
       case Stdio::kFile:
         // Never through a symlink someone planted where the log goes.
@@ -190,14 +187,12 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   std::vector<char*> argv = Pointers(argv_strings);
   std::vector<char*> envp = Pointers(env_strings);
   pid_t pid = -1;
-  const int error = posix_spawnp(&pid, argv[0], &actions, &attributes,
-                                 argv.data(), envp.data());
+  const int error = posix_spawnp(&pid, argv[0], &actions, &attributes, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (error != 0) {
     close_all();
-    return absl::NotFoundError(absl::StrCat("cannot run ", options.argv[0], ": ",
-                                            strerror(error)));
+    return absl::NotFoundError(absl::StrCat("cannot run ", options.argv[0], ": ", strerror(error)));
   }
 
   std::unique_ptr<Subprocess> child(new Subprocess());
@@ -214,8 +209,7 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   child->stdout_fd_ = pipes[1][0];
   child->stderr_fd_ = pipes[2][0];
   if (child->stdout_fd_ >= 0) {
-    child->stdout_lines_ =
-        std::make_unique<LineReader>(child->stdout_fd_, size_t{1} << 20);
+    child->stdout_lines_ = std::make_unique<LineReader>(child->stdout_fd_, size_t{1} << 20);
   }
   return child;
 }
@@ -284,8 +278,7 @@ void Subprocess::Kill(int signal) {
   if (!exit_code_.has_value()) kill(pid_, signal);
 }
 
-absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options,
-                                               absl::string_view input,
+absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options, absl::string_view input,
                                                absl::Duration timeout) {
   options.stdin_mode = Stdio::kPipe;
   options.stdout_mode = Stdio::kPipe;
@@ -338,7 +331,8 @@ absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options,
         // prints without end must not grow its caller without end.
         const size_t room = kMaxCollected - std::min(kMaxCollected, sinks[which]->size());
         if (static_cast<size_t>(n) > room) *truncated[which] = true;
-        AppendWiped(*sinks[which], absl::string_view(buffer, std::min(room, static_cast<size_t>(n))));
+        AppendWiped(*sinks[which],
+                    absl::string_view(buffer, std::min(room, static_cast<size_t>(n))));
         explicit_bzero(buffer, sizeof(buffer));
       } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
         outs[which] = -1;  // The Subprocess closes it.
@@ -352,8 +346,8 @@ absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options,
     // output open, is killed with everything in its group.
     child.Kill(SIGKILL);
     WipeString(result.stdout_text);
-    return absl::DeadlineExceededError(absl::StrCat(
-        options.argv[0], " did not finish within ", absl::FormatDuration(timeout)));
+    return absl::DeadlineExceededError(
+        absl::StrCat(options.argv[0], " did not finish within ", absl::FormatDuration(timeout)));
   }
   result.exit_code = *code;
   return result;

@@ -19,12 +19,12 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "lib/line_io.h"
 
@@ -80,8 +80,7 @@ inline constexpr size_t kMaxCollected = size_t{1} << 20;
 class Subprocess {
  public:
   // Starts the child. Fails when the program cannot be found or run.
-  static absl::StatusOr<std::unique_ptr<Subprocess>> Start(
-      const SubprocessOptions& options);
+  static absl::StatusOr<std::unique_ptr<Subprocess>> Start(const SubprocessOptions& options);
 
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
@@ -129,8 +128,7 @@ class Subprocess {
 // killed (with its process group, when it has one), and the call fails with
 // DeadlineExceeded naming the program. The collected output is gathered
 // without leaving copies in freed memory, since it may be a token.
-absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options,
-                                               absl::string_view input,
+absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options, absl::string_view input,
                                                absl::Duration timeout);
 
 }  // namespace cargo_credential

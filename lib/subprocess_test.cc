@@ -6,7 +6,6 @@
 
 #include <fstream>
 #include <iterator>
-
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -60,8 +59,8 @@ TEST(SubprocessTest, LinesWaitAndSignals) {
   absl::StatusOr<std::unique_ptr<Subprocess>> child = Subprocess::Start(options);
   ASSERT_TRUE(child.ok()) << child.status();
   EXPECT_EQ(**(*child)->stdout_lines().Next(Soon()), "ready");
-  EXPECT_TRUE(absl::IsDeadlineExceeded(
-      (*child)->Wait(absl::Now() + absl::Milliseconds(50)).status()));
+  EXPECT_TRUE(
+      absl::IsDeadlineExceeded((*child)->Wait(absl::Now() + absl::Milliseconds(50)).status()));
   (*child)->Kill(SIGTERM);
   absl::StatusOr<int> code = (*child)->Wait(Soon());
   ASSERT_TRUE(code.ok());

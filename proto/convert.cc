@@ -270,7 +270,8 @@ cargo_credential::CredentialResponse FromProto(v1::CredentialResponse* response)
   return out;
 }
 
-v1::PerformResponse ResultToProto(const absl::StatusOr<cargo_credential::CredentialResponse>& result) {
+v1::PerformResponse ResultToProto(
+    const absl::StatusOr<cargo_credential::CredentialResponse>& result) {
   v1::PerformResponse response;
   if (result.ok()) {
     *response.mutable_ok() = ToProto(*result);

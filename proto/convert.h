@@ -49,11 +49,11 @@ cargo_credential::CredentialResponse FromProto(v1::CredentialResponse* response)
 
 // A result: its response, or its error with kind and causes (error text is
 // made valid UTF-8, as proto3 strings must be).
-v1::PerformResponse ResultToProto(const absl::StatusOr<cargo_credential::CredentialResponse>& result);
+v1::PerformResponse ResultToProto(
+    const absl::StatusOr<cargo_credential::CredentialResponse>& result);
 // A response with no result set (from a newer daemon, say) becomes an
 // `other` error rather than a made-up answer.
-absl::StatusOr<cargo_credential::CredentialResponse> ResultFromProto(
-    v1::PerformResponse* response);
+absl::StatusOr<cargo_credential::CredentialResponse> ResultFromProto(v1::PerformResponse* response);
 
 }  // namespace credcache
 

@@ -80,8 +80,7 @@ void ExpectEveryFieldSet(const google::protobuf::Message& message, const std::st
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const google::protobuf::FieldDescriptor* field = descriptor->field(i);
     const std::string name = path + field->name();
-    if (field->real_containing_oneof() != nullptr &&
-        !reflection->HasField(message, field)) {
+    if (field->real_containing_oneof() != nullptr && !reflection->HasField(message, field)) {
       continue;  // One member of a oneof is set at a time; tested one by one.
     }
     if (field->is_repeated()) {
@@ -157,8 +156,8 @@ TEST(ConvertTest, EveryResponseFieldIsEncodedAndDecoded) {
   EXPECT_THAT(encoded.ok().token(), IsEmpty()) << "the message keeps no copy of the token";
 
   // proto3's defaults (false, 0) travel as absent and come back the same.
-  encoded = ResultToProto(CredentialResponse::Get(Secret(absl::string_view("t")),
-                                            CacheControl::Session(), false));
+  encoded = ResultToProto(
+      CredentialResponse::Get(Secret(absl::string_view("t")), CacheControl::Session(), false));
   decoded = ResultFromProto(&encoded);
   EXPECT_FALSE(decoded->operation_independent);
   EXPECT_EQ(decoded->cache.kind, CacheKind::kSession);
@@ -180,9 +179,9 @@ TEST(ConvertTest, ErrorTextThatIsNotUtf8IsMadeValid) {
 }
 
 TEST(ConvertTest, EveryEnumValueRoundTrips) {
-  for (OperationKind kind : {OperationKind::kRead, OperationKind::kPublish, OperationKind::kYank,
-                             OperationKind::kUnyank, OperationKind::kOwners,
-                             OperationKind::kUnknown}) {
+  for (OperationKind kind :
+       {OperationKind::kRead, OperationKind::kPublish, OperationKind::kYank, OperationKind::kUnyank,
+        OperationKind::kOwners, OperationKind::kUnknown}) {
     EXPECT_EQ(FromProto(ToProto(kind)), kind);
   }
   for (ActionKind kind :
@@ -193,13 +192,13 @@ TEST(ConvertTest, EveryEnumValueRoundTrips) {
        {CacheKind::kNever, CacheKind::kSession, CacheKind::kExpires, CacheKind::kUnknown}) {
     EXPECT_EQ(FromProto(ToProto(kind)), kind);
   }
-  for (ResponseKind kind : {ResponseKind::kGet, ResponseKind::kLogin, ResponseKind::kLogout,
-                            ResponseKind::kUnknown}) {
+  for (ResponseKind kind :
+       {ResponseKind::kGet, ResponseKind::kLogin, ResponseKind::kLogout, ResponseKind::kUnknown}) {
     EXPECT_EQ(FromProto(ToProto(kind)), kind);
   }
-  for (ErrorKind kind : {ErrorKind::kUrlNotSupported, ErrorKind::kNotFound,
-                         ErrorKind::kOperationNotSupported, ErrorKind::kOther,
-                         ErrorKind::kUnknown}) {
+  for (ErrorKind kind :
+       {ErrorKind::kUrlNotSupported, ErrorKind::kNotFound, ErrorKind::kOperationNotSupported,
+        ErrorKind::kOther, ErrorKind::kUnknown}) {
     EXPECT_EQ(FromProto(ToProto(kind)), kind);
   }
   // Every proto value maps to a lib/ value of its own: none is left out.
@@ -233,9 +232,9 @@ TEST(ConvertTest, EveryResultKindRoundTrips) {
     v1::PerformResponse encoded = ResultToProto(result);
     EXPECT_EQ(ResultFromProto(&encoded)->kind, result->kind);
   }
-  for (const absl::Status& error : {cargo_credential::NotFoundError(),
-                                    cargo_credential::UrlNotSupportedError(),
-                                    cargo_credential::OperationNotSupportedError()}) {
+  for (const absl::Status& error :
+       {cargo_credential::NotFoundError(), cargo_credential::UrlNotSupportedError(),
+        cargo_credential::OperationNotSupportedError()}) {
     v1::PerformResponse encoded = ResultToProto(error);
     EXPECT_EQ(cargo_credential::KindOf(ResultFromProto(&encoded).status()),
               cargo_credential::KindOf(error));

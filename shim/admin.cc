@@ -18,9 +18,9 @@
 #include "nlohmann/json.hpp"
 #include "proto/convert.h"
 #include "proto/messages.h"
-#include "shim/daemon_client.h"
 #include "shim/command_line.h"
 #include "shim/connect.h"
+#include "shim/daemon_client.h"
 #include "shim/import.h"
 #include "shim/service_install.h"
 
@@ -53,14 +53,14 @@ nlohmann::ordered_json ToJson(const v1::StatusResponse& status) {
                                  {"shim_version", BuildVersion()}};
   nlohmann::ordered_json backends = nlohmann::ordered_json::array();
   for (const v1::BackendInfo& backend : status.backends()) {
-    backends.push_back({{"name", backend.name()},
-                        {"kind", backend.kind()},
-                        {"index_urls", std::vector<std::string>(backend.index_urls().begin(),
-                                                                backend.index_urls().end())},
-                        {"names", std::vector<std::string>(backend.names().begin(),
-                                                           backend.names().end())},
-                        {"ttl_seconds", backend.ttl_seconds()},
-                        {"timeout_ms", backend.timeout_ms()}});
+    backends.push_back(
+        {{"name", backend.name()},
+         {"kind", backend.kind()},
+         {"index_urls",
+          std::vector<std::string>(backend.index_urls().begin(), backend.index_urls().end())},
+         {"names", std::vector<std::string>(backend.names().begin(), backend.names().end())},
+         {"ttl_seconds", backend.ttl_seconds()},
+         {"timeout_ms", backend.timeout_ms()}});
   }
   json["backends"] = backends;
   return json;
@@ -69,24 +69,23 @@ nlohmann::ordered_json ToJson(const v1::StatusResponse& status) {
 nlohmann::ordered_json ToJson(const v1::ListResponse& list) {
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
   for (const v1::CacheEntry& entry : list.entries()) {
-    entries.push_back({{"index_url", entry.index_url()},
-                       {"name", entry.name()},
-                       {"backend", entry.backend()},
-                       {"operation", entry.operation()},
-                       {"cache", std::string(cargo_credential::CacheKindName(FromProto(entry.cache())))},
-                       {"seconds_left", entry.seconds_left()},
-                       {"hits", entry.hits()}});
+    entries.push_back(
+        {{"index_url", entry.index_url()},
+         {"name", entry.name()},
+         {"backend", entry.backend()},
+         {"operation", entry.operation()},
+         {"cache", std::string(cargo_credential::CacheKindName(FromProto(entry.cache())))},
+         {"seconds_left", entry.seconds_left()},
+         {"hits", entry.hits()}});
   }
   return {{"entries", entries}};
 }
 
 nlohmann::ordered_json ToJson(const v1::StatsResponse& stats) {
-  nlohmann::ordered_json json = {{"requests", stats.requests()},
-                                 {"hits", stats.hits()},
-                                 {"misses", stats.misses()},
-                                 {"coalesced", stats.coalesced()},
-                                 {"errors", stats.errors()},
-                                 {"cached_entries", stats.cached_entries()}};
+  nlohmann::ordered_json json = {
+      {"requests", stats.requests()}, {"hits", stats.hits()},
+      {"misses", stats.misses()},     {"coalesced", stats.coalesced()},
+      {"errors", stats.errors()},     {"cached_entries", stats.cached_entries()}};
   nlohmann::ordered_json backends = nlohmann::ordered_json::array();
   for (const v1::BackendStats& backend : stats.backends()) {
     backends.push_back({{"name", backend.name()},
@@ -137,8 +136,8 @@ void PrintList(const v1::ListResponse& list) {
     if (!entry.operation().empty()) absl::StrAppend(&registry, " (", entry.operation(), ")");
     printf("%-48s %-12s %-12s %-8s %-10s %lld\n", registry.c_str(),
            entry.name().empty() ? "-" : entry.name().c_str(), entry.backend().c_str(),
-           std::string(cargo_credential::CacheKindName(FromProto(entry.cache()))).c_str(), Ago(entry.seconds_left()).c_str(),
-           static_cast<long long>(entry.hits()));
+           std::string(cargo_credential::CacheKindName(FromProto(entry.cache()))).c_str(),
+           Ago(entry.seconds_left()).c_str(), static_cast<long long>(entry.hits()));
   }
 }
 
@@ -316,44 +315,73 @@ const CommandLine& AdminCommandLine() {
           {"--json", "", "one JSON object, for scripts"},
           {"--bindir", "DIR", "where the programs go (default: ~/.local/bin)"},
           {"--no-enable", "", "leave systemctl --user alone"},
-          {"--backend", "NAME", "the backend that takes the tokens (default: the registry's chain)"},
+          {"--backend", "NAME",
+           "the backend that takes the tokens (default: the registry's chain)"},
           {"--cargo-home", "DIR", "cargo's home (default: $CARGO_HOME, else ~/.cargo)"},
           {"--remove", "", "delete each token from credentials.toml once credcache holds it"},
       },
       {"--socket", "--json"},
       {
-          {"status", {}, "is the daemon up; its version, uptime, socket, config, backends", "",
-           {}, WithDaemon("status", Status)},
-          {"list", {}, "cached tokens: registry, backend, time left (never the token)", "", {},
+          {"status",
+           {},
+           "is the daemon up; its version, uptime, socket, config, backends",
+           "",
+           {},
+           WithDaemon("status", Status)},
+          {"list",
+           {},
+           "cached tokens: registry, backend, time left (never the token)",
+           "",
+           {},
            WithDaemon("list", List)},
-          {"forget", {"REGISTRY"}, "drop the cached tokens of one registry",
+          {"forget",
+           {"REGISTRY"},
+           "drop the cached tokens of one registry",
            "REGISTRY is an index URL (as cargo has it, e.g. sparse+https://host/index/)\n"
            "or a registry name.",
-           {}, WithDaemon("forget", Forget)},
+           {},
+           WithDaemon("forget", Forget)},
           {"flush", {}, "drop every cached token", "", {}, WithDaemon("flush", Flush)},
-          {"stats", {}, "requests, cache hits and misses, backend calls, errors, latency", "", {},
+          {"stats",
+           {},
+           "requests, cache hits and misses, backend calls, errors, latency",
+           "",
+           {},
            WithDaemon("stats", Stats)},
-          {"reload", {}, "re-read the config (a bad one is refused; the old one keeps serving)",
-           "", {}, WithDaemon("reload", Reload)},
-          {"stop", {}, "finish in-flight requests and stop the daemon", "", {},
+          {"reload",
+           {},
+           "re-read the config (a bad one is refused; the old one keeps serving)",
+           "",
+           {},
+           WithDaemon("reload", Reload)},
+          {"stop",
+           {},
+           "finish in-flight requests and stop the daemon",
+           "",
+           {},
            WithDaemon("stop", Stop)},
-          {"install-service", {},
+          {"install-service",
+           {},
            "install the programs and the systemd user units, and\nenable credcached.socket",
            "Copies this program and credcached into the bin directory and writes\n"
            "credcached.socket and credcached.service into systemd's user unit directory.",
            {"--bindir", "--no-enable"},
-           [](const Invocation& invocation) {
-             return InstallService(ServiceOptions(invocation));
-           }},
-          {"uninstall-service", {}, "disable and remove the units (the programs stay)", "",
+           [](const Invocation& invocation) { return InstallService(ServiceOptions(invocation)); }},
+          {"uninstall-service",
+           {},
+           "disable and remove the units (the programs stay)",
+           "",
            {"--no-enable"},
            [](const Invocation& invocation) {
              return UninstallService(ServiceOptions(invocation));
            }},
-          {"import", {}, "move the tokens of cargo's credentials.toml into credcache",
+          {"import",
+           {},
+           "move the tokens of cargo's credentials.toml into credcache",
            "Each token is logged in to a credcache backend through the daemon (started\n"
            "if need be); with --remove it is then deleted from credentials.toml.",
-           {"--backend", "--cargo-home", "--remove"}, Import},
+           {"--backend", "--cargo-home", "--remove"},
+           Import},
       });
   return *kCommandLine;
 }

@@ -43,14 +43,14 @@ const Command* CommandLine::FindCommand(const std::string& name) const {
 bool CommandLine::Takes(const Command& command, const std::string& option) const {
   return std::find(global_options_.begin(), global_options_.end(), option) !=
              global_options_.end() ||
-         std::find(command.options.begin(), command.options.end(), option) !=
-             command.options.end();
+         std::find(command.options.begin(), command.options.end(), option) != command.options.end();
 }
 
 namespace {
 
 std::string Spelled(const Option& option) {
-  return option.value_name.empty() ? option.name : absl::StrCat(option.name, " ", option.value_name);
+  return option.value_name.empty() ? option.name
+                                   : absl::StrCat(option.name, " ", option.value_name);
 }
 
 // "  NAME<padding>TEXT\n", TEXT's lines after the first indented to match.
@@ -71,7 +71,8 @@ std::string CommandLine::Synopsis(const Command& command) const {
   std::string line = absl::StrCat(program_, " ", command.name);
   for (const std::string& argument : command.arguments) absl::StrAppend(&line, " ", argument);
   for (const std::string& name : command.options) {
-    if (const Option* option = FindOption(name)) absl::StrAppend(&line, " [", Spelled(*option), "]");
+    if (const Option* option = FindOption(name))
+      absl::StrAppend(&line, " [", Spelled(*option), "]");
   }
   return line;
 }
@@ -79,7 +80,8 @@ std::string CommandLine::Synopsis(const Command& command) const {
 std::string CommandLine::Usage() const {
   std::string text = absl::StrCat("usage: ", program_);
   for (const std::string& name : global_options_) {
-    if (const Option* option = FindOption(name)) absl::StrAppend(&text, " [", Spelled(*option), "]");
+    if (const Option* option = FindOption(name))
+      absl::StrAppend(&text, " [", Spelled(*option), "]");
   }
   absl::StrAppend(&text, " COMMAND [ARGUMENTS]\n\n", intro_, "\n");
   for (const Command& command : commands_) {

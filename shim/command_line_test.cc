@@ -23,7 +23,11 @@ class CommandLineTest : public ::testing::Test {
             {{"--json", "", "JSON out"}, {"--dir", "DIR", "a directory"}, {"--force", "", "do it"}},
             {"--json"},
             {{"show", {}, "shows things", "", {}, Record("show")},
-             {"drop", {"NAME"}, "drops one thing", "NAME is a thing's name.", {"--force"},
+             {"drop",
+              {"NAME"},
+              "drops one thing",
+              "NAME is a thing's name.",
+              {"--force"},
               Record("drop")},
              {"put", {}, "puts", "", {"--dir"}, Record("put")}}) {}
 

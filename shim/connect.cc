@@ -13,15 +13,16 @@
 #include "common/paths.h"
 #include "common/unix_socket.h"
 #include "lib/files.h"
-#include "lib/programs.h"
 #include "lib/line_io.h"
+#include "lib/programs.h"
 #include "lib/subprocess.h"
 
 namespace credcache {
 namespace {
 
 absl::Status Unavailable(const std::string& socket, absl::string_view what) {
-  return absl::UnavailableError(absl::StrCat("credcached is not reachable on ", socket, ": ", what));
+  return absl::UnavailableError(
+      absl::StrCat("credcached is not reachable on ", socket, ": ", what));
 }
 
 // Connects and checks the daemon is us; NotFound when nothing listens.
@@ -59,8 +60,13 @@ absl::Status SpawnDaemon(const ConnectOptions& options, absl::Time deadline) {
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) return absl::InternalError(strerror(errno));
   cargo_credential::SubprocessOptions spawn;
-  spawn.argv = {FindDaemonProgram(), "--socket", options.socket_path, "--idle-exit",
-                absl::FormatDuration(options.idle_exit), "--ready-fd", "3"};
+  spawn.argv = {FindDaemonProgram(),
+                "--socket",
+                options.socket_path,
+                "--idle-exit",
+                absl::FormatDuration(options.idle_exit),
+                "--ready-fd",
+                "3"};
   spawn.stdin_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
   spawn.stdout_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
   spawn.stderr_mode = cargo_credential::SubprocessOptions::Stdio::kFile;
@@ -101,9 +107,8 @@ std::string FindDaemonProgram() {
   if (!program.empty()) {
     // Installed: side by side. Built by Bazel and run from bazel-bin: the
     // daemon is among the shim's runfiles (its `data`).
-    for (const std::string& candidate :
-         {cargo_credential::DirectoryOf(program) + "/credcached",
-          program + ".runfiles/credcache/daemon/credcached"}) {
+    for (const std::string& candidate : {cargo_credential::DirectoryOf(program) + "/credcached",
+                                         program + ".runfiles/credcache/daemon/credcached"}) {
       if (access(candidate.c_str(), X_OK) == 0) return candidate;
     }
   }
@@ -129,7 +134,8 @@ absl::StatusOr<int> ConnectToDaemonSocket(const ConnectOptions& options) {
 
   const absl::Time deadline = absl::Now() + options.spawn_timeout;
   const int lock = LockUntil(dir + "/spawn.lock", deadline);
-  if (lock < 0) return Unavailable(socket, "timed out waiting for another shim to start credcached");
+  if (lock < 0)
+    return Unavailable(socket, "timed out waiting for another shim to start credcached");
   // Another shim may have started one while we waited for the lock.
   fd = ConnectToOwnDaemon(socket);
   absl::Status spawned = absl::OkStatus();

@@ -31,7 +31,7 @@ namespace credcache {
 
 struct ConnectOptions {
   std::string socket_path;
-  bool spawn = true;                      // Start a daemon when none runs.
+  bool spawn = true;                             // Start a daemon when none runs.
   absl::Duration idle_exit = absl::Minutes(15);  // For a daemon we start.
   absl::Duration spawn_timeout = absl::Seconds(10);
 };
@@ -41,7 +41,6 @@ struct ConnectOptions {
 // off; otherwise with Unavailable, naming the socket and what went wrong
 // (a loose directory, another user's daemon, a start that failed).
 absl::StatusOr<int> ConnectToDaemonSocket(const ConnectOptions& options);
-
 
 // The daemon program to start.
 std::string FindDaemonProgram();

@@ -110,8 +110,8 @@ absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
     absl::StatusOr<struct ucred> peer = PeerCredentials(*fd);
     pid = peer.ok() ? peer->pid : 0;
     received.clear();
-    answer = UnaryCall(*fd, absl::StrCat("/credcache.v1.Credcache/", method), bytes, call,
-                       &received);
+    answer =
+        UnaryCall(*fd, absl::StrCat("/credcache.v1.Credcache/", method), bytes, call, &received);
     close(*fd);
     if (!answer.ok() && IsVersionRefusal(answer.status(), received)) {
       if (replaced || Field(received, kStartedByHeader) != kStartedByShim || !options.spawn) {

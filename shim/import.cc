@@ -215,15 +215,17 @@ int RunImport(const ImportOptions& options) {
     }
     printf("removed %zu token(s) from %s\n", imported.size(), credentials_path.c_str());
   } else if (!imported.empty()) {
-    printf("%s still holds these tokens in plain text; once cargo works through credcache,\n"
-           "run `cargo-credential-credcache import --remove` to delete them there.\n",
-           credentials_path.c_str());
+    printf(
+        "%s still holds these tokens in plain text; once cargo works through credcache,\n"
+        "run `cargo-credential-credcache import --remove` to delete them there.\n",
+        credentials_path.c_str());
   }
-  printf("\nTell cargo to ask credcache, in %s/config.toml:\n"
-         "  [registry]\n"
-         "  global-credential-providers = [\"cargo-credential-credcache\"]\n"
-         "(a registry with its own `credential-provider = ...` needs it changed too)\n",
-         cargo_home.c_str());
+  printf(
+      "\nTell cargo to ask credcache, in %s/config.toml:\n"
+      "  [registry]\n"
+      "  global-credential-providers = [\"cargo-credential-credcache\"]\n"
+      "(a registry with its own `credential-provider = ...` needs it changed too)\n",
+      cargo_home.c_str());
   return failed == 0 ? 0 : 1;
 }
 

@@ -43,14 +43,12 @@ absl::StatusOr<cargo_credential::CredentialResponse> RelayCredential::Perform(
   v1::PerformResponse response;
   // Cargo shows a provider's stderr: say what a slow answer waits on.
   auto notice = [](absl::string_view backend, absl::Duration timeout) {
-    const std::string line =
-        absl::StrCat("credcache: waiting for backend `", backend, "` (up to ",
-                     absl::FormatDuration(timeout), ")...\n");
+    const std::string line = absl::StrCat("credcache: waiting for backend `", backend, "` (up to ",
+                                          absl::FormatDuration(timeout), ")...\n");
     ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
     (void)ignored;
   };
-  absl::Status status =
-      CallDaemon(options_, "Perform", request, &response, kCallDeadline, notice);
+  absl::Status status = CallDaemon(options_, "Perform", request, &response, kCallDeadline, notice);
   cargo_credential::WipeString(*relayed->mutable_action()->mutable_login()->mutable_token());
   if (!status.ok()) return cargo_credential::OtherError(std::string(status.message()));
   return ResultFromProto(&response);

@@ -17,8 +17,8 @@
 #include "common/paths.h"
 #include "daemon/systemd/units.h"
 #include "lib/files.h"
-#include "lib/programs.h"
 #include "lib/line_io.h"
+#include "lib/programs.h"
 #include "lib/subprocess.h"
 #include "shim/connect.h"
 
@@ -119,15 +119,16 @@ int InstallService(const ServiceInstallOptions& options) {
     return 1;
   }
   const bool custom = !options.bindir.empty();
-  if (!Reported(cargo_credential::WriteFileAtomically(
-          unitdir + "/credcached.socket", Unit(kSocketUnit, bindir, custom), 0644)) ||
-      !Reported(cargo_credential::WriteFileAtomically(
-          unitdir + "/credcached.service", Unit(kServiceUnit, bindir, custom), 0644))) {
+  if (!Reported(cargo_credential::WriteFileAtomically(unitdir + "/credcached.socket",
+                                                      Unit(kSocketUnit, bindir, custom), 0644)) ||
+      !Reported(cargo_credential::WriteFileAtomically(unitdir + "/credcached.service",
+                                                      Unit(kServiceUnit, bindir, custom), 0644))) {
     return 1;
   }
-  printf("installed %s\n          %s\n          %s/credcached.socket\n"
-         "          %s/credcached.service\n",
-         shim_target.c_str(), daemon_target.c_str(), unitdir.c_str(), unitdir.c_str());
+  printf(
+      "installed %s\n          %s\n          %s/credcached.socket\n"
+      "          %s/credcached.service\n",
+      shim_target.c_str(), daemon_target.c_str(), unitdir.c_str(), unitdir.c_str());
   if (options.enable) {
     std::string error;
     if (!Systemctl({"daemon-reload"}, &error) ||
@@ -146,10 +147,11 @@ int InstallService(const ServiceInstallOptions& options) {
       printf("enabled credcached.socket: credcached starts on the first request\n");
     }
   }
-  printf("\nNow tell cargo, in ~/.cargo/config.toml:\n"
-         "  [registry]\n"
-         "  global-credential-providers = [\"%s\"]\n",
-         shim_target.c_str());
+  printf(
+      "\nNow tell cargo, in ~/.cargo/config.toml:\n"
+      "  [registry]\n"
+      "  global-credential-providers = [\"%s\"]\n",
+      shim_target.c_str());
   return 0;
 }
 
@@ -158,7 +160,8 @@ int UninstallService(const ServiceInstallOptions& options) {
   if (options.enable) {
     std::string error;
     if (!Systemctl({"disable", "--now", "credcached.socket", "credcached.service"}, &error)) {
-      fprintf(stderr, "uninstall-service: systemctl --user failed (%s); removing the units anyway\n",
+      fprintf(stderr,
+              "uninstall-service: systemctl --user failed (%s); removing the units anyway\n",
               error.c_str());
     }
   }

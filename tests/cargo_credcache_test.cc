@@ -60,11 +60,12 @@ class CargoCredcacheTest : public ::testing::Test {
     const std::string token_file = env_.root() + "/registry-token";
     WriteFile(token_file, token_);
     const std::string script = env_.root() + "/token.sh";
-    WriteFile(script, absl::StrCat("#!/bin/sh\necho call >> ", Counter(), "\ncat ", token_file,
-                                   "\n"));
+    WriteFile(script,
+              absl::StrCat("#!/bin/sh\necho call >> ", Counter(), "\ncat ", token_file, "\n"));
     chmod(script.c_str(), 0700);
-    env_.WriteConfig(absl::StrCat(extra, "[[backend]]\nname = \"counted\"\nkind = \"command\"\nindex_urls = [\"*\"]\n",
-                                  "command = [\"", script, "\"]\n"));
+    env_.WriteConfig(absl::StrCat(
+        extra, "[[backend]]\nname = \"counted\"\nkind = \"command\"\nindex_urls = [\"*\"]\n",
+        "command = [\"", script, "\"]\n"));
     cargo_.SetEnv(env_.Environment());
   }
   std::string Counter() const { return env_.root() + "/calls"; }
@@ -142,7 +143,8 @@ TEST_F(CargoCredcacheTest, ExpiringTokensAreFetchedAgainWhenTheyExpire) {
 
 TEST_F(CargoCredcacheTest, BackendErrorsReachTheUserThroughCargo) {
   env_.WriteConfig(
-      "[[backend]]\nname = \"sso\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"sh\", \"-c\", "
+      "[[backend]]\nname = \"sso\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"sh\", "
+      "\"-c\", "
       "\"echo 'session expired: run sso-login' >&2; exit 4\"]\n");
   cargo_.SetEnv(env_.Environment());
   SubprocessResult result = Cargo({"generate-lockfile"}, bar_);
@@ -177,8 +179,7 @@ TEST_F(CargoCredcacheTest, ImportMovesCargoTokensIntoCredcache) {
   PublishFoo();  // cargo's only provider here is credcache.
   Ok({"generate-lockfile"}, bar_);
 
-  SubprocessResult removed =
-      env_.Shim({"import", "--cargo-home", cargo_.cargo_home(), "--remove"});
+  SubprocessResult removed = env_.Shim({"import", "--cargo-home", cargo_.cargo_home(), "--remove"});
   EXPECT_EQ(removed.exit_code, 0) << removed.stderr_text;
   EXPECT_THAT(removed.stdout_text, HasSubstr("removed 1 token(s)"));
   EXPECT_THAT(ReadFile(credentials), Not(HasSubstr(token_)));

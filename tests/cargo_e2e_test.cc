@@ -31,10 +31,10 @@ class CargoEndToEndTest : public ::testing::Test {
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = *std::move(registry);
     tokens_file_ = cargo_.root() + "/provider-tokens";
-    cargo_.WriteConfig(absl::StrCat(
-        "[registries.myreg]\nindex = \"", registry_->index_url(), "\"\n",
-        "credential-provider = [\"", Runfile("examples/cargo-credential-example-file"),
-        "\", \"--file\", \"", tokens_file_, "\"]\n\n[net]\nretry = 0\n"));
+    cargo_.WriteConfig(
+        absl::StrCat("[registries.myreg]\nindex = \"", registry_->index_url(), "\"\n",
+                     "credential-provider = [\"", Runfile("examples/cargo-credential-example-file"),
+                     "\", \"--file\", \"", tokens_file_, "\"]\n\n[net]\nretry = 0\n"));
   }
 
   // Runs cargo and expects success, showing its output otherwise.
@@ -43,8 +43,7 @@ class CargoEndToEndTest : public ::testing::Test {
     absl::StatusOr<SubprocessResult> result = cargo_.Cargo(args, cwd, input);
     EXPECT_TRUE(result.ok()) << result.status();
     if (!result.ok()) return SubprocessResult{-1, "", ""};
-    EXPECT_EQ(result->exit_code, 0) << "cargo " << args[0] << " failed:\n"
-                                    << result->stderr_text;
+    EXPECT_EQ(result->exit_code, 0) << "cargo " << args[0] << " failed:\n" << result->stderr_text;
     return *result;
   }
 
@@ -121,8 +120,8 @@ TEST_F(CargoEndToEndTest, FullLifecycleThroughTheExampleProvider) {
   EXPECT_GE(authorised, 10);
 
   // Secrets never reach cargo's output.
-  for (const std::string& text : {login.stdout_text, login.stderr_text, owners.stderr_text,
-                                  after->stderr_text}) {
+  for (const std::string& text :
+       {login.stdout_text, login.stderr_text, owners.stderr_text, after->stderr_text}) {
     EXPECT_THAT(text, Not(HasSubstr(token_.substr(7))));
   }
 }

@@ -67,14 +67,14 @@ class DaemonShimTest : public ::testing::Test {
 
   // A `command` backend that counts its calls, waits `delay`, and prints
   // the token (read from a file: tokens never go on a command line).
-  std::string CountingBackend(const std::string& delay = "0",
-                              const std::string& extra = "") {
+  std::string CountingBackend(const std::string& delay = "0", const std::string& extra = "") {
     const std::string script = env_.root() + "/token.sh";
     WriteFile(script, absl::StrCat("#!/bin/sh\necho \"$CARGO_REGISTRY_INDEX_URL\" >> ", counter_,
                                    "\nsleep ", delay, "\ncat ", token_file_, "\n"));
     chmod(script.c_str(), 0700);
-    return absl::StrCat("[[backend]]\nname = \"counted\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"",
-                        script, "\"]\ntimeout = \"20s\"\n", extra);
+    return absl::StrCat(
+        "[[backend]]\nname = \"counted\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"",
+        script, "\"]\ntimeout = \"20s\"\n", extra);
   }
 
   DaemonEnv env_;
@@ -113,8 +113,7 @@ TEST_F(DaemonShimTest, SeveralRequestsOnOneShimProcess) {
 }
 
 TEST_F(DaemonShimTest, UnreachableDaemonIsAClearErrorNotAHang) {
-  SubprocessResult result =
-      env_.Shim({"--cargo-plugin"}, GetLine(), {{"CREDCACHE_NO_SPAWN", "1"}});
+  SubprocessResult result = env_.Shim({"--cargo-plugin"}, GetLine(), {{"CREDCACHE_NO_SPAWN", "1"}});
   EXPECT_EQ(result.exit_code, 0);
   const std::string answer = Answer(result);
   EXPECT_THAT(answer, HasSubstr(R"("kind":"other")"));
@@ -195,7 +194,8 @@ TEST_F(DaemonShimTest, AdminUsageErrors) {
 
 TEST_F(DaemonShimTest, AHangingBackendTimesOutNamingIt) {
   env_.WriteConfig(
-      "[[backend]]\nname = \"hang\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"sleep\", \"30\"]\n"
+      "[[backend]]\nname = \"hang\"\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = "
+      "[\"sleep\", \"30\"]\n"
       "timeout = \"500ms\"\n");
   const absl::Time start = absl::Now();
   const std::string answer = Answer(env_.Shim({"--cargo-plugin"}, GetLine()));
@@ -312,8 +312,12 @@ TEST_F(DaemonShimTest, SocketIsPrivateAndOtherUsersAreRefused) {
   chmod((env_.root() + "/run").c_str(), 0711);
   chmod(env_.socket().c_str(), 0666);
   cargo_credential::SubprocessOptions options;
-  options.argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                  "/usr/bin/python3", "-c",
+  options.argv = {"setpriv",
+                  "--reuid=65534",
+                  "--regid=65534",
+                  "--clear-groups",
+                  "/usr/bin/python3",
+                  "-c",
                   "import socket,sys\n"
                   "s=socket.socket(socket.AF_UNIX)\n"
                   "s.connect(sys.argv[1])\n"
@@ -369,7 +373,8 @@ TEST_F(DaemonShimTest, ReloadKeepsTheTokensOfUnchangedBackends) {
 TEST_F(DaemonShimTest, ABadReloadKeepsTheOldConfigServing) {
   env_.WriteConfig(CountingBackend());
   ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
-  env_.WriteConfig("[[backend]]\nkind = \"command\"\ncommand = \"not a list\"\nindex_urls = [\"*\"]\n");
+  env_.WriteConfig(
+      "[[backend]]\nkind = \"command\"\ncommand = \"not a list\"\nindex_urls = [\"*\"]\n");
   SubprocessResult reload = env_.Shim({"reload"});
   EXPECT_EQ(reload.exit_code, 1);
   EXPECT_THAT(reload.stderr_text, HasSubstr(env_.config_path() + ":3:11:"));
@@ -413,7 +418,8 @@ TEST_F(DaemonShimTest, ADaemonStartedOnDemandExitsWhenIdle) {
 TEST_F(DaemonShimTest, SighupReloads) {
   env_.WriteConfig(CountingBackend());
   ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), HasSubstr(token_));
-  env_.WriteConfig("[[backend]]\nname = \"renamed\"\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"X\"\n");
+  env_.WriteConfig(
+      "[[backend]]\nname = \"renamed\"\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"X\"\n");
   ASSERT_EQ(kill(env_.DaemonPid(), SIGHUP), 0);
   for (int i = 0; i < 500; ++i) {
     if (absl::StrContains(ReadFile(env_.log()), "reloaded")) break;
@@ -436,19 +442,17 @@ TEST_F(DaemonShimTest, AnOnDemandDaemonOfAnotherVersionIsReplacedBeforeItServes)
             0);
   const int old_pid = env_.DaemonPid();
   ASSERT_GT(old_pid, 0);
-  EXPECT_THAT(env_.Shim({"status"}).stdout_text,
-              HasSubstr("warning: this shim is 0.1.0 (wire "));
+  EXPECT_THAT(env_.Shim({"status"}).stdout_text, HasSubstr("warning: this shim is 0.1.0 (wire "));
 
   SubprocessResult get = env_.Shim({"--cargo-plugin"}, GetLine());
   EXPECT_THAT(Answer(get), HasSubstr(token_));
-  EXPECT_THAT(get.stderr_text, HasSubstr(absl::StrCat("credcache: replacing credcached ",
-                                                      kOtherVersion, " (pid ", old_pid,
-                                                      ", started on demand) with 0.1.0")));
+  EXPECT_THAT(get.stderr_text,
+              HasSubstr(absl::StrCat("credcache: replacing credcached ", kOtherVersion, " (pid ",
+                                     old_pid, ", started on demand) with 0.1.0")));
   EXPECT_NE(env_.DaemonPid(), old_pid);
   EXPECT_EQ(kill(old_pid, 0), -1) << "the old daemon is gone";
   EXPECT_EQ(DaemonsFor(env_.socket()), 1);
-  const nlohmann::json status =
-      nlohmann::json::parse(env_.Shim({"status", "--json"}).stdout_text);
+  const nlohmann::json status = nlohmann::json::parse(env_.Shim({"status", "--json"}).stdout_text);
   EXPECT_EQ(status["version"], status["shim_version"]);
   EXPECT_EQ(status["started_by"], "shim");
   // The old daemon never ran the backend: the request went to the new one only.

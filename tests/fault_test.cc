@@ -187,10 +187,9 @@ TEST_F(FaultTest, AShimWaitingWithoutANoticeDoesNotPoll) {
   // slow: the shim waits past its notice time with no header to show.
   std::string config;
   for (int i = 0; i < 6; ++i) {
-    const std::string script =
-        Script(absl::StrCat("nf", i, ".sh"),
-               "echo '{\"v\":[1]}'\nread line\nsleep 0.3\n"
-               "echo '{\"Err\":{\"kind\":\"url-not-supported\"}}'\n");
+    const std::string script = Script(absl::StrCat("nf", i, ".sh"),
+                                      "echo '{\"v\":[1]}'\nread line\nsleep 0.3\n"
+                                      "echo '{\"Err\":{\"kind\":\"url-not-supported\"}}'\n");
     config += absl::StrCat("[[backend]]\nname = \"nf", i,
                            "\"\nkind = \"cargo-provider\"\nprovider = \"", script, "\"\n");
   }
@@ -305,12 +304,11 @@ TEST_F(FaultTest, ATokenWithALineBreakIsRefused) {
 }
 
 TEST_F(FaultTest, ALoginThatAGetCouldNeverUseIsRefusedNotStored) {
-  env_.WriteConfig(absl::StrCat("[[backend]]\nkind = \"file\"\npath = \"", env_.root(),
-                                "/tokens.toml\"\n"));
+  env_.WriteConfig(
+      absl::StrCat("[[backend]]\nkind = \"file\"\npath = \"", env_.root(), "/tokens.toml\"\n"));
   for (const char* token : {"SEC\\u0000RET", "SECRET\\nLF", "a\\u001b[31m"}) {
-    const std::string login =
-        absl::StrCat(R"({"v":1,"registry":{"index-url":")", kUrl,
-                     R"("},"kind":"login","token":")", token, R"("})", "\n");
+    const std::string login = absl::StrCat(R"({"v":1,"registry":{"index-url":")", kUrl,
+                                           R"("},"kind":"login","token":")", token, R"("})", "\n");
     const std::string answer = Answer(env_.Shim({"--cargo-plugin"}, login));
     EXPECT_THAT(answer, HasSubstr("login refused"));
     EXPECT_THAT(answer, HasSubstr("nothing was stored"));
@@ -330,9 +328,9 @@ TEST_F(FaultTest, AStoredTokenLongerThanAnyHeaderIsRefused) {
 TEST_F(FaultTest, ALogLineCannotBeForgedOrCarryTerminalEscapes) {
   env_.WriteConfig(CommandBackend("sso", SlowTokenScript("0")));
   ASSERT_EQ(env_.Shim({"--cargo-plugin"}, GetLine()).exit_code, 0);
-  EXPECT_EQ(env_.Shim({"forget", "x\n2026-01-01T00:00:00.000Z credcached[1] FORGED\x1b[31m"})
-                .exit_code,
-            0);
+  EXPECT_EQ(
+      env_.Shim({"forget", "x\n2026-01-01T00:00:00.000Z credcached[1] FORGED\x1b[31m"}).exit_code,
+      0);
   const std::string log = ReadFile(env_.log());
   EXPECT_THAT(log, Not(HasSubstr("\n2026-01-01T00:00:00.000Z credcached[1] FORGED")));
   EXPECT_THAT(log, Not(HasSubstr("\x1b")));
@@ -341,9 +339,9 @@ TEST_F(FaultTest, ALogLineCannotBeForgedOrCarryTerminalEscapes) {
 
 TEST_F(FaultTest, ADaemonThatNeverGetsReadyIsNotLeftRunning) {
   const std::string pid_file = env_.root() + "/hang.pid";
-  const std::string hang = Script("hang-daemon", absl::StrCat("echo $$ > ", pid_file, "\nexec sleep 1000\n"));
-  SubprocessResult get =
-      env_.Shim({"--cargo-plugin"}, GetLine(), {{"CREDCACHE_DAEMON", hang}});
+  const std::string hang =
+      Script("hang-daemon", absl::StrCat("echo $$ > ", pid_file, "\nexec sleep 1000\n"));
+  SubprocessResult get = env_.Shim({"--cargo-plugin"}, GetLine(), {{"CREDCACHE_DAEMON", hang}});
   EXPECT_THAT(Answer(get), HasSubstr("did not say it was ready in time"));
   int pid = 0;
   ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(pid_file)), &pid));

@@ -44,7 +44,8 @@ class KeyringTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NE(getenv("DBUS_SESSION_BUS_ADDRESS"), nullptr) << "run me with with_keyring.sh";
-    registry_.index_url = absl::StrCat("sparse+http://keyring-", RandomToken().substr(7), "/index/");
+    registry_.index_url =
+        absl::StrCat("sparse+http://keyring-", RandomToken().substr(7), "/index/");
     registry_.name = "kr";
   }
   RegistryInfo registry_;
@@ -72,7 +73,7 @@ TEST_F(KeyringTest, LoginGetLogout) {
 TEST_F(KeyringTest, OurTokensAreWhereCargoLooks) {
   ASSERT_TRUE(backend_.Perform(registry_, Login("Bearer k2"), {}).ok());
   SubprocessResult lookup = RunTool({"secret-tool", "lookup", "xdg:schema",
-                                 "org.rust-lang.cargo.registry", "url", registry_.index_url});
+                                     "org.rust-lang.cargo.registry", "url", registry_.index_url});
   EXPECT_EQ(lookup.exit_code, 0) << lookup.stderr_text;
   EXPECT_EQ(lookup.stdout_text, "Bearer k2");
   SubprocessResult search = RunTool({"secret-tool", "search", "url", registry_.index_url});
@@ -81,10 +82,9 @@ TEST_F(KeyringTest, OurTokensAreWhereCargoLooks) {
 
 TEST_F(KeyringTest, FindsTokensStoredBySecretTool) {
   // As cargo:libsecret stores them (its schema name)...
-  SubprocessResult stored =
-      RunTool({"secret-tool", "store", "--label=by hand", "xdg:schema", "org.rust-lang.cargo.registry",
-           "url", registry_.index_url},
-          "Bearer by-hand");
+  SubprocessResult stored = RunTool({"secret-tool", "store", "--label=by hand", "xdg:schema",
+                                     "org.rust-lang.cargo.registry", "url", registry_.index_url},
+                                    "Bearer by-hand");
   ASSERT_EQ(stored.exit_code, 0) << stored.stderr_text;
   absl::StatusOr<cargo_credential::CredentialResponse> got =
       backend_.Perform(registry_, Action{}, {});
@@ -93,9 +93,10 @@ TEST_F(KeyringTest, FindsTokensStoredBySecretTool) {
   // ...and as a plain `secret-tool store ... url URL` does.
   RegistryInfo plain = registry_;
   plain.index_url += "plain/";
-  ASSERT_EQ(RunTool({"secret-tool", "store", "--label=plain", "url", plain.index_url}, "Bearer plain")
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      RunTool({"secret-tool", "store", "--label=plain", "url", plain.index_url}, "Bearer plain")
+          .exit_code,
+      0);
   got = backend_.Perform(plain, Action{}, {});
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->token.Expose(), "Bearer plain");
@@ -105,14 +106,15 @@ TEST_F(KeyringTest, ALockedKeyringLetsTheNextBackendTry) {
   ASSERT_TRUE(backend_.Perform(registry_, Login("Bearer locked"), {}).ok());
   SubprocessResult locked =
       RunTool({"dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.secrets",
-           "/org/freedesktop/secrets", "org.freedesktop.Secret.Service.Lock",
-           "array:objpath:/org/freedesktop/secrets/collection/login"});
+               "/org/freedesktop/secrets", "org.freedesktop.Secret.Service.Lock",
+               "array:objpath:/org/freedesktop/secrets/collection/login"});
   ASSERT_EQ(locked.exit_code, 0) << locked.stderr_text;
   absl::Status status = backend_.Perform(registry_, Action{}, {}).status();
   EXPECT_EQ(KindOf(status), ErrorKind::kUrlNotSupported) << status;
   EXPECT_THAT(std::string(status.message()), HasSubstr("locked"));
   // Unlock again for the tests after this one (same password as the wrapper).
-  RunTool({"sh", "-c",
+  RunTool(
+      {"sh", "-c",
        "printf %s credcache-test | gnome-keyring-daemon --unlock --replace --components=secrets "
        ">/dev/null"});
 }
@@ -129,8 +131,8 @@ TEST_F(KeyringTest, CargoThroughCredcacheUsesTheKeyring) {
   cargo.WriteConfig(absl::StrCat("[registries.kr]\nindex = \"", (*registry)->index_url(),
                                  "\"\ncredential-provider = [\"", DaemonEnv::ShimPath(), "\"]\n"));
   ASSERT_EQ(RunTool({"secret-tool", "store", "--label=cargo-registry:kr", "xdg:schema",
-                 "org.rust-lang.cargo.registry", "url", (*registry)->index_url()},
-                token)
+                     "org.rust-lang.cargo.registry", "url", (*registry)->index_url()},
+                    token)
                 .exit_code,
             0);
   const std::string lib = cargo.NewCrate("lib", "kr");
@@ -178,7 +180,8 @@ TEST_F(KeyringTest, ATokenInTheKeyringIsFoundNowhereElse) {
   cargo.WriteConfig(absl::StrCat("[registries.kr]\nindex = \"", (*registry)->index_url(),
                                  "\"\ncredential-provider = [\"", DaemonEnv::ShimPath(), "\"]\n"));
   const std::string lib = cargo.NewCrate("lib", "kr");
-  absl::StatusOr<SubprocessResult> login = cargo.Cargo({"login", "--registry", "kr"}, lib, token + "\n");
+  absl::StatusOr<SubprocessResult> login =
+      cargo.Cargo({"login", "--registry", "kr"}, lib, token + "\n");
   ASSERT_TRUE(login.ok());
   EXPECT_EQ(login->exit_code, 0) << login->stderr_text;
   absl::StatusOr<SubprocessResult> published =
@@ -187,11 +190,14 @@ TEST_F(KeyringTest, ATokenInTheKeyringIsFoundNowhereElse) {
   EXPECT_EQ(published->exit_code, 0) << published->stderr_text;
   EXPECT_EQ(RunTool({"secret-tool", "lookup", "url", (*registry)->index_url()}).stdout_text, token);
 
-  std::string seen = login->stdout_text + login->stderr_text + published->stdout_text +
-                     published->stderr_text;
+  std::string seen =
+      login->stdout_text + login->stderr_text + published->stdout_text + published->stderr_text;
   for (const std::vector<std::string>& command :
-       std::vector<std::vector<std::string>>{{"list"}, {"list", "--json"}, {"stats"},
-                                             {"stats", "--json"}, {"status"},
+       std::vector<std::vector<std::string>>{{"list"},
+                                             {"list", "--json"},
+                                             {"stats"},
+                                             {"stats", "--json"},
+                                             {"status"},
                                              {"status", "--json"}}) {
     SubprocessResult admin = env.Shim(command);
     seen += admin.stdout_text + admin.stderr_text;
@@ -211,8 +217,7 @@ TEST_F(KeyringTest, ATokenInTheKeyringIsFoundNowhereElse) {
   std::string where;
   const int copies = CountInMemory(pid, sentinel, &where);
   ASSERT_GE(copies, 0) << "could not read /proc/" << pid << "/mem";
-  EXPECT_EQ(copies, 0) << "copies of the token left in credcached's memory after flush:\n"
-                       << where;
+  EXPECT_EQ(copies, 0) << "copies of the token left in credcached's memory after flush:\n" << where;
 }
 
 }  // namespace

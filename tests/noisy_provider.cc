@@ -16,8 +16,7 @@ namespace {
 class NoisyCredential : public cargo_credential::Credential {
  public:
   absl::StatusOr<cargo_credential::CredentialResponse> Perform(
-      const cargo_credential::RegistryInfo& registry,
-      const cargo_credential::Action& action,
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args) override {
     printf("NOISE from printf, never flushed by hand");
     std::cout << "NOISE from std::cout" << std::endl;

@@ -1,6 +1,6 @@
 // The protocol's traps (waiting before the hello, lingering after EOF, extra
-// stdout, a non-zero exit...), each checked on a real provider process (the example file provider, and a noisy one), the
-// way cargo drives it: pipes on stdin and stdout, stderr passed through.
+// stdout, a non-zero exit...), each checked on a real provider process (the example file provider,
+// and a noisy one), the way cargo drives it: pipes on stdin and stdout, stderr passed through.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -101,9 +101,10 @@ TEST_F(ProviderProcessTest, SeveralRequestsInOneProcess) {
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_THAT(
       Lines(result.stdout_text),
-      ElementsAre(kHello, R"({"Err":{"kind":"not-found"}})", R"({"Ok":{"kind":"login"}})",
-                  R"({"Ok":{"kind":"get","token":"Bearer one two","cache":"session","operation_independent":true}})",
-                  R"({"Ok":{"kind":"logout"}})", R"({"Err":{"kind":"not-found"}})"));
+      ElementsAre(
+          kHello, R"({"Err":{"kind":"not-found"}})", R"({"Ok":{"kind":"login"}})",
+          R"({"Ok":{"kind":"get","token":"Bearer one two","cache":"session","operation_independent":true}})",
+          R"({"Ok":{"kind":"logout"}})", R"({"Err":{"kind":"not-found"}})"));
   // The provider's own message goes to stderr, which cargo shows the user.
   EXPECT_THAT(result.stderr_text, HasSubstr("Login token for `r` saved"));
   EXPECT_THAT(result.stderr_text, Not(HasSubstr("one two")));
@@ -114,29 +115,36 @@ TEST_F(ProviderProcessTest, NothingButProtocolLinesOnStdout) {
                             Request(R"("kind":"logout")", tokens_);
   SubprocessResult result = Run(NoisyProvider(), input);
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_THAT(Lines(result.stdout_text),
-              ElementsAre(kHello,
-                          R"({"Ok":{"kind":"get","token":"Bearer noisy","cache":"never","operation_independent":true}})",
-                          R"({"Err":{"kind":"operation-not-supported"}})"));
+  EXPECT_THAT(
+      Lines(result.stdout_text),
+      ElementsAre(
+          kHello,
+          R"({"Ok":{"kind":"get","token":"Bearer noisy","cache":"never","operation_independent":true}})",
+          R"({"Err":{"kind":"operation-not-supported"}})"));
   EXPECT_THAT(result.stdout_text, Not(HasSubstr("NOISE")));
   EXPECT_THAT(result.stderr_text, HasSubstr("noisy: handled a request"));
 }
 
 TEST_F(ProviderProcessTest, UnsupportedProtocolVersionIsAnsweredAndExitIsZero) {
   SubprocessResult result =
-      Run(FileProvider(), R"({"v":2,"registry":{"index-url":"u"},"kind":"logout"})" "\n");
+      Run(FileProvider(), R"({"v":2,"registry":{"index-url":"u"},"kind":"logout"})"
+                          "\n");
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_THAT(Lines(result.stdout_text),
-              ElementsAre(kHello,
-                          R"({"Err":{"kind":"other","message":"unsupported protocol version 2","caused-by":[]}})"));
+  EXPECT_THAT(
+      Lines(result.stdout_text),
+      ElementsAre(
+          kHello,
+          R"({"Err":{"kind":"other","message":"unsupported protocol version 2","caused-by":[]}})"));
 }
 
 TEST_F(ProviderProcessTest, MalformedInputGetsAClearErrorAndExitIsZero) {
   SubprocessResult result = Run(FileProvider(), "{\"v\":1,\"registry\":\n");
   EXPECT_EQ(result.exit_code, 0);
   ASSERT_EQ(Lines(result.stdout_text).size(), 2u);
-  EXPECT_THAT(Lines(result.stdout_text)[1],
-              HasSubstr(R"("kind":"other","message":"invalid credential request","caused-by":["malformed JSON)"));
+  EXPECT_THAT(
+      Lines(result.stdout_text)[1],
+      HasSubstr(
+          R"("kind":"other","message":"invalid credential request","caused-by":["malformed JSON)"));
 }
 
 TEST_F(ProviderProcessTest, WithoutCargoPluginItExplainsItselfOnStderr) {
@@ -175,8 +183,7 @@ TEST_F(ProviderProcessTest, ClientTalksToTheExampleProvider) {
   request.registry.index_url = "sparse+http://elsewhere/index/";
   get = cargo_credential::CallProvider(command, request);
   ASSERT_TRUE(get.ok()) << get.status();
-  EXPECT_EQ(cargo_credential::KindOf(get->result.status()),
-            cargo_credential::ErrorKind::kNotFound);
+  EXPECT_EQ(cargo_credential::KindOf(get->result.status()), cargo_credential::ErrorKind::kNotFound);
 }
 
 // Writes an executable shell script and returns its path.

@@ -2,8 +2,8 @@
 // the installed units pass `systemd-analyze verify`, and socket activation
 // by `systemd-socket-activate` starts credcached on the first connection and
 // serves it.
-#include <sys/stat.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <memory>
@@ -35,9 +35,8 @@ class SystemdTest : public ::testing::Test {
     mkdir(runtime_.c_str(), 0700);
   }
   std::vector<std::pair<std::string, std::string>> UserEnv() const {
-    return {{"HOME", home_},
-            {"XDG_CONFIG_HOME", home_ + "/.config"},
-            {"XDG_RUNTIME_DIR", runtime_}};
+    return {
+        {"HOME", home_}, {"XDG_CONFIG_HOME", home_ + "/.config"}, {"XDG_RUNTIME_DIR", runtime_}};
   }
   SubprocessResult Run(const std::vector<std::string>& argv) {
     cargo_credential::SubprocessOptions options;
@@ -55,8 +54,7 @@ class SystemdTest : public ::testing::Test {
 };
 
 TEST_F(SystemdTest, InstalledUnitsAreTheShippedOnesAndVerify) {
-  SubprocessResult installed =
-      env_.Shim({"install-service", "--no-enable"}, "", UserEnv());
+  SubprocessResult installed = env_.Shim({"install-service", "--no-enable"}, "", UserEnv());
   ASSERT_EQ(installed.exit_code, 0) << installed.stderr_text;
   EXPECT_THAT(installed.stdout_text, HasSubstr("global-credential-providers"));
   const std::string unitdir = home_ + "/.config/systemd/user";
@@ -83,28 +81,28 @@ TEST_F(SystemdTest, InstalledUnitsAreTheShippedOnesAndVerify) {
 
 TEST_F(SystemdTest, ACustomBinDirectoryIsWhereTheServiceStarts) {
   const std::string bindir = env_.root() + "/bin";
-  ASSERT_EQ(env_.Shim({"install-service", "--no-enable", "--bindir", bindir}, "", UserEnv())
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      env_.Shim({"install-service", "--no-enable", "--bindir", bindir}, "", UserEnv()).exit_code,
+      0);
   const std::string service = ReadFile(home_ + "/.config/systemd/user/credcached.service");
   EXPECT_THAT(service,
               HasSubstr(absl::StrCat("ExecStart=\"", bindir, "/credcached\" --foreground")));
-  SubprocessResult verify = Run({"systemd-analyze", "verify", "--user",
-                                 home_ + "/.config/systemd/user/credcached.service"});
+  SubprocessResult verify = Run(
+      {"systemd-analyze", "verify", "--user", home_ + "/.config/systemd/user/credcached.service"});
   EXPECT_EQ(verify.exit_code, 0) << verify.stderr_text;
 }
 
 TEST_F(SystemdTest, ABinDirectoryWithSpacesAndPercentSignsIsQuotedForSystemd) {
   // Unquoted, the space split the command and `%h` was expanded by systemd.
   const std::string bindir = env_.root() + "/my bin/100%h";
-  ASSERT_EQ(env_.Shim({"install-service", "--no-enable", "--bindir", bindir}, "", UserEnv())
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      env_.Shim({"install-service", "--no-enable", "--bindir", bindir}, "", UserEnv()).exit_code,
+      0);
   const std::string service = ReadFile(home_ + "/.config/systemd/user/credcached.service");
   EXPECT_THAT(service, HasSubstr(absl::StrCat("ExecStart=\"", env_.root(),
                                               "/my bin/100%%h/credcached\" --foreground")));
-  SubprocessResult verify = Run({"systemd-analyze", "verify", "--user",
-                                 home_ + "/.config/systemd/user/credcached.service"});
+  SubprocessResult verify = Run(
+      {"systemd-analyze", "verify", "--user", home_ + "/.config/systemd/user/credcached.service"});
   EXPECT_EQ(verify.exit_code, 0) << verify.stderr_text;
   EXPECT_THAT(verify.stderr_text, Not(HasSubstr("not executable")));
 }
@@ -136,8 +134,9 @@ constexpr char kGetLine[] =
 TEST_F(SystemdTest, SocketActivationStartsTheDaemonOnTheFirstConnection) {
   const std::string token = RandomToken();
   WriteFile(env_.root() + "/token", token);
-  env_.WriteConfig(absl::StrCat("[[backend]]\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"cat\", \"",
-                                env_.root(), "/token\"]\n"));
+  env_.WriteConfig(
+      absl::StrCat("[[backend]]\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"cat\", \"",
+                   env_.root(), "/token\"]\n"));
   std::unique_ptr<cargo_credential::Subprocess> activator =
       StartActivator(env_, DaemonEnv::DaemonPath());
   ASSERT_NE(activator, nullptr);
@@ -160,8 +159,9 @@ TEST_F(SystemdTest, SocketActivationStartsTheDaemonOnTheFirstConnection) {
 }
 
 TEST_F(SystemdTest, ASystemdDaemonOfAnotherVersionIsReportedWithTheRestartCommand) {
-  env_.WriteConfig(absl::StrCat("[[backend]]\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"cat\", \"",
-                                env_.root(), "/token\"]\n"));
+  env_.WriteConfig(
+      absl::StrCat("[[backend]]\nkind = \"command\"\nindex_urls = [\"*\"]\ncommand = [\"cat\", \"",
+                   env_.root(), "/token\"]\n"));
   WriteFile(env_.root() + "/token", RandomToken());
   std::unique_ptr<cargo_credential::Subprocess> activator =
       StartActivator(env_, Runfile("tests/other_version_daemon"));

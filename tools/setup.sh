@@ -3,15 +3,15 @@
 # Idempotent and quick when everything is there (one dpkg-query, one cargo
 # --version). Exports CREDCACHE_CARGO, the cargo the tests and the demo use.
 
-# Debian 12 packages the build, the tests (clang for the fuzzers) and the demo
-# need.
+# Debian 12 packages the build, the tests (clang for the fuzzers, clang-format
+# for the format check) and the demo need.
 CREDCACHE_PACKAGES=(
   bazel-bootstrap bazel-platforms bazel-rules-java g++
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libtomlplusplus-dev
   libsecret-1-dev libsystemd-dev libnghttp2-dev python3
   gnome-keyring libsecret-tools dbus dbus-daemon dbus-bin systemd util-linux
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-format-14
 )
 
 credcache_apt_install() {

@@ -38,19 +38,17 @@ std::string CargoSandbox::NewCrate(const std::string& name, const std::string& r
   const std::string dir = absl::StrCat(root_, "/", name);
   mkdir(dir.c_str(), 0755);
   mkdir((dir + "/src").c_str(), 0755);
-  WriteFile(dir + "/Cargo.toml",
-            absl::StrCat("[package]\nname = \"", name,
-                         "\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"
-                         "description = \"test crate\"\nlicense = \"MIT\"\n"
-                         "publish = [\"", registry, "\"]\n\n[dependencies]\n",
-                         dependencies));
+  WriteFile(dir + "/Cargo.toml", absl::StrCat("[package]\nname = \"", name,
+                                              "\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"
+                                              "description = \"test crate\"\nlicense = \"MIT\"\n"
+                                              "publish = [\"",
+                                              registry, "\"]\n\n[dependencies]\n", dependencies));
   WriteFile(dir + "/src/lib.rs", "pub fn answer() -> u32 { 42 }\n");
   return dir;
 }
 
 absl::StatusOr<cargo_credential::SubprocessResult> CargoSandbox::Cargo(
-    const std::vector<std::string>& args, const std::string& cwd,
-    const std::string& input) {
+    const std::vector<std::string>& args, const std::string& cwd, const std::string& input) {
   cargo_credential::SubprocessOptions options;
   options.argv = {cargo_};
   options.argv.insert(options.argv.end(), args.begin(), args.end());

@@ -34,9 +34,9 @@ class CargoSandbox {
                        const std::string& dependencies = "");
 
   // Runs `cargo <args>` in `cwd` with `input` on stdin.
-  absl::StatusOr<cargo_credential::SubprocessResult> Cargo(
-      const std::vector<std::string>& args, const std::string& cwd,
-      const std::string& input = "");
+  absl::StatusOr<cargo_credential::SubprocessResult> Cargo(const std::vector<std::string>& args,
+                                                           const std::string& cwd,
+                                                           const std::string& input = "");
 
   // Makes cargo probe the registry unauthenticated again, as on first contact
   // (it remembers `auth-required` in its cached config.json).

@@ -38,9 +38,9 @@ class DaemonEnv {
   std::vector<std::pair<std::string, std::string>> Environment() const;
 
   // Runs the shim with `args` and `input` on stdin.
-  cargo_credential::SubprocessResult Shim(const std::vector<std::string>& args,
-                                          const std::string& input = "",
-                                          std::vector<std::pair<std::string, std::string>> extra_env = {});
+  cargo_credential::SubprocessResult Shim(
+      const std::vector<std::string>& args, const std::string& input = "",
+      std::vector<std::pair<std::string, std::string>> extra_env = {});
 
   // Runs `program` (credcached unless given) with `args`, to completion (a
   // detaching daemon returns once it serves).

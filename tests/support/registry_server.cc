@@ -11,13 +11,12 @@
 
 namespace credcache_testing {
 
-absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
-    const std::string& token) {
+absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(const std::string& token) {
   std::unique_ptr<RegistryServer> server(new RegistryServer());
   server->log_path_ = MakeTempDir("registry") + "/requests.jsonl";
   cargo_credential::SubprocessOptions options;
-  options.argv = {"python3", Runfile("tests/registry/registry.py"), "--port", "0",
-                  "--log", server->log_path_};
+  options.argv = {"python3",        Runfile("tests/registry/registry.py"), "--port", "0", "--log",
+                  server->log_path_};
   options.set_env = {{"REGISTRY_TOKEN", token}};
   absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> process =
       cargo_credential::Subprocess::Start(options);
@@ -49,8 +48,7 @@ std::vector<LoggedRequest> RegistryServer::Requests() const {
   std::vector<LoggedRequest> requests;
   for (absl::string_view line : absl::StrSplit(ReadFile(log_path_), '\n', absl::SkipEmpty())) {
     nlohmann::json entry = nlohmann::json::parse(line.begin(), line.end());
-    requests.push_back({entry.at("method").get<std::string>(),
-                        entry.at("path").get<std::string>(),
+    requests.push_back({entry.at("method").get<std::string>(), entry.at("path").get<std::string>(),
                         entry.at("auth").get<std::string>(), entry.at("status").get<int>()});
   }
   return requests;

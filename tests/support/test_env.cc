@@ -19,13 +19,11 @@ std::string Runfile(const std::string& path) {
   const char* root = getenv("TEST_SRCDIR");
   const char* workspace = getenv("TEST_WORKSPACE");
   if (root == nullptr) return path;  // Run by hand from the workspace root.
-  return absl::StrCat(root, "/", workspace != nullptr ? workspace : "credcache", "/",
-                      path);
+  return absl::StrCat(root, "/", workspace != nullptr ? workspace : "credcache", "/", path);
 }
 
 std::string MakeTempDir(const std::string& prefix, const std::string& base) {
-  std::string dir =
-      absl::StrCat(base.empty() ? ::testing::TempDir() : base, "/", prefix, "XXXXXX");
+  std::string dir = absl::StrCat(base.empty() ? ::testing::TempDir() : base, "/", prefix, "XXXXXX");
   if (mkdtemp(dir.data()) == nullptr) {
     ADD_FAILURE() << "mkdtemp " << dir << " failed";
   }
