@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: the format check, the unit, process and end-to-end tests
+# Runs every test: the format and BUILD-deps checks, the unit, process and end-to-end tests
 # (with the real cargo), README's install commands, the same suite again
 # under ASan+UBSan, and each fuzzer briefly on its kept corpus. Installs what is missing
 # first. Ends with one line, `N passed, N failed`, counted from the test
@@ -18,6 +18,8 @@ trap 'rm -rf "$scratch"' EXIT
 status=0
 # Every C++ and proto file as .clang-format has it (one counted case).
 tools/check_format.sh "$scratch/format.xml" || status=1
+# Every BUILD dependency matches what the files include (one counted case).
+python3 tools/check_deps.py --junit "$scratch/deps.xml" || status=1
 
 bazel test //... "${test_env[@]}" --build_event_json_file="$scratch/events.json" "$@" || status=1
 
@@ -36,7 +38,7 @@ FUZZ_JUNIT="$scratch/fuzz.xml" fuzz/run.sh "${CREDCACHE_FUZZ_SECONDS:-5}" || sta
 bazel query 'tests(//...)' >"$scratch/targets" 2>/dev/null
 summary=$(python3 tools/count_results.py "$scratch/targets" --events "$scratch/events.json" \
   --events "$scratch/asan-events.json" --extra "$scratch/readme.xml" --extra "$scratch/fuzz.xml" \
-  --extra "$scratch/format.xml")
+  --extra "$scratch/format.xml" --extra "$scratch/deps.xml")
 # In CI nothing may outlive the run; locally a warm Bazel server is welcome.
 if [ "${CI:-}" = true ]; then bazel shutdown; fi
 echo "$summary"

@@ -7,12 +7,13 @@
 // (for one registry at most one get at a time, thanks to coalescing, but
 // different registries and login/logout may overlap).
 //
-// Each kind is one entry in BackendKinds(): its config name, the option keys
+// Each kind is one BackendKind, listed in BackendKinds() (backend_kinds.h):
+// its config name, the option keys
 // it accepts in its [[backend]] table (any other key is a config error), and
 // a factory. BackendOptions reads those keys with errors that point at the
 // config file's line and column.
 //
-// Thread-safety: BackendKinds() is immutable; BackendOptions is used by one
+// Thread-safety: a BackendKind is immutable; BackendOptions is used by one
 // thread while a backend is made.
 #ifndef CREDCACHE_BACKENDS_BACKEND_H_
 #define CREDCACHE_BACKENDS_BACKEND_H_
@@ -93,12 +94,6 @@ struct BackendKind {
   // the token. Null for stores keyed by registry.
   std::function<bool(const toml::table&)> single_token;
 };
-
-// Every kind of backend there is.
-const std::vector<BackendKind>& BackendKinds();
-
-// The kind called `name`, or nullptr.
-const BackendKind* FindBackendKind(absl::string_view name);
 
 }  // namespace credcache
 

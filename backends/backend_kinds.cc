@@ -1,5 +1,6 @@
-// The table of backend kinds (declared in backend.h). A new kind is one
-// header, one factory, and one line here.
+// A new kind is one header, one factory, and one line here.
+#include "backends/backend_kinds.h"
+
 #include "absl/strings/match.h"
 #include "backends/backend.h"
 #include "backends/cargo_provider_backend.h"

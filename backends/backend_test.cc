@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/backend_kinds.h"
 #include "backends/test_support.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/backend.h"
+#include "backends/backend_kinds.h"
 #include "backends/libsecret_backend.h"
 #include "common/location.h"
 #include "toml++/toml.h"

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -72,14 +71,6 @@ absl::StatusOr<cargo_credential::SubprocessResult> CargoSandbox::Cargo(
                        "CARGO_REGISTRY_CREDENTIAL_PROVIDER",
                        "CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS", "CARGO_TARGET_DIR"};
   return cargo_credential::RunSubprocess(options, input, absl::Seconds(120));
-}
-
-void CargoSandbox::ForgetCachedIndexConfig() {
-  std::error_code ignored;
-  const std::filesystem::path index = std::filesystem::path(cargo_home_) / "registry" / "index";
-  for (const auto& entry : std::filesystem::directory_iterator(index, ignored)) {
-    std::filesystem::remove(entry.path() / "config.json", ignored);
-  }
 }
 
 }  // namespace credcache_testing

@@ -38,10 +38,6 @@ class CargoSandbox {
                                                            const std::string& cwd,
                                                            const std::string& input = "");
 
-  // Makes cargo probe the registry unauthenticated again, as on first contact
-  // (it remembers `auth-required` in its cached config.json).
-  void ForgetCachedIndexConfig();
-
  private:
   std::string cargo_;
   std::string root_;
