@@ -55,6 +55,7 @@ credcache::v1::PerformRequest GetRequest(const std::string& url) {
 
 bool Get(Credcache::Stub& stub, const credcache::v1::PerformRequest& request) {
   grpc::ClientContext context;
+  credcache_bench::SayVersion(&context);
   credcache::v1::PerformResponse response;
   return stub.Perform(&context, request, &response).ok() && response.has_ok();
 }
@@ -169,6 +170,7 @@ void Throughput(credcache_testing::DaemonEnv& env, absl::Duration duration) {
                          [&request](Credcache::Stub* stub, grpc::ClientContext* context,
                                     std::function<void(grpc::Status)> done) {
                            auto response = std::make_shared<credcache::v1::PerformResponse>();
+                           credcache_bench::SayVersion(context);
                            stub->async()->Perform(context, &request, response.get(),
                                                   [response, done](grpc::Status status) {
                                                     if (status.ok() && !response->has_ok()) {

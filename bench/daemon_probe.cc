@@ -12,6 +12,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/unix_socket.h"
+#include "common/version.h"
+#include "common/wire.h"
 #include "grpcpp/create_channel_posix.h"
 #include "tests/support/test_env.h"
 
@@ -25,6 +27,10 @@ std::unique_ptr<credcache::v1::Credcache::Stub> Connect(const std::string& socke
   }
   fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
   return credcache::v1::Credcache::NewStub(grpc::CreateInsecureChannelFromFd("credcached", *fd));
+}
+
+void SayVersion(grpc::ClientContext* context) {
+  context->AddMetadata(credcache::kVersionHeader, credcache::BuildVersion());
 }
 
 double CpuSeconds(int pid) {

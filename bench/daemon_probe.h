@@ -17,6 +17,10 @@ namespace credcache_bench {
 // benchmark when it cannot connect.
 std::unique_ptr<credcache::v1::Credcache::Stub> Connect(const std::string& socket);
 
+// Says this build's version on `context`, as the shim does on every call:
+// the daemon answers no Perform without it (common/wire.h).
+void SayVersion(grpc::ClientContext* context);
+
 // CPU seconds (user + system) process `pid` has used.
 double CpuSeconds(int pid);
 

@@ -55,6 +55,7 @@ void Client(const std::string& socket, int registries, absl::Time until, unsigne
     const int roll = percent(random);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    credcache_bench::SayVersion(&context);
     if (roll < 5) {
       credcache::v1::ForgetRequest request;
       request.set_registry(Url(registry));

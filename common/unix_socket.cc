@@ -19,12 +19,18 @@ absl::Status EnsurePrivateDirectory(const std::string& dir) {
     if (errno != ENOENT) {
       return absl::UnavailableError(absl::StrCat("cannot inspect ", dir, ": ", strerror(errno)));
     }
-    // Missing parents are made like `mkdir -p` would (ours, 0700); only
-    // the last level is checked (the runtime dir's parents are /run/user
-    // and the like).
-    absl::Status parents =
-        cargo_credential::MakeDirectories(cargo_credential::DirectoryOf(dir), 0700);
-    if (!parents.ok()) return absl::UnavailableError(parents.message());
+    const std::string parent = cargo_credential::DirectoryOf(dir);
+    if (parent != dir && parent != "/" && parent != ".") {
+      // Parents are made like `mkdir -p` would, each checked as it is made
+      // (another user could win a mkdir race); only the last level must be
+      // private when it exists already (the runtime dir's parents are
+      // /run/user and the like).
+      struct stat parent_info;
+      if (stat(parent.c_str(), &parent_info) != 0) {
+        absl::Status made = EnsurePrivateDirectory(parent);
+        if (!made.ok()) return made;
+      }
+    }
     // Created with its final mode, never chmod-ed after: no window in which
     // another user could slip in.
     if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {

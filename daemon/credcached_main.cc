@@ -105,6 +105,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags, int* exit_code) {
                absl::ParseDuration(text, &flags->daemon.idle_exit) &&
                flags->daemon.idle_exit >= absl::ZeroDuration()) {
     } else if (arg == "--ready-fd" && value(&text) && absl::SimpleAtoi(text, &flags->ready_fd)) {
+      flags->daemon.started_by_shim = true;  // Only a shim passes its pipe.
     } else {
       fprintf(stderr, "credcached: bad argument `%s`\n\n%s", arg.c_str(), kUsageText);
       *exit_code = kUsage;

@@ -39,9 +39,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   DaemonIdentity identity;
   identity.version = options.version;
   identity.socket = daemon->listener_->socket_path();
-  identity.started_by = options.inherited_fd >= 0                  ? kStartedBySystemd
-                        : options.idle_exit > absl::ZeroDuration() ? kStartedByShim
-                                                                   : kStartedByHand;
+  identity.started_by = options.inherited_fd >= 0 ? kStartedBySystemd
+                        : options.started_by_shim ? kStartedByShim
+                                                  : kStartedByHand;
   identity.started = absl::Now();
   daemon->service_ = std::make_unique<CredcacheService>(daemon->broker_.get(), &daemon->stats_,
                                                         daemon.get(), identity);

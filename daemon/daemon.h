@@ -40,6 +40,10 @@ struct DaemonOptions {
   // A listening socket passed by systemd (socket activation), or -1 to
   // bind `socket_path` ourselves.
   int inherited_fd = -1;
+  // Started by a shim, on demand (it passed its readiness pipe): a shim of
+  // another version may replace it. Any other daemon is the user's or
+  // systemd's, and is left alone.
+  bool started_by_shim = false;
 };
 
 // Loads the config as DaemonOptions describes.

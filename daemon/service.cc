@@ -54,19 +54,22 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
                                                     const v1::PerformRequest* request,
                                                     v1::PerformResponse* response) {
   Activity activity(this);
-  // A shim of another build may mean other messages: refuse before reading
-  // the request, saying what this daemon is (common/wire.h).
+  // Every answer says what this daemon is (common/wire.h), so that a client
+  // can tell it from one that predates the exchange.
+  context->AddTrailingMetadata(kVersionHeader, identity_.version);
+  context->AddTrailingMetadata(kStartedByHeader, identity_.started_by);
+  // A client of another build, or one that does not say its version, may
+  // mean other messages: refuse before reading the request.
   const auto client_version = context->client_metadata().find(kVersionHeader);
-  if (client_version != context->client_metadata().end() &&
-      client_version->second != identity_.version) {
-    context->AddTrailingMetadata(kVersionHeader, identity_.version);
-    context->AddTrailingMetadata(kStartedByHeader, identity_.started_by);
-    return Finished(
-        context,
-        grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                     absl::StrCat("credcached is version ", identity_.version, ", this client ",
-                                  std::string(client_version->second.data(),
-                                              client_version->second.size()))));
+  const std::string said =
+      client_version == context->client_metadata().end()
+          ? "(none)"
+          : std::string(client_version->second.data(), client_version->second.size());
+  if (said != identity_.version) {
+    const std::string why =
+        absl::StrCat("credcached is version ", identity_.version, ", this client ", said);
+    Log(absl::StrCat("refused a request: ", why));
+    return Finished(context, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, why));
   }
   cargo_credential::CredentialRequest decoded = FromProto(request->request());
   if (request->backend().empty()) {

@@ -1,6 +1,8 @@
 // CredcacheService: the gRPC face of the daemon (proto/credcache.proto).
 //
-// Perform hands cargo's request to the Broker; the admin calls read or reset
+// Perform hands cargo's request to the Broker, once the client's version
+// (common/wire.h) is this daemon's own: any other, or none, is refused
+// before the request is read; the admin calls read or reset
 // the cache and counters, reload the config, or stop the daemon through the
 // Control the server provides. Nothing it returns outside Perform's get
 // answer holds a token.

@@ -36,8 +36,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // So that the waiting header's parser runs on whatever the peer sends.
   options.notice_after = absl::ZeroDuration();
   options.on_waiting = [](absl::string_view, absl::Duration) {};
-  absl::StatusOr<std::string> answer =
-      credcache::UnaryCall(fds[0], "/credcache.v1.Credcache/Perform", "request", options);
+  options.metadata = {{"credcache-version", "0.1.0 (wire fuzz)"}};
+  // So that the collection of the daemon's credcache-* metadata runs too.
+  credcache::ReceivedMetadata received;
+  absl::StatusOr<std::string> answer = credcache::UnaryCall(
+      fds[0], "/credcache.v1.Credcache/Perform", "request", options, &received);
   (void)answer;
   close(fds[0]);
   close(fds[1]);

@@ -300,7 +300,15 @@ int Import(const Invocation& invocation) {
   return RunImport(options);
 }
 
+// What every command on the running daemon takes.
+const std::vector<std::string>& DaemonOptions() {
+  static const std::vector<std::string>* const kOptions =
+      new std::vector<std::string>{"--socket", "--json"};
+  return *kOptions;
+}
+
 const CommandLine& AdminCommandLine() {
+  const std::vector<std::string>& kDaemonOptions = DaemonOptions();
   static const CommandLine* const kCommandLine = new CommandLine(
       kProgram, BuildVersion(),
       "Cargo runs this program with --cargo-plugin to get registry tokens from\n"
@@ -320,45 +328,44 @@ const CommandLine& AdminCommandLine() {
           {"--cargo-home", "DIR", "cargo's home (default: $CARGO_HOME, else ~/.cargo)"},
           {"--remove", "", "delete each token from credentials.toml once credcache holds it"},
       },
-      {"--socket", "--json"},
       {
           {"status",
            {},
            "is the daemon up; its version, uptime, socket, config, backends",
            "",
-           {},
+           kDaemonOptions,
            WithDaemon("status", Status)},
           {"list",
            {},
            "cached tokens: registry, backend, time left (never the token)",
            "",
-           {},
+           kDaemonOptions,
            WithDaemon("list", List)},
           {"forget",
            {"REGISTRY"},
            "drop the cached tokens of one registry",
            "REGISTRY is an index URL (as cargo has it, e.g. sparse+https://host/index/)\n"
            "or a registry name.",
-           {},
+           kDaemonOptions,
            WithDaemon("forget", Forget)},
-          {"flush", {}, "drop every cached token", "", {}, WithDaemon("flush", Flush)},
+          {"flush", {}, "drop every cached token", "", kDaemonOptions, WithDaemon("flush", Flush)},
           {"stats",
            {},
            "requests, cache hits and misses, backend calls, errors, latency",
            "",
-           {},
+           kDaemonOptions,
            WithDaemon("stats", Stats)},
           {"reload",
            {},
            "re-read the config (a bad one is refused; the old one keeps serving)",
            "",
-           {},
+           kDaemonOptions,
            WithDaemon("reload", Reload)},
           {"stop",
            {},
            "finish in-flight requests and stop the daemon",
            "",
-           {},
+           kDaemonOptions,
            WithDaemon("stop", Stop)},
           {"install-service",
            {},
@@ -371,7 +378,7 @@ const CommandLine& AdminCommandLine() {
            {},
            "disable and remove the units (the programs stay)",
            "",
-           {"--no-enable"},
+           {"--bindir", "--no-enable"},
            [](const Invocation& invocation) {
              return UninstallService(ServiceOptions(invocation));
            }},
@@ -380,7 +387,7 @@ const CommandLine& AdminCommandLine() {
            "move the tokens of cargo's credentials.toml into credcache",
            "Each token is logged in to a credcache backend through the daemon (started\n"
            "if need be); with --remove it is then deleted from credentials.toml.",
-           {"--backend", "--cargo-home", "--remove"},
+           {"--socket", "--backend", "--cargo-home", "--remove"},
            Import},
       });
   return *kCommandLine;

@@ -17,13 +17,12 @@ std::string Invocation::Value(const std::string& option, const std::string& fall
 
 CommandLine::CommandLine(std::string program, std::string version, std::string intro,
                          std::string outro, std::vector<Option> options,
-                         std::vector<std::string> global_options, std::vector<Command> commands)
+                         std::vector<Command> commands)
     : program_(std::move(program)),
       version_(std::move(version)),
       intro_(std::move(intro)),
       outro_(std::move(outro)),
       options_(std::move(options)),
-      global_options_(std::move(global_options)),
       commands_(std::move(commands)) {}
 
 const Option* CommandLine::FindOption(const std::string& name) const {
@@ -41,9 +40,7 @@ const Command* CommandLine::FindCommand(const std::string& name) const {
 }
 
 bool CommandLine::Takes(const Command& command, const std::string& option) const {
-  return std::find(global_options_.begin(), global_options_.end(), option) !=
-             global_options_.end() ||
-         std::find(command.options.begin(), command.options.end(), option) != command.options.end();
+  return std::find(command.options.begin(), command.options.end(), option) != command.options.end();
 }
 
 namespace {
@@ -78,12 +75,8 @@ std::string CommandLine::Synopsis(const Command& command) const {
 }
 
 std::string CommandLine::Usage() const {
-  std::string text = absl::StrCat("usage: ", program_);
-  for (const std::string& name : global_options_) {
-    if (const Option* option = FindOption(name))
-      absl::StrAppend(&text, " [", Spelled(*option), "]");
-  }
-  absl::StrAppend(&text, " COMMAND [ARGUMENTS]\n\n", intro_, "\n");
+  std::string text =
+      absl::StrCat("usage: ", program_, " COMMAND [ARGUMENTS] [OPTIONS]\n\n", intro_, "\n");
   for (const Command& command : commands_) {
     std::string name = command.name;
     for (const std::string& argument : command.arguments) absl::StrAppend(&name, " ", argument);
@@ -96,9 +89,7 @@ std::string CommandLine::Usage() const {
     text += Row(name, summary);
   }
   text += "\n";
-  for (const std::string& name : global_options_) {
-    if (const Option* option = FindOption(name)) text += Row(Spelled(*option), option->help);
-  }
+  for (const Option& option : options_) text += Row(Spelled(option), option.help);
   text += Row("--help", "this text; `COMMAND --help` for one command");
   text += Row("--version", "the version");
   if (!outro_.empty()) absl::StrAppend(&text, "\n", outro_);
@@ -110,9 +101,6 @@ std::string CommandLine::Help(const Command& command) const {
   if (!command.help.empty()) absl::StrAppend(&text, "\n", command.help, "\n");
   std::string options;
   for (const std::string& name : command.options) {
-    if (const Option* option = FindOption(name)) options += Row(Spelled(*option), option->help);
-  }
-  for (const std::string& name : global_options_) {
     if (const Option* option = FindOption(name)) options += Row(Spelled(*option), option->help);
   }
   if (!options.empty()) absl::StrAppend(&text, "\noptions:\n", options);

@@ -41,19 +41,17 @@ struct Command {
   std::vector<std::string> arguments;  // Names, e.g. {"REGISTRY"}: exactly these many.
   std::string summary;                 // One line, for the usage text.
   std::string help;                    // More, for `COMMAND --help`; may be empty.
-  std::vector<std::string> options;    // Names of the options it takes beyond the global ones.
+  std::vector<std::string> options;    // Names of the options it takes; no other.
   // Returns the exit code.
   std::function<int(const Invocation&)> handler;
 };
 
 class CommandLine {
  public:
-  // `global_options` are taken by every command; every name a command lists
-  // must be among `options`. `intro` follows the usage line; `outro` ends
-  // the usage text.
+  // Every name a command lists must be among `options`. `intro` follows
+  // the usage line; `outro` ends the usage text.
   CommandLine(std::string program, std::string version, std::string intro, std::string outro,
-              std::vector<Option> options, std::vector<std::string> global_options,
-              std::vector<Command> commands);
+              std::vector<Option> options, std::vector<Command> commands);
 
   // Parses argv[1..] and runs the command's handler. Returns its exit
   // code; 0 after --help or --version; 2, with the reason and the usage on
@@ -76,7 +74,6 @@ class CommandLine {
   const std::string intro_;
   const std::string outro_;
   const std::vector<Option> options_;
-  const std::vector<std::string> global_options_;
   const std::vector<Command> commands_;
 };
 

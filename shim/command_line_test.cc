@@ -21,13 +21,12 @@ class CommandLineTest : public ::testing::Test {
       : command_line_(
             "tool", "1.0", "What it does:\n", "The end.\n",
             {{"--json", "", "JSON out"}, {"--dir", "DIR", "a directory"}, {"--force", "", "do it"}},
-            {"--json"},
-            {{"show", {}, "shows things", "", {}, Record("show")},
+            {{"show", {}, "shows things", "", {"--json"}, Record("show")},
              {"drop",
               {"NAME"},
               "drops one thing",
               "NAME is a thing's name.",
-              {"--force"},
+              {"--json", "--force"},
               Record("drop")},
              {"put", {}, "puts", "", {"--dir"}, Record("put")}}) {}
 
@@ -61,7 +60,7 @@ class CommandLineTest : public ::testing::Test {
 
 TEST_F(CommandLineTest, UsageComesFromTheTable) {
   const std::string usage = command_line_.Usage();
-  EXPECT_THAT(usage, HasSubstr("usage: tool [--json] COMMAND [ARGUMENTS]"));
+  EXPECT_THAT(usage, HasSubstr("usage: tool COMMAND [ARGUMENTS] [OPTIONS]"));
   EXPECT_THAT(usage, HasSubstr("  show              shows things\n"));
   EXPECT_THAT(usage, HasSubstr("  drop NAME         drops one thing\n"));
   EXPECT_THAT(usage, HasSubstr("[--force]"));
@@ -83,7 +82,7 @@ TEST_F(CommandLineTest, DispatchesWithArgumentsAndOptions) {
 
 TEST_F(CommandLineTest, EachCommandHasItsOwnHelp) {
   EXPECT_EQ(Run({"drop", "--help"}), 0);
-  EXPECT_THAT(out_, HasSubstr("usage: tool drop NAME [--force]"));
+  EXPECT_THAT(out_, HasSubstr("usage: tool drop NAME [--json] [--force]"));
   EXPECT_THAT(out_, HasSubstr("NAME is a thing's name."));
   EXPECT_THAT(out_, HasSubstr("--force"));
   EXPECT_THAT(out_, Not(HasSubstr("--dir")));
@@ -106,6 +105,8 @@ TEST_F(CommandLineTest, WhatDoesNotFitTheTableIsRefusedWithTheReason) {
   EXPECT_THAT(err_, HasSubstr("`show` takes no arguments"));
   EXPECT_EQ(Run({"show", "--force"}), 2);
   EXPECT_THAT(err_, HasSubstr("`--force` is not an option of `show`"));
+  EXPECT_EQ(Run({"put", "--json"}), 2) << "an option is a command's own, not everyone's";
+  EXPECT_THAT(err_, HasSubstr("`--json` is not an option of `put`"));
   EXPECT_EQ(Run({"put", "--dir"}), 2);
   EXPECT_THAT(err_, HasSubstr("`--dir` needs a value (DIR)"));
   EXPECT_EQ(Run({"show", "--what"}), 2);

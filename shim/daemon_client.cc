@@ -45,10 +45,12 @@ std::string Field(const ReceivedMetadata& received, const char* name) {
 }
 
 absl::Status VersionMismatch(const ConnectOptions& options, const ReceivedMetadata& received,
-                             bool replaced) {
+                             bool replaced, bool still_the_old_one) {
   const std::string started_by = Field(received, kStartedByHeader);
   std::string fix;
-  if (replaced) {
+  if (still_the_old_one) {
+    fix = "it did not stop when asked; stop it (cargo-credential-credcache stop) and retry";
+  } else if (replaced) {
     fix = absl::StrCat("it was started just now from ", FindDaemonProgram(),
                        ": install the shim and the daemon of one build side by side");
   } else if (started_by == kStartedBySystemd) {
@@ -62,12 +64,19 @@ absl::Status VersionMismatch(const ConnectOptions& options, const ReceivedMetada
       ": ", fix));
 }
 
-// Asks the daemon on the socket to stop, and waits for it to hand over.
-void StopForReplacement(const ConnectOptions& options, const CallOptions& call) {
+// Asks the daemon on the socket to stop if it is still `pid` (the one that
+// refused: another shim may have replaced it already, and the new one must
+// not be stopped), and waits for it to hand over.
+void StopForReplacement(const ConnectOptions& options, const CallOptions& call, pid_t pid) {
   ConnectOptions no_spawn = options;
   no_spawn.spawn = false;
   absl::StatusOr<int> fd = ConnectToDaemonSocket(no_spawn);
   if (!fd.ok()) return;  // Gone already.
+  absl::StatusOr<struct ucred> peer = PeerCredentials(*fd);
+  if (!peer.ok() || peer->pid != pid) {
+    close(*fd);
+    return;
+  }
   CallOptions stop = call;
   stop.on_waiting = nullptr;
   stop.deadline = std::min(call.deadline, absl::Now() + kReplaceTimeout);
@@ -92,6 +101,7 @@ absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
   ReceivedMetadata received;
   bool connected = false;
   bool replaced = false;
+  pid_t replaced_pid = 0;
   pid_t pid = 0;
   // A daemon that was stopping (idle exit, `stop`) may close a connection
   // it had accepted without answering; the second try finds, or starts, one
@@ -116,15 +126,16 @@ absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
     if (!answer.ok() && IsVersionRefusal(answer.status(), received)) {
       if (replaced || Field(received, kStartedByHeader) != kStartedByShim || !options.spawn) {
         cargo_credential::WipeString(bytes);
-        return VersionMismatch(options, received, replaced);
+        return VersionMismatch(options, received, replaced, replaced && pid == replaced_pid);
       }
       const std::string line =
           absl::StrCat("credcache: replacing credcached ", Field(received, kVersionHeader),
                        " (pid ", pid, ", started on demand) with ", BuildVersion(), "\n");
       ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
       (void)ignored;
-      StopForReplacement(options, call);
+      StopForReplacement(options, call, pid);
       replaced = true;
+      replaced_pid = pid;
       continue;
     }
     if (answer.ok() || FailureOf(answer.status()) != CallFailure::kConnectionLost) break;
@@ -149,6 +160,16 @@ absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
     return absl::Status(answer.status().code(),
                         absl::StrCat("credcached on ", options.socket_path,
                                      " did not answer: ", answer.status().message()));
+  }
+  // Every daemon that checks versions says its own with each Perform
+  // answer; one that does not predates the check and may have misread the
+  // request: its answer is not used.
+  if (method == "Perform" && received.count(kVersionHeader) == 0) {
+    cargo_credential::WipeString(*answer);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "credcached on ", options.socket_path,
+        " is of a version from before shims and daemons compared versions; this shim is ",
+        BuildVersion(), ": stop it (cargo-credential-credcache stop) and retry"));
   }
   const bool parsed = response->ParseFromString(*answer);
   cargo_credential::WipeString(*answer);

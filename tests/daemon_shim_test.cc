@@ -436,14 +436,16 @@ constexpr char kOtherVersion[] = "0.0.1-other (wire 000000000000)";
 
 TEST_F(DaemonShimTest, AnOnDemandDaemonOfAnotherVersionIsReplacedBeforeItServes) {
   env_.WriteConfig(CountingBackend());
-  // Started as a shim starts one: with an idle exit.
-  ASSERT_EQ(env_.Daemon({"--socket", env_.socket(), "--idle-exit", "15m"}, OtherVersionDaemon())
-                .exit_code,
-            0);
+  // A shim whose daemon is of another build starts one on demand, which
+  // refuses it; it is replaced by the same build once, and the shim gives up.
+  SubprocessResult first =
+      env_.Shim({"--cargo-plugin"}, GetLine(), {{"CREDCACHE_DAEMON", OtherVersionDaemon()}});
+  EXPECT_THAT(Answer(first), HasSubstr("install the shim and the daemon of one build"));
   const int old_pid = env_.DaemonPid();
   ASSERT_GT(old_pid, 0);
   EXPECT_THAT(env_.Shim({"status"}).stdout_text, HasSubstr("warning: this shim is 0.1.0 (wire "));
 
+  // This build's shim replaces that on-demand daemon before it serves.
   SubprocessResult get = env_.Shim({"--cargo-plugin"}, GetLine());
   EXPECT_THAT(Answer(get), HasSubstr(token_));
   EXPECT_THAT(get.stderr_text,
@@ -455,7 +457,7 @@ TEST_F(DaemonShimTest, AnOnDemandDaemonOfAnotherVersionIsReplacedBeforeItServes)
   const nlohmann::json status = nlohmann::json::parse(env_.Shim({"status", "--json"}).stdout_text);
   EXPECT_EQ(status["version"], status["shim_version"]);
   EXPECT_EQ(status["started_by"], "shim");
-  // The old daemon never ran the backend: the request went to the new one only.
+  // The old daemons never ran the backend: the request went to the new one only.
   EXPECT_EQ(CountLines(counter_), 1);
 }
 
@@ -478,13 +480,16 @@ TEST_F(DaemonShimTest, ADaemonOfAnotherVersionStartedByHandIsReportedAndKept) {
               HasSubstr("stop it and start this version's credcached"));
 }
 
-TEST_F(DaemonShimTest, AShimStartingADaemonOfAnotherVersionSaysSoAndStops) {
-  // $CREDCACHE_DAEMON names a daemon of another build: replaced once, it
-  // is still the other version, and the shim says so rather than loop.
+TEST_F(DaemonShimTest, ADaemonStartedByHandWithAnIdleExitIsStillLeftAlone) {
+  // An idle exit does not make a daemon a shim's: only a shim's own start does.
   env_.WriteConfig(CountingBackend());
-  SubprocessResult get =
-      env_.Shim({"--cargo-plugin"}, GetLine(), {{"CREDCACHE_DAEMON", OtherVersionDaemon()}});
-  EXPECT_THAT(Answer(get), HasSubstr("install the shim and the daemon of one build"));
+  ASSERT_EQ(env_.Daemon({"--socket", env_.socket(), "--idle-exit", "15m"}, OtherVersionDaemon())
+                .exit_code,
+            0);
+  const int pid = env_.DaemonPid();
+  EXPECT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine())),
+              HasSubstr("(started by hand); this shim is 0.1.0"));
+  EXPECT_EQ(env_.DaemonPid(), pid);
   EXPECT_EQ(CountLines(counter_), 0);
 }
 

@@ -7,6 +7,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 junit="${1:-}"
+if ! command -v clang-format-14 >/dev/null; then
+  echo "clang-format-14 is not installed (tools/setup.sh installs it)" >&2
+  [ -n "$junit" ] && echo '<testsuite name="format"><testcase classname="format" name="clang-format"><failure message="clang-format-14 missing"/></testcase></testsuite>' >"$junit"
+  exit 1
+fi
 
 mapfile -t files < <(git ls-files '*.cc' '*.h' '*.proto')
 unformatted=()

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_env.h"
