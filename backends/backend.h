@@ -93,6 +93,10 @@ struct BackendKind {
   // serves, since a dependency can name any registry and would be handed
   // the token. Null for stores keyed by registry.
   std::function<bool(const toml::table&)> single_token;
+  // Whether it can store a token given at login (or hand one to a program
+  // that does). The shim asks the user for a token only when some backend
+  // for the registry does: a secret is never asked for to be thrown away.
+  bool takes_logins = false;
 };
 
 }  // namespace credcache

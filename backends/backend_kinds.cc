@@ -46,11 +46,19 @@ bool CommandServesOneToken(const toml::table& table) {
 const std::vector<BackendKind>& BackendKinds() {
   // Never destroyed: the daemon may look kinds up until the very end.
   static const auto* const kinds = new std::vector<BackendKind>{
-      {"file", {"path"}, MakeFileBackend, nullptr},
-      {"env", {"variable"}, MakeEnvBackend, EnvServesOneToken},
-      {"command", {"command", "cache", "lifetime"}, MakeCommandBackend, CommandServesOneToken},
-      {"cargo-provider", {"provider", "args"}, MakeCargoProviderBackend, nullptr},
-      {"libsecret", {}, MakeLibsecretBackend, nullptr},
+      {"file", {"path"}, MakeFileBackend, nullptr, /*takes_logins=*/true},
+      {"env", {"variable"}, MakeEnvBackend, EnvServesOneToken, /*takes_logins=*/false},
+      {"command",
+       {"command", "cache", "lifetime"},
+       MakeCommandBackend,
+       CommandServesOneToken,
+       /*takes_logins=*/false},
+      {"cargo-provider",
+       {"provider", "args"},
+       MakeCargoProviderBackend,
+       nullptr,
+       /*takes_logins=*/true},
+      {"libsecret", {}, MakeLibsecretBackend, nullptr, /*takes_logins=*/true},
   };
   return *kinds;
 }

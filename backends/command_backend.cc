@@ -64,6 +64,12 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(const RegistryInfo& r
   cargo_credential::SubprocessOptions options;
   const std::string name = registry.name.value_or("");
   for (const std::string& part : config_.command) {
+    if (part == kArgsPlaceholder) {
+      // The provider arguments from cargo's config, one element each (in
+      // argv, like cargo's own: they are settings, never secrets).
+      options.argv.insert(options.argv.end(), args.begin(), args.end());
+      continue;
+    }
     options.argv.push_back(
         absl::StrReplaceAll(part, {{"{index_url}", registry.index_url}, {"{name}", name}}));
   }

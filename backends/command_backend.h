@@ -12,7 +12,12 @@
 // Config:
 //   command   required list: the program (a path, or a name on PATH), then
 //             its arguments. "{index_url}" and "{name}" in any element stand
-//             for the registry's index URL and name (empty when unknown).
+//             for the registry's index URL and name (empty when unknown); an
+//             element that is exactly "{args}" stands for the provider
+//             arguments of cargo's config, one element each (so that
+//             `credential-provider = ["cargo-credential-credcache",
+//             "--profile", "a"]` can choose a profile), none when there are
+//             none. Tokens are cached per argument list.
 //   cache     optional: "session" (the default: cargo keeps the token until
 //             it exits), "never", or "expires".
 //   lifetime  a duration, required with cache = "expires" and refused
@@ -36,6 +41,9 @@
 #include "lib/protocol.h"
 
 namespace credcache {
+
+// The `command` element that stands for the request's provider arguments.
+inline constexpr char kArgsPlaceholder[] = "{args}";
 
 class CommandBackend : public cargo_credential::Credential {
  public:

@@ -31,12 +31,13 @@ constexpr char kUrl[] = "sparse+https://example.com/index/";
 // Runs the backend configured by `body` (with `timeout`) for a get.
 absl::StatusOr<CredentialResponse> RunGet(const std::string& body,
                                           std::optional<std::string> name = "my-reg",
-                                          absl::Duration timeout = absl::Seconds(10)) {
+                                          absl::Duration timeout = absl::Seconds(10),
+                                          const std::vector<std::string>& args = {}) {
   TestConfig config(body);
   absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> backend =
       MakeCommandBackend(config.Options(timeout));
   if (!backend.ok()) return backend.status();
-  return (*backend)->Perform(Registry(kUrl, std::move(name)), Get(), {});
+  return (*backend)->Perform(Registry(kUrl, std::move(name)), Get(), args);
 }
 
 // The token the command printed, or the error as text.
@@ -59,6 +60,16 @@ TEST(CommandBackendTest, SubstitutesIndexUrlAndName) {
   EXPECT_EQ(TokenOf(RunGet(R"(command = ["echo", "{index_url}|{name}|x{name}x"])")),
             "sparse+https://example.com/index/|my-reg|xmy-regx");
   EXPECT_EQ(TokenOf(RunGet(R"(command = ["echo", "[{name}]"])", std::nullopt)), "[]");
+}
+
+TEST(CommandBackendTest, ArgsStandForTheProviderArgumentsOneElementEach) {
+  const char* body = R"(command = ["sh", "-c", "echo \"$#:$1:$2\"", "sh", "{args}"])";
+  EXPECT_EQ(TokenOf(RunGet(body, "my-reg", absl::Seconds(10), {"--profile", "a b"})),
+            "2:--profile:a b");
+  EXPECT_EQ(TokenOf(RunGet(body)), "0::") << "no arguments, no elements";
+  // Only a whole element is the placeholder.
+  EXPECT_EQ(TokenOf(RunGet(R"(command = ["echo", "x{args}"])", "my-reg", absl::Seconds(10), {"a"})),
+            "x{args}");
 }
 
 TEST(CommandBackendTest, SetsCargosVariables) {

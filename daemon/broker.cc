@@ -99,15 +99,32 @@ absl::StatusOr<CredentialResponse> Broker::PerformWatched(const RegistryInfo& re
   return result;
 }
 
-std::optional<CredentialResponse> Broker::Cached(const RegistryInfo& registry,
-                                                 const Action& action) {
+std::optional<CredentialResponse> Broker::Cached(const RegistryInfo& registry, const Action& action,
+                                                 const std::vector<std::string>& args) {
   if (action.kind != ActionKind::kGet) return std::nullopt;
-  std::optional<CredentialResponse> hit = cache_.Lookup(registry.index_url, action.operation);
+  std::optional<CredentialResponse> hit = cache_.Lookup(registry.index_url, args, action.operation);
   if (hit.has_value()) {
     stats_->Request();
     stats_->Hit();
   }
   return hit;
+}
+
+absl::Status Broker::CanLogIn(const RegistryInfo& registry, const std::string& backend) const {
+  std::shared_ptr<const Router> router = this->router();
+  std::vector<const Backend*> chain;
+  if (backend.empty()) {
+    chain = router->Route(registry);
+  } else {
+    for (const Backend& candidate : router->backends()) {
+      if (candidate.settings.name == backend) chain.push_back(&candidate);
+    }
+  }
+  if (chain.empty()) return cargo_credential::UrlNotSupportedError();
+  for (const Backend* each : chain) {
+    if (each->settings.takes_logins) return absl::OkStatus();
+  }
+  return cargo_credential::OperationNotSupportedError();
 }
 
 absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
@@ -136,7 +153,8 @@ absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
 absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, const Action& action,
                                                const std::vector<std::string>& args,
                                                const SlowNotice& notice) {
-  if (std::optional<CredentialResponse> hit = cache_.Lookup(registry.index_url, action.operation)) {
+  if (std::optional<CredentialResponse> hit =
+          cache_.Lookup(registry.index_url, args, action.operation)) {
     stats_->Hit();
     return *std::move(hit);
   }
@@ -145,7 +163,7 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
   // The generation is part of the key: a request that starts after a login
   // or logout must not wait for, and be given, an answer fetched before it.
   const uint64_t generation = cache_.Generation(registry.index_url, registry.name);
-  const std::pair<CacheKey, uint64_t> key(CacheKey::For(registry.index_url, action.operation),
+  const std::pair<CacheKey, uint64_t> key(CacheKey::For(registry.index_url, args, action.operation),
                                           generation);
   std::shared_ptr<Flight> flight;
   bool leader = false;
@@ -212,7 +230,7 @@ absl::StatusOr<CredentialResponse> Broker::Fetch(const RegistryInfo& registry, c
   Router::Answer answer = router->Call(router->Route(registry), registry, action, args, notice);
   if (answer.result.ok() && answer.backend != nullptr) {
     if (answer.backend->settings.ttl.has_value()) policy.ttl = *answer.backend->settings.ttl;
-    cache_.Insert(registry.index_url, registry.name, action.operation, *answer.result,
+    cache_.Insert(registry.index_url, registry.name, args, action.operation, *answer.result,
                   answer.backend->settings.name, policy, generation);
   }
   return std::move(answer.result);

@@ -57,7 +57,8 @@ class Broker : public cargo_credential::Credential {
   // request and a hit; nullopt otherwise (then call Perform). Never blocks
   // on a backend, so it may run on threads that must not wait.
   std::optional<cargo_credential::CredentialResponse> Cached(
-      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action);
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
+      const std::vector<std::string>& args);
 
   // Performs `action` on the backend named `backend` alone, whether or not
   // it serves the registry by config (login and logout clear the cache as
@@ -66,6 +67,14 @@ class Broker : public cargo_credential::Credential {
       const std::string& backend, const cargo_credential::RegistryInfo& registry,
       const cargo_credential::Action& action, const std::vector<std::string>& args,
       const SlowNotice& notice = nullptr);
+
+  // Whether a login for `registry` (on `backend` alone, when not empty) can
+  // be stored: OK when some backend that would be asked takes logins;
+  // otherwise the answer cargo should get instead, without anyone being
+  // asked for a token (url-not-supported when no backend serves the
+  // registry, operation-not-supported when none that does stores tokens).
+  absl::Status CanLogIn(const cargo_credential::RegistryInfo& registry,
+                        const std::string& backend) const;
 
   // Replaces the backends and policy. Cached tokens of backends whose
   // settings changed are the caller's to forget (Daemon::Reload does).

@@ -192,5 +192,15 @@ TEST_F(BrokerTest, TimeoutNamesTheBackendAndLeavesTheCacheAlone) {
   EXPECT_EQ(broker_.cache().Size(), 0u);
 }
 
+TEST_F(BrokerTest, ProviderArgumentsAreCachedApart) {
+  ASSERT_TRUE(broker_.Perform(kRegistry, Action{}, {"--profile", "a"}).ok());
+  ASSERT_TRUE(broker_.Perform(kRegistry, Action{}, {"--profile", "a"}).ok());
+  EXPECT_EQ(backend_->calls(), 1);
+  ASSERT_TRUE(broker_.Perform(kRegistry, Action{}, {"--profile", "b"}).ok());
+  EXPECT_EQ(backend_->calls(), 2) << "another profile is another token";
+  EXPECT_FALSE(broker_.Cached(kRegistry, Action{}, {}).has_value());
+  EXPECT_TRUE(broker_.Cached(kRegistry, Action{}, {"--profile", "b"}).has_value());
+}
+
 }  // namespace
 }  // namespace credcache

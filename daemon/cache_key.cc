@@ -1,17 +1,23 @@
 #include "daemon/cache_key.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 
 namespace credcache {
 
-CacheKey CacheKey::For(const std::string& index_url, const cargo_credential::Operation& operation) {
+CacheKey CacheKey::For(const std::string& index_url, const std::vector<std::string>& args,
+                       const cargo_credential::Operation& operation) {
   std::string key(cargo_credential::OperationKindName(operation.kind));
   for (const std::string* part : {&operation.name, &operation.vers, &operation.cksum}) {
     if (!part->empty()) absl::StrAppend(&key, " ", *part);
   }
-  return {index_url, std::move(key)};
+  return {index_url, args, std::move(key)};
 }
 
-CacheKey CacheKey::AnyOperation(const std::string& index_url) { return {index_url, ""}; }
+CacheKey CacheKey::AnyOperation(const std::string& index_url,
+                                const std::vector<std::string>& args) {
+  return {index_url, args, ""};
+}
 
 }  // namespace credcache

@@ -3,8 +3,10 @@
 // TokenCache files tokens under it, Broker coalesces requests by it.
 //
 // A token answers one registry (its index URL: the name is only cargo's
-// hint) and either one operation or, when the backend said the token is
-// operation-independent, any operation of that registry.
+// hint), asked with one list of provider arguments (cargo's config may run
+// the provider as `cargo-credential-credcache --profile a`, and another
+// profile is another token), and either one operation or, when the backend
+// said the token is operation-independent, any operation of that registry.
 //
 // Thread-safety: a value type.
 #ifndef CREDCACHE_DAEMON_CACHE_KEY_H_
@@ -12,6 +14,7 @@
 
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "lib/protocol.h"
 
@@ -19,22 +22,24 @@ namespace credcache {
 
 struct CacheKey {
   std::string index_url;
+  std::vector<std::string> args;  // The request's, in order.
   // "" for any operation; else the operation and its parts, e.g.
   // "publish foo 0.1.0 <cksum>".
   std::string operation;
 
   // The key of a token for exactly `operation`.
-  static CacheKey For(const std::string& index_url, const cargo_credential::Operation& operation);
+  static CacheKey For(const std::string& index_url, const std::vector<std::string>& args,
+                      const cargo_credential::Operation& operation);
   // The key of an operation-independent token.
-  static CacheKey AnyOperation(const std::string& index_url);
+  static CacheKey AnyOperation(const std::string& index_url, const std::vector<std::string>& args);
 
   bool any_operation() const { return operation.empty(); }
 
   friend bool operator<(const CacheKey& a, const CacheKey& b) {
-    return std::tie(a.index_url, a.operation) < std::tie(b.index_url, b.operation);
+    return std::tie(a.index_url, a.args, a.operation) < std::tie(b.index_url, b.args, b.operation);
   }
   friend bool operator==(const CacheKey& a, const CacheKey& b) {
-    return a.index_url == b.index_url && a.operation == b.operation;
+    return a.index_url == b.index_url && a.args == b.args && a.operation == b.operation;
   }
 };
 

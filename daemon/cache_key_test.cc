@@ -10,22 +10,31 @@ using cargo_credential::OperationKind;
 
 TEST(CacheKeyTest, AnOperationKeyCarriesEveryPartOfTheOperation) {
   const CacheKey publish =
-      CacheKey::For("u", Operation{OperationKind::kPublish, "foo", "0.1.0", "ab"});
+      CacheKey::For("u", {}, Operation{OperationKind::kPublish, "foo", "0.1.0", "ab"});
   EXPECT_EQ(publish.operation, "publish foo 0.1.0 ab");
   EXPECT_FALSE(publish.any_operation());
-  EXPECT_EQ(CacheKey::For("u", Operation{}).operation, "read");
+  EXPECT_EQ(CacheKey::For("u", {}, Operation{}).operation, "read");
   // Two publishes of different crates or versions never share a token.
   EXPECT_FALSE(publish ==
-               CacheKey::For("u", Operation{OperationKind::kPublish, "foo", "0.1.1", "ab"}));
+               CacheKey::For("u", {}, Operation{OperationKind::kPublish, "foo", "0.1.1", "ab"}));
   EXPECT_FALSE(publish ==
-               CacheKey::For("v", Operation{OperationKind::kPublish, "foo", "0.1.0", "ab"}));
+               CacheKey::For("v", {}, Operation{OperationKind::kPublish, "foo", "0.1.0", "ab"}));
 }
 
 TEST(CacheKeyTest, AnOperationIndependentKeyIsApartFromEveryOperationKey) {
-  const CacheKey any = CacheKey::AnyOperation("u");
+  const CacheKey any = CacheKey::AnyOperation("u", {});
   EXPECT_TRUE(any.any_operation());
-  EXPECT_FALSE(any == CacheKey::For("u", Operation{}));
-  EXPECT_TRUE(any < CacheKey::For("u", Operation{}));
+  EXPECT_FALSE(any == CacheKey::For("u", {}, Operation{}));
+  EXPECT_TRUE(any < CacheKey::For("u", {}, Operation{}));
+}
+
+TEST(CacheKeyTest, ProviderArgumentsArePartOfTheKey) {
+  EXPECT_FALSE(CacheKey::For("u", {"--profile", "a"}, Operation{}) ==
+               CacheKey::For("u", {"--profile", "b"}, Operation{}));
+  EXPECT_FALSE(CacheKey::AnyOperation("u", {"a"}) == CacheKey::AnyOperation("u", {}));
+  // Not joined into one string: ["a b"] and ["a", "b"] are different lists.
+  EXPECT_FALSE(CacheKey::For("u", {"a b"}, Operation{}) ==
+               CacheKey::For("u", {"a", "b"}, Operation{}));
 }
 
 }  // namespace

@@ -172,6 +172,7 @@ class Parser {
     BackendSettings& settings = backend.settings;
     settings.kind = kind_name;
     settings.name = kind_name;
+    settings.takes_logins = kind->takes_logins;
     for (auto&& [key, value] : table) {
       const std::string name(key.str());
       if (name == "kind") continue;

@@ -50,6 +50,7 @@ struct BackendSettings {
   std::vector<std::string> names;       // Globs on cargo's registry name.
   std::optional<absl::Duration> ttl;    // Overrides [cache] ttl.
   absl::Duration timeout = absl::Seconds(30);
+  bool takes_logins = true;  // Its kind's (backends/backend.h).
   // The backend's whole config table as text: equal fingerprints mean a
   // reload left the backend as it was, so its cached tokens may stay.
   std::string fingerprint;

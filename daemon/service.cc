@@ -74,7 +74,7 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
   cargo_credential::CredentialRequest decoded = FromProto(request->request());
   if (request->backend().empty()) {
     if (std::optional<cargo_credential::CredentialResponse> hit =
-            broker_->Cached(decoded.registry, decoded.action)) {
+            broker_->Cached(decoded.registry, decoded.action, decoded.args)) {
       *response = ResultToProto(*std::move(hit));
       return Finished(context, grpc::Status::OK);
     }
@@ -116,10 +116,15 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
   absl::StatusOr<cargo_credential::CredentialResponse> result;
   if (decoded.action.kind == cargo_credential::ActionKind::kLogin &&
       !decoded.action.login.token.has_value()) {
-    // The daemon has no user's terminal to ask on; the shim asks before it
-    // relays, so only another client can get here.
-    result = cargo_credential::OtherError("a login reached credcached without a token",
-                                          {"the client must ask the user for it"});
+    // The daemon has no user's terminal to ask on: it says whether a token
+    // is worth asking for, and the client asks the user and comes back.
+    absl::Status can = broker_->CanLogIn(decoded.registry, backend);
+    if (can.ok()) {
+      response->mutable_need_token();
+      reactor->Finish(grpc::Status::OK);
+      return;
+    }
+    result = can;
   } else if (!backend.empty()) {
     result = broker_->PerformOn(backend, decoded.registry, decoded.action, decoded.args, notice);
   } else {
@@ -170,6 +175,7 @@ grpc::ServerUnaryReactor* CredcacheService::List(grpc::CallbackServerContext* co
     out->set_name(entry.name);
     out->set_backend(entry.backend);
     out->set_operation(entry.operation);
+    for (const std::string& arg : entry.args) out->add_args(arg);
     out->set_cache(ToProto(entry.cache));
     out->set_seconds_left(absl::ToInt64Seconds(entry.left));
     out->set_hits(entry.hits);

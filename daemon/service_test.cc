@@ -172,13 +172,38 @@ TEST_F(ServiceTest, TheBackendFieldTargetsThatBackendAloneAndSkipsTheCache) {
   EXPECT_THAT(response.error().message(), HasSubstr("no backend named `nope`"));
 }
 
-TEST_F(ServiceTest, ALoginWithoutATokenIsRefusedBeforeAnyBackend) {
+TEST_F(ServiceTest, ALoginWithoutATokenAsksForOneOnlyWhereABackendTakesLogins) {
   v1::PerformResponse response;
   ASSERT_TRUE(Perform(Login(""), &response).ok());
-  ASSERT_TRUE(response.has_error());
-  EXPECT_EQ(response.error().kind(), v1::ERROR_KIND_OTHER);
-  EXPECT_THAT(response.error().message(), HasSubstr("a login reached credcached without a token"));
-  EXPECT_EQ(first_->calls() + second_->calls(), 0);
+  EXPECT_TRUE(response.has_need_token()) << "the fakes take logins: ask the user";
+  EXPECT_EQ(first_->calls() + second_->calls(), 0) << "no backend saw a login without a token";
+
+  ASSERT_TRUE(Perform(Login(""), &response, "nope").ok());
+  EXPECT_EQ(response.error().kind(), v1::ERROR_KIND_URL_NOT_SUPPORTED)
+      << "no such backend: nothing to ask for";
+}
+
+TEST_F(ServiceTest, ALoginWithoutATokenWhereNoBackendStoresOneAsksForNothing) {
+  std::vector<Backend> readers;
+  for (const char* name : {"env", "command"}) {
+    Backend reader{Settings(name), std::make_shared<FakeBackend>()};
+    reader.settings.takes_logins = false;
+    reader.settings.index_urls = {kUrl};
+    readers.push_back(std::move(reader));
+  }
+  broker_->SetRouter(CachePolicy{}, std::make_shared<Router>(std::move(readers), &stats_));
+  v1::PerformResponse response;
+  ASSERT_TRUE(Perform(Login(""), &response).ok());
+  EXPECT_EQ(response.error().kind(), v1::ERROR_KIND_OPERATION_NOT_SUPPORTED);
+
+  v1::PerformRequest request;
+  *request.mutable_request()->mutable_registry() = ToProto(Registry("sparse+http://other/"));
+  *request.mutable_request()->mutable_action() = ToProto(Login(""));
+  grpc::ClientContext context;
+  context.AddMetadata(kVersionHeader, kVersion);
+  ASSERT_TRUE(stub_->Perform(&context, request, &response).ok());
+  EXPECT_EQ(response.error().kind(), v1::ERROR_KIND_URL_NOT_SUPPORTED)
+      << "a registry no backend serves: cargo's next provider gets its turn";
 }
 
 TEST_F(ServiceTest, BackendErrorsKeepTheirKindMessageAndCauses) {

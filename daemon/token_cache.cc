@@ -14,11 +14,12 @@ using cargo_credential::OperationKind;
 TokenCache::TokenCache(const Clock* clock) : clock_(clock) {}
 
 std::optional<CredentialResponse> TokenCache::Lookup(const std::string& index_url,
+                                                     const std::vector<std::string>& args,
                                                      const Operation& operation) {
   absl::MutexLock lock(&mutex_);
   const absl::Time now = clock_->Now();
   for (const CacheKey& key :
-       {CacheKey::AnyOperation(index_url), CacheKey::For(index_url, operation)}) {
+       {CacheKey::AnyOperation(index_url, args), CacheKey::For(index_url, args, operation)}) {
     auto it = entries_.find(key);
     if (it == entries_.end()) continue;
     if (it->second.expires_at <= now) {
@@ -50,9 +51,9 @@ uint64_t TokenCache::GenerationLocked(const std::string& index_url,
 }
 
 bool TokenCache::Insert(const std::string& index_url, const std::optional<std::string>& name,
-                        const Operation& operation, const CredentialResponse& response,
-                        const std::string& backend, const CachePolicy& policy,
-                        uint64_t generation) {
+                        const std::vector<std::string>& args, const Operation& operation,
+                        const CredentialResponse& response, const std::string& backend,
+                        const CachePolicy& policy, uint64_t generation) {
   if (response.kind != cargo_credential::ResponseKind::kGet) return false;
   absl::MutexLock lock(&mutex_);
   if (GenerationLocked(index_url, name) != generation) return false;
@@ -76,8 +77,8 @@ bool TokenCache::Insert(const std::string& index_url, const std::optional<std::s
       return false;
   }
   if (expires_at <= now) return false;
-  const CacheKey key = response.operation_independent ? CacheKey::AnyOperation(index_url)
-                                                      : CacheKey::For(index_url, operation);
+  const CacheKey key = response.operation_independent ? CacheKey::AnyOperation(index_url, args)
+                                                      : CacheKey::For(index_url, args, operation);
   Entry& entry = entries_[key];
   entry.response = response.Clone();
   entry.name = name;
@@ -141,7 +142,7 @@ std::vector<CacheEntryInfo> TokenCache::List() const {
   std::vector<CacheEntryInfo> out;
   for (const auto& [key, entry] : entries_) {
     if (entry.expires_at <= now) continue;
-    out.push_back({key.index_url, entry.name.value_or(""), entry.backend, key.operation,
+    out.push_back({key.index_url, entry.name.value_or(""), entry.backend, key.args, key.operation,
                    entry.response.cache.kind, entry.expires_at - now, entry.hits});
   }
   return out;

@@ -49,7 +49,8 @@ struct CacheEntryInfo {
   std::string index_url;
   std::string name;
   std::string backend;
-  std::string operation;  // Empty for operation-independent tokens.
+  std::vector<std::string> args;  // The provider arguments it was asked with.
+  std::string operation;          // Empty for operation-independent tokens.
   cargo_credential::CacheKind cache;
   absl::Duration left;
   int64_t hits;
@@ -60,21 +61,24 @@ class TokenCache {
   // `clock` must outlive the cache.
   explicit TokenCache(const Clock* clock);
 
-  // A live token for `operation` on `index_url`, counting a hit, or nullopt.
+  // A live token for `operation` on `index_url` asked with `args`, counting
+  // a hit, or nullopt.
   std::optional<cargo_credential::CredentialResponse> Lookup(
-      const std::string& index_url, const cargo_credential::Operation& operation);
+      const std::string& index_url, const std::vector<std::string>& args,
+      const cargo_credential::Operation& operation);
 
   // The registry's current generation; pass it to Insert. It moves when
   // the registry is forgotten by its index URL or by its name, so a forget
   // voids a fetch under way however the registry was named.
   uint64_t Generation(const std::string& index_url, const std::optional<std::string>& name) const;
 
-  // Caches `response` (a get answer) from `backend` for `operation`, under
+  // Caches `response` (a get answer) from `backend` for `operation` asked
+  // with `args`, under
   // `policy` (the backend's ttl already folded in). Does nothing when the
   // answer must not be cached (never, unknown, or already too close to its
   // expiration) or when `generation` is stale. Returns whether it cached.
   bool Insert(const std::string& index_url, const std::optional<std::string>& name,
-              const cargo_credential::Operation& operation,
+              const std::vector<std::string>& args, const cargo_credential::Operation& operation,
               const cargo_credential::CredentialResponse& response, const std::string& backend,
               const CachePolicy& policy, uint64_t generation);
 

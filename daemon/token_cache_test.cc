@@ -20,11 +20,11 @@ CredentialResponse Token(const std::string& value, CacheControl cache, bool inde
 class TokenCacheTest : public ::testing::Test {
  protected:
   bool Insert(const CredentialResponse& response, const Operation& operation = Operation{}) {
-    return cache_.Insert(kUrl, std::string("myreg"), operation, response, "file", policy_,
+    return cache_.Insert(kUrl, std::string("myreg"), {}, operation, response, "file", policy_,
                          cache_.Generation(kUrl, std::string("myreg")));
   }
   std::optional<std::string> Lookup(const Operation& operation = Operation{}) {
-    std::optional<CredentialResponse> hit = cache_.Lookup(kUrl, operation);
+    std::optional<CredentialResponse> hit = cache_.Lookup(kUrl, {}, operation);
     if (!hit.has_value()) return std::nullopt;
     return hit->token.Expose();
   }
@@ -80,7 +80,7 @@ TEST_F(TokenCacheTest, AnswerIsTheBackendsOwn) {
   const int64_t expiration = absl::ToUnixSeconds(clock_.Now()) + 3600;
   ASSERT_TRUE(Insert(Token("t", CacheControl::Expires(expiration), false),
                      Operation{OperationKind::kRead, "", "", ""}));
-  std::optional<CredentialResponse> hit = cache_.Lookup(kUrl, Operation{});
+  std::optional<CredentialResponse> hit = cache_.Lookup(kUrl, {}, Operation{});
   ASSERT_TRUE(hit.has_value());
   EXPECT_EQ(hit->cache.kind, cargo_credential::CacheKind::kExpires);
   EXPECT_EQ(hit->cache.expiration, expiration);
@@ -104,8 +104,8 @@ TEST_F(TokenCacheTest, ForgetByUrlOrNameAndStaleInsertsAreDropped) {
   EXPECT_EQ(cache_.Forget("myreg"), 1);
   EXPECT_EQ(Lookup(), std::nullopt);
   // A get that started before the forget must not repopulate the cache.
-  EXPECT_FALSE(cache_.Insert(kUrl, std::nullopt, Operation{}, Token("old", CacheControl::Session()),
-                             "file", policy_, before));
+  EXPECT_FALSE(cache_.Insert(kUrl, std::nullopt, {}, Operation{},
+                             Token("old", CacheControl::Session()), "file", policy_, before));
   EXPECT_EQ(cache_.Forget(kUrl), 0);
 }
 
@@ -115,12 +115,12 @@ TEST_F(TokenCacheTest, ForgetByNameVoidsAFetchUnderWayThatHasNoEntryYet) {
   const std::optional<std::string> name("myreg");
   const uint64_t before = cache_.Generation(kUrl, name);
   EXPECT_EQ(cache_.Forget("myreg"), 0);
-  EXPECT_FALSE(cache_.Insert(kUrl, name, Operation{}, Token("old", CacheControl::Session()), "file",
-                             policy_, before));
+  EXPECT_FALSE(cache_.Insert(kUrl, name, {}, Operation{}, Token("old", CacheControl::Session()),
+                             "file", policy_, before));
   EXPECT_EQ(Lookup(), std::nullopt);
   // A fetch that starts after the forget caches as usual.
-  EXPECT_TRUE(cache_.Insert(kUrl, name, Operation{}, Token("new", CacheControl::Session()), "file",
-                            policy_, cache_.Generation(kUrl, name)));
+  EXPECT_TRUE(cache_.Insert(kUrl, name, {}, Operation{}, Token("new", CacheControl::Session()),
+                            "file", policy_, cache_.Generation(kUrl, name)));
 }
 
 TEST_F(TokenCacheTest, FlushEmptiesAndInvalidatesInFlightInserts) {
@@ -128,8 +128,8 @@ TEST_F(TokenCacheTest, FlushEmptiesAndInvalidatesInFlightInserts) {
   ASSERT_TRUE(Insert(Token("t", CacheControl::Session())));
   EXPECT_EQ(cache_.Flush(), 1);
   EXPECT_EQ(cache_.Size(), 0u);
-  EXPECT_FALSE(cache_.Insert(kUrl, std::nullopt, Operation{}, Token("t", CacheControl::Session()),
-                             "file", policy_, before));
+  EXPECT_FALSE(cache_.Insert(kUrl, std::nullopt, {}, Operation{},
+                             Token("t", CacheControl::Session()), "file", policy_, before));
 }
 
 TEST_F(TokenCacheTest, ListShowsEverythingButTheToken) {
@@ -142,6 +142,19 @@ TEST_F(TokenCacheTest, ListShowsEverythingButTheToken) {
   EXPECT_EQ(entries[0].backend, "file");
   EXPECT_EQ(entries[0].left, absl::Minutes(10));
   EXPECT_EQ(entries[0].hits, 1);
+}
+
+TEST_F(TokenCacheTest, TokensAskedWithOtherProviderArgumentsAreKeptApart) {
+  ASSERT_TRUE(cache_.Insert(kUrl, std::nullopt, {"--profile", "a"}, Operation{},
+                            Token("for a", CacheControl::Session()), "file", policy_,
+                            cache_.Generation(kUrl, std::nullopt)));
+  std::optional<CredentialResponse> a = cache_.Lookup(kUrl, {"--profile", "a"}, Operation{});
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->token.Expose(), "for a");
+  EXPECT_FALSE(cache_.Lookup(kUrl, {"--profile", "b"}, Operation{}).has_value());
+  EXPECT_FALSE(cache_.Lookup(kUrl, {}, Operation{}).has_value());
+  ASSERT_EQ(cache_.List().size(), 1u);
+  EXPECT_EQ(cache_.List()[0].args, (std::vector<std::string>{"--profile", "a"}));
 }
 
 }  // namespace

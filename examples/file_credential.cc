@@ -107,6 +107,11 @@ absl::StatusOr<CredentialResponse> FileCredential::Perform(const RegistryInfo& r
 
   switch (action.kind) {
     case ActionKind::kGet: {
+      // A get of an operation this library does not know (a newer cargo's)
+      // arrives as OperationKind::kUnknown. The choice is the provider's:
+      // the tokens here are per registry, good for any operation, so they
+      // are served whatever the operation (a store of per-operation
+      // tokens would answer operation-not-supported).
       auto it = tokens->find(registry.index_url);
       if (it == tokens->end()) return cargo_credential::NotFoundError();
       return CredentialResponse::Get(it->second.Clone(), CacheControl::Session(),
@@ -131,6 +136,7 @@ absl::StatusOr<CredentialResponse> FileCredential::Perform(const RegistryInfo& r
       return CredentialResponse::Logout();
     }
     case ActionKind::kUnknown:
+      // An action this library does not know: nothing to do it with.
       break;
   }
   return cargo_credential::OperationNotSupportedError();

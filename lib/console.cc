@@ -1,8 +1,10 @@
 #include "lib/console.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -92,6 +94,38 @@ absl::StatusOr<Secret> PromptSecret(absl::string_view prompt) {
   WipeString(value);
   if (token.empty()) return absl::InvalidArgumentError("no token was entered");
   return token;
+}
+
+absl::StatusOr<std::string> ReadLine() {
+  struct stat info;
+  if (fstat(STDIN_FILENO, &info) == 0 && S_ISCHR(info.st_mode) && !isatty(STDIN_FILENO)) {
+    return absl::FailedPreconditionError("no terminal to read the answer from");
+  }
+  // A byte at a time, through no buffer: what follows the line stays in
+  // stdin for whoever reads next (a terminal hands over a line at a time
+  // anyway).
+  std::string line;
+  bool ended = false;
+  while (!ended) {
+    char c;
+    const ssize_t n = read(STDIN_FILENO, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::InternalError(absl::StrCat("read stdin: ", strerror(errno)));
+    if (n == 0) {
+      if (line.empty()) return absl::FailedPreconditionError("no answer: stdin is closed");
+      break;
+    }
+    if (c == '\n') {
+      ended = true;
+    } else if (line.size() >= kMaxTokenLine) {
+      return absl::InvalidArgumentError("the line is too long");
+    } else {
+      line += c;
+    }
+  }
+  const size_t begin = line.find_first_not_of(" \t\r");
+  const size_t end = line.find_last_not_of(" \t\r");
+  return begin == std::string::npos ? std::string() : line.substr(begin, end - begin + 1);
 }
 
 absl::StatusOr<Secret> ReadToken(const LoginOptions& login, const RegistryInfo& registry) {

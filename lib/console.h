@@ -29,6 +29,13 @@ absl::Status AttachStdioToConsole();
 // terminal, and with InvalidArgument when the answer is empty.
 absl::StatusOr<Secret> PromptSecret(absl::string_view prompt);
 
+// One line from stdin, without its line ending and surrounding white space,
+// as the Rust crate's read_line gives it. Inside Perform() stdin is the
+// user's terminal (echo on; see PromptSecret for secrets), or /dev/null,
+// which gives FailedPrecondition, as does a stdin closed before any byte.
+// Reads no further than the line. Lines longer than 64 KiB are refused.
+absl::StatusOr<std::string> ReadLine();
+
 // The token for a login: the one cargo passed (`cargo login` with the token
 // on stdin), or else one the user pastes at the terminal after being told
 // where to get it (the login URL, else the registry's name or index URL).

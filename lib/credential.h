@@ -32,8 +32,11 @@ class Credential {
   // operation-not-supported: that aborts `cargo login`), url-not-supported
   // for a registry this provider does not serve.
   //
-  // The provider loop answers unknown actions and operations itself, with
-  // operation-not-supported; Perform() sees only known ones.
+  // Actions and operations this library does not know (a newer cargo's)
+  // reach Perform() as kUnknown, as the Rust crate passes them on as
+  // `Unknown`: the provider decides. A store whose tokens do not depend on
+  // the operation may serve a get of an unknown operation; anything it
+  // cannot do is operation-not-supported.
   //
   // While Perform() runs, the process's stdin and stdout are the user's
   // terminal (or /dev/null when there is none), never cargo's pipes: prompts
@@ -41,6 +44,15 @@ class Credential {
   virtual absl::StatusOr<CredentialResponse> Perform(const RegistryInfo& registry,
                                                      const Action& action,
                                                      const std::vector<std::string>& args) = 0;
+};
+
+// A provider that serves nothing: every request is url-not-supported, so
+// cargo goes on to its next provider. The counterpart of the Rust crate's
+// UnsupportedCredential, for a platform where a real store is missing.
+class UnsupportedCredential : public Credential {
+ public:
+  absl::StatusOr<CredentialResponse> Perform(const RegistryInfo& registry, const Action& action,
+                                             const std::vector<std::string>& args) override;
 };
 
 }  // namespace cargo_credential

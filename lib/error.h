@@ -41,6 +41,10 @@ absl::string_view ErrorKindName(ErrorKind kind);
 // Parses a protocol spelling; anything unrecognised is kUnknown.
 ErrorKind ParseErrorKind(absl::string_view name);
 
+// The three kinds below are unit variants in cargo: a `message` given with
+// one travels on the wire but cargo drops it and shows only its own text, so
+// put what the user must know in an `other` error, or on stderr.
+//
 // "This provider does not handle this registry": cargo tries the next one.
 absl::Status UrlNotSupportedError(absl::string_view message = "");
 // "No credential stored": cargo tries the next provider; for logout it means
@@ -50,7 +54,8 @@ absl::Status NotFoundError(absl::string_view message = "");
 // login). Fatal in cargo.
 absl::Status OperationNotSupportedError(absl::string_view message = "");
 // Any other failure, shown to the user; `caused_by` is the chain beneath it,
-// outermost first.
+// outermost first. Cargo requires its message: an empty one is written as
+// DefaultMessage(kOther).
 absl::Status OtherError(absl::string_view message, std::vector<std::string> caused_by = {});
 // Any kind, with a message and cause chain; what the functions above make.
 // kUnknown stands for a kind that came over the wire unrecognised.

@@ -222,6 +222,11 @@ absl::StatusOr<ProviderAnswer> ErrorFromJson(const Json& error) {
   if (!message.ok()) return message.status();
   absl::StatusOr<std::vector<std::string>> caused_by = StringList(error, "caused-by");
   if (!caused_by.ok()) return caused_by.status();
+  // As cargo reads it: `other` carries its message (serde's required
+  // field); the other kinds have none to carry.
+  if (ParseErrorKind(*kind) == ErrorKind::kOther && !message->has_value()) {
+    return Invalid("an `other` error must have a `message`");
+  }
   return ProviderAnswer{
       ProtocolError(ParseErrorKind(*kind), message->value_or(""), *std::move(caused_by))};
 }

@@ -365,6 +365,17 @@ TEST(ParseResultTest, ErrorsKeepKindMessageAndCause) {
   EXPECT_EQ(KindOf(unknown->result.status()), ErrorKind::kUnknown);
 }
 
+TEST(ParseResultTest, UnitKindsNeedNoMessageAndTheirsIsExtra) {
+  // Cargo's unit variants take no message: none is needed, and one given is
+  // read (cargo ignores it) rather than refused.
+  for (const char* line : {R"({"Err":{"kind":"not-found"}})",
+                           R"({"Err":{"kind":"not-found","message":"dropped by cargo"}})",
+                           R"({"Err":{"kind":"url-not-supported"}})",
+                           R"({"Err":{"kind":"operation-not-supported","message":"x"}})"}) {
+    EXPECT_TRUE(ParseResult(line).ok()) << line;
+  }
+}
+
 TEST(ParseResultTest, RoundTripsErrors) {
   for (const absl::Status& error : {UrlNotSupportedError(), NotFoundError(),
                                     OperationNotSupportedError(), OtherError("E3", {"E2", "E1"})}) {
@@ -398,6 +409,9 @@ TEST(ParseResultTest, RejectsWhatCargoRejects) {
           .ok());
   EXPECT_FALSE(ParseResult(R"({"Ok":{"kind":"get","token":"x","cache":"never"}})").ok());
   EXPECT_FALSE(ParseResult(R"({"Err":{"message":"no kind"}})").ok());
+  // serde's required field: an `other` error without its message.
+  EXPECT_FALSE(ParseResult(R"({"Err":{"kind":"other"}})").ok());
+  EXPECT_FALSE(ParseResult(R"({"Err":{"kind":"other","caused-by":["x"]}})").ok());
   EXPECT_FALSE(ParseResult(R"({"Ok":{"kind":"login"},"Err":{"kind":"other"}})").ok());
   // Pretty-printed JSON spans lines; the first line alone is malformed.
   EXPECT_FALSE(ParseResult("{").ok());

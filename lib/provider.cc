@@ -16,11 +16,6 @@
 namespace cargo_credential {
 namespace {
 
-bool IsKnown(const Action& action) {
-  if (action.kind == ActionKind::kUnknown) return false;
-  return action.kind != ActionKind::kGet || action.operation.kind != OperationKind::kUnknown;
-}
-
 // A response of another kind than the request would make cargo fail with
 // "unexpected response"; catch the provider's bug here with a clearer text.
 bool Matches(const Action& action, const CredentialResponse& response) {
@@ -59,6 +54,12 @@ void Usage(const char* program, const char* description) {
 
 }  // namespace
 
+absl::StatusOr<CredentialResponse> UnsupportedCredential::Perform(const RegistryInfo&,
+                                                                  const Action&,
+                                                                  const std::vector<std::string>&) {
+  return UrlNotSupportedError();
+}
+
 absl::StatusOr<CredentialResponse> Answer(Credential& credential, absl::string_view request_line) {
   absl::StatusOr<CredentialRequest> request = ParseRequest(request_line);
   if (!request.ok()) {
@@ -67,7 +68,6 @@ absl::StatusOr<CredentialResponse> Answer(Credential& credential, absl::string_v
   if (request->v != kProtocolVersion1) {
     return OtherError(absl::StrCat("unsupported protocol version ", request->v));
   }
-  if (!IsKnown(request->action)) return OperationNotSupportedError();
   absl::StatusOr<CredentialResponse> response =
       credential.Perform(request->registry, request->action, request->args);
   if (response.ok() && !Matches(request->action, *response)) {

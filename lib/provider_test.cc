@@ -118,16 +118,33 @@ TEST(ServeTest, UnsupportedVersionIsAnswered) {
   EXPECT_TRUE(credential.calls.empty());
 }
 
-TEST(ServeTest, UnknownActionsAreNotSupportedWithoutAskingTheCredential) {
+TEST(ServeTest, UnknownActionsAndOperationsReachThePerformWhichDecides) {
+  // As the Rust crate passes `Unknown` on: a newer cargo's action or
+  // operation is the provider's to serve or refuse.
   FakeCredential credential;
+  credential.token = "t";
   std::vector<std::string> lines = ServeLines(
       credential, R"({"v":1,"registry":{"index-url":"u"},"kind":"refresh"})"
                   "\n"
                   R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"mirror"})"
                   "\n");
-  EXPECT_THAT(lines, ElementsAre(R"({"v":[1]})", R"({"Err":{"kind":"operation-not-supported"}})",
-                                 R"({"Err":{"kind":"operation-not-supported"}})"));
-  EXPECT_TRUE(credential.calls.empty());
+  EXPECT_THAT(
+      lines,
+      ElementsAre(
+          R"({"v":[1]})", R"({"Err":{"kind":"operation-not-supported"}})",
+          R"({"Ok":{"kind":"get","token":"t","cache":"session","operation_independent":true}})"));
+  EXPECT_THAT(credential.calls, ElementsAre("unknown", "get"));
+}
+
+TEST(ServeTest, UnsupportedCredentialSendsCargoToTheNextProvider) {
+  UnsupportedCredential credential;
+  std::vector<std::string> lines = ServeLines(
+      credential, R"({"v":1,"registry":{"index-url":"u"},"kind":"get","operation":"read"})"
+                  "\n"
+                  R"({"v":1,"registry":{"index-url":"u"},"kind":"login","token":"x"})"
+                  "\n");
+  EXPECT_THAT(lines, ElementsAre(R"({"v":[1]})", R"({"Err":{"kind":"url-not-supported"}})",
+                                 R"({"Err":{"kind":"url-not-supported"}})"));
 }
 
 TEST(ServeTest, ErrorsPassThrough) {

@@ -73,6 +73,7 @@ nlohmann::ordered_json ToJson(const v1::ListResponse& list) {
         {{"index_url", entry.index_url()},
          {"name", entry.name()},
          {"backend", entry.backend()},
+         {"args", std::vector<std::string>(entry.args().begin(), entry.args().end())},
          {"operation", entry.operation()},
          {"cache", std::string(cargo_credential::CacheKindName(FromProto(entry.cache())))},
          {"seconds_left", entry.seconds_left()},
@@ -133,6 +134,8 @@ void PrintList(const v1::ListResponse& list) {
          "HITS");
   for (const v1::CacheEntry& entry : list.entries()) {
     std::string registry = entry.index_url();
+    if (!entry.args().empty())
+      absl::StrAppend(&registry, " [", absl::StrJoin(entry.args(), " "), "]");
     if (!entry.operation().empty()) absl::StrAppend(&registry, " (", entry.operation(), ")");
     printf("%-48s %-12s %-12s %-8s %-10s %lld\n", registry.c_str(),
            entry.name().empty() ? "-" : entry.name().c_str(), entry.backend().c_str(),

@@ -33,12 +33,6 @@ absl::StatusOr<cargo_credential::CredentialResponse> RelayCredential::Perform(
   *relayed->mutable_registry() = ToProto(registry);
   *relayed->mutable_action() = ToProto(action);
   for (const std::string& arg : args) relayed->add_args(arg);
-  if (action.kind == cargo_credential::ActionKind::kLogin && !action.login.token.has_value()) {
-    absl::StatusOr<cargo_credential::Secret> token =
-        cargo_credential::ReadToken(action.login, registry);
-    if (!token.ok()) return token.status();
-    relayed->mutable_action()->mutable_login()->set_token(token->Expose());
-  }
 
   v1::PerformResponse response;
   // Cargo shows a provider's stderr: say what a slow answer waits on.
@@ -49,8 +43,21 @@ absl::StatusOr<cargo_credential::CredentialResponse> RelayCredential::Perform(
     (void)ignored;
   };
   absl::Status status = CallDaemon(options_, "Perform", request, &response, kCallDeadline, notice);
+  // A login without a token: the daemon said a backend will store one, so
+  // now, and only now, the user is asked for it.
+  if (status.ok() && response.has_need_token()) {
+    absl::StatusOr<cargo_credential::Secret> token =
+        cargo_credential::ReadToken(action.login, registry);
+    if (!token.ok()) return token.status();
+    relayed->mutable_action()->mutable_login()->set_token(token->Expose());
+    response.Clear();
+    status = CallDaemon(options_, "Perform", request, &response, kCallDeadline, notice);
+  }
   cargo_credential::WipeString(*relayed->mutable_action()->mutable_login()->mutable_token());
   if (!status.ok()) return cargo_credential::OtherError(std::string(status.message()));
+  if (response.has_need_token()) {
+    return cargo_credential::OtherError("credcached asked for a login token twice");
+  }
   return ResultFromProto(&response);
 }
 

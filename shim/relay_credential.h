@@ -3,8 +3,11 @@
 // call does not need), and the daemon's answer comes back unchanged.
 //
 // A login without a token is the one thing done here rather than in the
-// daemon: only the shim runs on the user's terminal, so it asks there
-// (lib/console.h) and relays the token. The daemon never prompts. While an
+// daemon: only the shim runs on the user's terminal. It relays the login
+// without a token first; only when the daemon answers that a backend for
+// the registry will store one (NeedToken) does it ask there
+// (lib/console.h) and send the login again with it. The daemon never
+// prompts, and nobody is asked for a secret that would be thrown away. While an
 // answer waits on a slow backend, it says which on stderr (cargo shows a
 // provider's stderr to the user).
 //

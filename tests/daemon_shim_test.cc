@@ -493,5 +493,31 @@ TEST_F(DaemonShimTest, ADaemonStartedByHandWithAnIdleExitIsStillLeftAlone) {
   EXPECT_EQ(CountLines(counter_), 0);
 }
 
+TEST_F(DaemonShimTest, NoTokenIsAskedForWhereNoBackendWouldStoreIt) {
+  const std::string login = absl::StrCat(R"({"v":1,"registry":{"index-url":")", kUrl,
+                                         R"(","name":"myreg"},"kind":"login"})", "\n");
+  // A command backend only reads tokens: the login is refused without a
+  // prompt, and the user has pasted nothing.
+  env_.WriteConfig(CountingBackend());
+  SubprocessResult refused = env_.Shim({"--cargo-plugin"}, login);
+  EXPECT_EQ(Answer(refused), R"({"Err":{"kind":"operation-not-supported"}})");
+  EXPECT_THAT(refused.stderr_text, Not(HasSubstr("paste")));
+  EXPECT_EQ(CountLines(counter_), 0);
+  env_.StopDaemon();
+
+  // A file backend stores tokens: now the shim asks (here there is no
+  // terminal, and it says so).
+  env_.WriteConfig(
+      absl::StrCat("[[backend]]\nkind = \"file\"\npath = \"", env_.root(), "/tokens.toml\"\n"));
+  SubprocessResult asked = env_.Shim({"--cargo-plugin"}, login);
+  EXPECT_THAT(Answer(asked), HasSubstr("no terminal to ask for the token on"));
+  // With the token on stdin, as `cargo login` passes it, it is stored.
+  SubprocessResult stored =
+      env_.Shim({"--cargo-plugin"},
+                absl::StrCat(R"({"v":1,"registry":{"index-url":")", kUrl,
+                             R"(","name":"myreg"},"kind":"login","token":"Bearer t"})", "\n"));
+  EXPECT_EQ(Answer(stored), R"({"Ok":{"kind":"login"}})");
+}
+
 }  // namespace
 }  // namespace credcache_testing

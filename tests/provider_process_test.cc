@@ -110,6 +110,21 @@ TEST_F(ProviderProcessTest, SeveralRequestsInOneProcess) {
   EXPECT_THAT(result.stderr_text, Not(HasSubstr("one two")));
 }
 
+TEST_F(ProviderProcessTest, UnknownOperationsAndActionsReachTheProviderWhichDecides) {
+  // A newer cargo's operation: the example serves its per-registry token
+  // whatever the operation; a newer cargo's action it cannot do.
+  const std::string input = Request(R"("kind":"login","token":"Bearer new")", tokens_) +
+                            Request(R"("kind":"get","operation":"mirror")", tokens_) +
+                            Request(R"("kind":"refresh")", tokens_);
+  SubprocessResult result = Run(FileProvider(), input);
+  std::vector<std::string> lines = absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << result.stdout_text << result.stderr_text;
+  EXPECT_EQ(
+      lines[2],
+      R"({"Ok":{"kind":"get","token":"Bearer new","cache":"session","operation_independent":true}})");
+  EXPECT_EQ(lines[3], R"({"Err":{"kind":"operation-not-supported"}})");
+}
+
 TEST_F(ProviderProcessTest, NothingButProtocolLinesOnStdout) {
   const std::string input = Request(R"("kind":"get","operation":"read")", tokens_) +
                             Request(R"("kind":"logout")", tokens_);
