@@ -54,6 +54,8 @@ absl::StatusOr<CredentialResponse> CargoProviderBackend::Perform(
   command.timeout = timeout_;
   command.unset_env = SecretVariables();
   command.own_process_group = true;
+  // Its stderr is for the user, who is at the shim, not in our log.
+  command.stderr_to_tell_user = true;
   absl::StatusOr<cargo_credential::ProviderAnswer> answer =
       cargo_credential::CallProvider(command, request);
   if (!answer.ok()) return cargo_credential::OtherError(answer.status().message());

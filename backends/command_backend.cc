@@ -11,6 +11,7 @@
 #include "lib/error.h"
 #include "lib/secret.h"
 #include "lib/subprocess.h"
+#include "lib/user_text.h"
 
 namespace credcache {
 namespace {
@@ -97,6 +98,9 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(const RegistryInfo& r
   }
   // Taken at once, so that the bytes are wiped on every path from here.
   const Secret output(std::move(result->stdout_text));
+  // What it said on stderr is the user's to see, as cargo shows a
+  // provider's (lib/user_text.h); a failure's last line is also its cause.
+  cargo_credential::TellUser(result->stderr_text);
   if (result->exit_code != 0) {
     return OtherError(absl::StrCat(who, " failed with exit status ", result->exit_code),
                       LastLine(result->stderr_text));

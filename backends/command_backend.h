@@ -7,7 +7,8 @@
 // `timeout` (a command still running then is killed). It must exit 0 and
 // print the token alone on one line; a trailing "\n" or "\r\n" is dropped.
 // Its stdout is never quoted in an error, since it may be a token; the last
-// line of its stderr is, to say why it failed.
+// line of its stderr is, to say why it failed, and all of its stderr goes to
+// the user (TellUser in lib/user_text.h), as cargo shows a provider's.
 //
 // Config:
 //   command   required list: the program (a path, or a name on PATH), then

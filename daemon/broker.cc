@@ -37,6 +37,8 @@ struct Broker::Flight {
   // The slow backend the call waits on, once the router said so.
   std::string slow_backend ABSL_GUARDED_BY(mutex);
   absl::Duration slow_timeout ABSL_GUARDED_BY(mutex);
+  // What its backends said for the user, (backend, text), for every asker.
+  std::vector<std::pair<std::string, std::string>> said ABSL_GUARDED_BY(mutex);
 };
 
 Broker::Broker(const Clock* clock, Stats* stats, CachePolicy policy,
@@ -57,18 +59,18 @@ std::shared_ptr<const Router> Broker::router() const {
 absl::StatusOr<CredentialResponse> Broker::Perform(const RegistryInfo& registry,
                                                    const Action& action,
                                                    const std::vector<std::string>& args) {
-  return PerformWatched(registry, action, args, nullptr);
+  return PerformWatched(registry, action, args, {});
 }
 
 absl::StatusOr<CredentialResponse> Broker::PerformWatched(const RegistryInfo& registry,
                                                           const Action& action,
                                                           const std::vector<std::string>& args,
-                                                          const SlowNotice& notice) {
+                                                          const CallWatch& watch) {
   stats_->Request();
   absl::StatusOr<CredentialResponse> result;
   switch (action.kind) {
     case ActionKind::kGet:
-      result = Get(registry, action, args, notice);
+      result = Get(registry, action, args, watch);
       break;
     case ActionKind::kLogin:
     case ActionKind::kLogout: {
@@ -77,7 +79,7 @@ absl::StatusOr<CredentialResponse> Broker::PerformWatched(const RegistryInfo& re
         break;
       }
       std::shared_ptr<const Router> router = this->router();
-      Router::Answer answer = router->Call(router->Route(registry), registry, action, args, notice);
+      Router::Answer answer = router->Call(router->Route(registry), registry, action, args, watch);
       // After a login the stored token is the new truth; after a logout
       // there is none. Even a failed one (a backend that timed out may still
       // finish) leaves the cache unsure, and a cache may always forget.
@@ -131,7 +133,7 @@ absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
                                                      const RegistryInfo& registry,
                                                      const Action& action,
                                                      const std::vector<std::string>& args,
-                                                     const SlowNotice& notice) {
+                                                     const CallWatch& watch) {
   stats_->Request();
   if (absl::Status fit = LoginFits(action); !fit.ok()) {
     stats_->Error();
@@ -140,7 +142,7 @@ absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
   std::shared_ptr<const Router> router = this->router();
   for (const Backend& candidate : router->backends()) {
     if (candidate.settings.name != backend) continue;
-    Router::Answer answer = router->Call({&candidate}, registry, action, args, notice);
+    Router::Answer answer = router->Call({&candidate}, registry, action, args, watch);
     if (action.kind != ActionKind::kGet) cache_.Forget(registry.index_url);
     return std::move(answer.result);
   }
@@ -152,7 +154,7 @@ absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
 
 absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, const Action& action,
                                                const std::vector<std::string>& args,
-                                               const SlowNotice& notice) {
+                                               const CallWatch& watch) {
   if (std::optional<CredentialResponse> hit =
           cache_.Lookup(registry.index_url, args, action.operation)) {
     stats_->Hit();
@@ -182,28 +184,40 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
     bool noticed = false;
     // Awake now and then only to pass on what the leader's call waits on.
     while (!flight->mutex.AwaitWithTimeout(absl::Condition(&flight->done), kSlowNotice / 2)) {
-      if (!noticed && notice && !flight->slow_backend.empty()) {
+      if (!noticed && watch.slow && !flight->slow_backend.empty()) {
         noticed = true;
         const std::string backend = flight->slow_backend;
         const absl::Duration timeout = flight->slow_timeout;
         flight->mutex.Unlock();
-        notice(backend, timeout);
+        watch.slow(backend, timeout);
         flight->mutex.Lock();
       }
+    }
+    // The leader's backends spoke for every asker: each cargo shows it, as
+    // each would have shown its own provider's stderr.
+    if (watch.said) {
+      for (const auto& [backend, text] : flight->said) watch.said(backend, text);
     }
     if (!flight->result.ok()) return flight->result.status();
     return flight->result->Clone();
   }
 
-  // The leader's notice also tells the askers waiting on its call.
-  const SlowNotice tell_all = [&flight, &notice](const std::string& backend,
-                                                 absl::Duration timeout) {
+  // What the leader hears also tells the askers waiting on its call.
+  CallWatch tell_all;
+  tell_all.slow = [&flight, &watch](const std::string& backend, absl::Duration timeout) {
     {
       absl::MutexLock lock(&flight->mutex);
       flight->slow_backend = backend;
       flight->slow_timeout = timeout;
     }
-    if (notice) notice(backend, timeout);
+    if (watch.slow) watch.slow(backend, timeout);
+  };
+  tell_all.said = [&flight, &watch](const std::string& backend, const std::string& text) {
+    {
+      absl::MutexLock lock(&flight->mutex);
+      flight->said.emplace_back(backend, text);
+    }
+    if (watch.said) watch.said(backend, text);
   };
   absl::StatusOr<CredentialResponse> result = Fetch(registry, action, args, generation, tell_all);
   {
@@ -219,7 +233,7 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
 
 absl::StatusOr<CredentialResponse> Broker::Fetch(const RegistryInfo& registry, const Action& action,
                                                  const std::vector<std::string>& args,
-                                                 uint64_t generation, const SlowNotice& notice) {
+                                                 uint64_t generation, const CallWatch& watch) {
   std::shared_ptr<const Router> router;
   CachePolicy policy;
   {
@@ -227,7 +241,7 @@ absl::StatusOr<CredentialResponse> Broker::Fetch(const RegistryInfo& registry, c
     router = router_;
     policy = policy_;
   }
-  Router::Answer answer = router->Call(router->Route(registry), registry, action, args, notice);
+  Router::Answer answer = router->Call(router->Route(registry), registry, action, args, watch);
   if (answer.result.ok() && answer.backend != nullptr) {
     if (answer.backend->settings.ttl.has_value()) policy.ttl = *answer.backend->settings.ttl;
     cache_.Insert(registry.index_url, registry.name, args, action.operation, *answer.result,

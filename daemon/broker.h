@@ -51,7 +51,7 @@ class Broker : public cargo_credential::Credential {
   // onto another's call, the one that call waits on.
   absl::StatusOr<cargo_credential::CredentialResponse> PerformWatched(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
-      const std::vector<std::string>& args, const SlowNotice& notice);
+      const std::vector<std::string>& args, const CallWatch& watch);
 
   // The answer to a get when the cache has a live token, counted as a
   // request and a hit; nullopt otherwise (then call Perform). Never blocks
@@ -66,7 +66,7 @@ class Broker : public cargo_credential::Credential {
   absl::StatusOr<cargo_credential::CredentialResponse> PerformOn(
       const std::string& backend, const cargo_credential::RegistryInfo& registry,
       const cargo_credential::Action& action, const std::vector<std::string>& args,
-      const SlowNotice& notice = nullptr);
+      const CallWatch& watch = {});
 
   // Whether a login for `registry` (on `backend` alone, when not empty) can
   // be stored: OK when some backend that would be asked takes logins;
@@ -88,13 +88,13 @@ class Broker : public cargo_credential::Credential {
 
   absl::StatusOr<cargo_credential::CredentialResponse> Get(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
-      const std::vector<std::string>& args, const SlowNotice& notice);
+      const std::vector<std::string>& args, const CallWatch& watch);
   // Calls the backends for a cache miss and caches what may be cached,
   // unless a login, logout or flush moved the registry past `generation`
   // (taken before the call) meanwhile.
   absl::StatusOr<cargo_credential::CredentialResponse> Fetch(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
-      const std::vector<std::string>& args, uint64_t generation, const SlowNotice& notice);
+      const std::vector<std::string>& args, uint64_t generation, const CallWatch& watch);
 
   Stats* const stats_;
   TokenCache cache_;

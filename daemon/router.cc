@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "lib/error.h"
 #include "lib/protocol.h"
+#include "lib/user_text.h"
 
 namespace credcache {
 namespace {
@@ -31,11 +32,16 @@ struct PendingCall {
   bool done ABSL_GUARDED_BY(mutex) = false;
   bool abandoned ABSL_GUARDED_BY(mutex) = false;
   absl::StatusOr<cargo_credential::CredentialResponse> result ABSL_GUARDED_BY(mutex);
+  // What the backend said for the user (lib/user_text.h), up to kMaxSaid.
+  std::string said ABSL_GUARDED_BY(mutex);
   // The call's own copies of its inputs.
   cargo_credential::RegistryInfo registry;
   cargo_credential::Action action;
   std::vector<std::string> args;
 };
+
+// The most of a backend's text for the user that is kept per call.
+constexpr size_t kMaxSaid = size_t{64} << 10;
 
 }  // namespace
 
@@ -60,7 +66,18 @@ std::vector<const Backend*> Router::Route(const cargo_credential::RegistryInfo& 
 absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
     const Backend& backend, const cargo_credential::RegistryInfo& registry,
     const cargo_credential::Action& action, const std::vector<std::string>& args,
-    const SlowNotice& notice, bool* named) const {
+    const CallWatch& watch, bool* named) const {
+  std::string said;
+  absl::StatusOr<cargo_credential::CredentialResponse> result =
+      RunOne(backend, registry, action, args, watch.slow, named, &said);
+  if (!said.empty() && watch.said) watch.said(backend.settings.name, said);
+  return result;
+}
+
+absl::StatusOr<cargo_credential::CredentialResponse> Router::RunOne(
+    const Backend& backend, const cargo_credential::RegistryInfo& registry,
+    const cargo_credential::Action& action, const std::vector<std::string>& args,
+    const SlowNotice& notice, bool* named, std::string* said) const {
   // `named`: the error returned already names the backend.
   *named = false;
   if (backend.hung->load() >= kMaxHungCalls) {
@@ -79,6 +96,13 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
   const absl::Time start = absl::Now();
   try {
     std::thread([pending, credential, hung]() {
+      // What the backend tells the user is kept for the waiter to pass on.
+      cargo_credential::UserTextCapture capture([&pending](absl::string_view text) {
+        absl::MutexLock lock(&pending->mutex);
+        if (pending->said.size() < kMaxSaid) {
+          pending->said.append(text.data(), std::min(text.size(), kMaxSaid - pending->said.size()));
+        }
+      });
       absl::StatusOr<cargo_credential::CredentialResponse> result =
           credential->Perform(pending->registry, pending->action, pending->args);
       absl::MutexLock lock(&pending->mutex);
@@ -100,6 +124,7 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
     pending->mutex.Lock();
   }
   if (!done) done = pending->mutex.AwaitWithDeadline(absl::Condition(&pending->done), deadline);
+  *said = pending->said;  // What it said so far, if it did not finish.
   const absl::Duration took = absl::Now() - start;
   if (!done) {
     *named = true;
@@ -135,8 +160,7 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
 Router::Answer Router::Logout(const std::vector<const Backend*>& chain,
                               const cargo_credential::RegistryInfo& registry,
                               const cargo_credential::Action& action,
-                              const std::vector<std::string>& args,
-                              const SlowNotice& notice) const {
+                              const std::vector<std::string>& args, const CallWatch& watch) const {
   const Backend* erased = nullptr;
   absl::Status failure;
   bool not_found = false;
@@ -144,7 +168,7 @@ Router::Answer Router::Logout(const std::vector<const Backend*>& chain,
   for (const Backend* backend : chain) {
     bool named = false;
     absl::StatusOr<cargo_credential::CredentialResponse> result =
-        CallOne(*backend, registry, action, args, notice, &named);
+        CallOne(*backend, registry, action, args, watch, &named);
     if (result.ok()) {
       erased = backend;
       continue;
@@ -170,13 +194,14 @@ Router::Answer Router::Logout(const std::vector<const Backend*>& chain,
 Router::Answer Router::Call(const std::vector<const Backend*>& chain,
                             const cargo_credential::RegistryInfo& registry,
                             const cargo_credential::Action& action,
-                            const std::vector<std::string>& args, const SlowNotice& notice) const {
+                            const std::vector<std::string>& args, const CallWatch& watch) const {
   // At most once per call, however many backends are slow.
   bool noticed = false;
-  const SlowNotice once = [&notice, &noticed](const std::string& name, absl::Duration timeout) {
-    if (noticed || !notice) return;
+  CallWatch once = watch;
+  once.slow = [&watch, &noticed](const std::string& name, absl::Duration timeout) {
+    if (noticed || !watch.slow) return;
     noticed = true;
-    notice(name, timeout);
+    watch.slow(name, timeout);
   };
   if (action.kind == cargo_credential::ActionKind::kLogout) {
     return Logout(chain, registry, action, args, once);

@@ -71,6 +71,17 @@ inline constexpr int kMaxHungCalls = 4;
 // backend: its name and timeout (so that whoever waits can say what on).
 // Runs on the waiting thread.
 using SlowNotice = std::function<void(const std::string& backend, absl::Duration timeout)>;
+
+// Told what a backend said for the user during a call (its programs'
+// stderr, lib/user_text.h): its name and the text, after the call. Runs on
+// the waiting thread.
+using UserTextNotice = std::function<void(const std::string& backend, const std::string& text)>;
+
+// What whoever waits on a call hears while it runs; either may be null.
+struct CallWatch {
+  SlowNotice slow;
+  UserTextNotice said;
+};
 inline constexpr absl::Duration kSlowNotice = absl::Milliseconds(500);
 
 class Router {
@@ -91,12 +102,13 @@ class Router {
   };
 
   // Walks `chain` as described above. With an empty chain the answer is
-  // url-not-supported, so cargo's own next provider gets its turn. `notice`,
-  // when set, hears of a backend that is slow to answer.
+  // url-not-supported, so cargo's own next provider gets its turn. `watch`
+  // hears of a backend that is slow to answer (once per call) and of what
+  // each backend called said for the user.
   Answer Call(const std::vector<const Backend*>& chain,
               const cargo_credential::RegistryInfo& registry,
               const cargo_credential::Action& action, const std::vector<std::string>& args,
-              const SlowNotice& notice = nullptr) const;
+              const CallWatch& watch = {}) const;
 
   const std::vector<Backend>& backends() const { return backends_; }
 
@@ -104,12 +116,18 @@ class Router {
   Answer Logout(const std::vector<const Backend*>& chain,
                 const cargo_credential::RegistryInfo& registry,
                 const cargo_credential::Action& action, const std::vector<std::string>& args,
-                const SlowNotice& notice) const;
+                const CallWatch& watch) const;
 
+  // One backend, bounded by its timeout; tells `watch` what it said.
   absl::StatusOr<cargo_credential::CredentialResponse> CallOne(
       const Backend& backend, const cargo_credential::RegistryInfo& registry,
       const cargo_credential::Action& action, const std::vector<std::string>& args,
-      const SlowNotice& notice, bool* named) const;
+      const CallWatch& watch, bool* named) const;
+  // CallOne's work; `said` gets what the backend said for the user.
+  absl::StatusOr<cargo_credential::CredentialResponse> RunOne(
+      const Backend& backend, const cargo_credential::RegistryInfo& registry,
+      const cargo_credential::Action& action, const std::vector<std::string>& args,
+      const SlowNotice& notice, bool* named, std::string* said) const;
 
   const std::vector<Backend> backends_;
   Stats* const stats_;

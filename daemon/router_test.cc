@@ -5,6 +5,7 @@
 #include "daemon/fake_backend.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/user_text.h"
 #include "tests/support/builders.h"
 
 namespace credcache {
@@ -233,6 +234,39 @@ TEST(RouterTest, AHangingBackendTimesOutWithItsName) {
   EXPECT_THAT(std::string(answer.result.status().message()),
               HasSubstr("backend `slow` did not answer within 300ms"));
   EXPECT_EQ(stats.Snapshot().backends["slow"].timeouts, 1);
+}
+
+// Says something for the user, then has no token.
+class TalkativeBackend : public cargo_credential::Credential {
+ public:
+  absl::StatusOr<cargo_credential::CredentialResponse> Perform(
+      const RegistryInfo&, const Action&, const std::vector<std::string>&) override {
+    cargo_credential::TellUser("session expires soon\n");
+    return cargo_credential::NotFoundError();
+  }
+};
+
+TEST(RouterTest, WhatABackendSaysForTheUserGoesToTheWatcherNotToStderr) {
+  BackendSettings settings;
+  settings.name = "talkative";
+  settings.timeout = absl::Seconds(5);
+  std::vector<Backend> backends;
+  backends.push_back(Backend{settings, std::make_shared<TalkativeBackend>()});
+  Stats stats;
+  Router router(std::move(backends), &stats);
+  std::vector<std::pair<std::string, std::string>> said;
+  CallWatch watch;
+  watch.said = [&said](const std::string& backend, const std::string& text) {
+    said.emplace_back(backend, text);
+  };
+  ::testing::internal::CaptureStderr();
+  const RegistryInfo registry = Registry("u");
+  Router::Answer answer = router.Call(router.Route(registry), registry, Get(), {}, watch);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "") << "the daemon's stderr is its log";
+  EXPECT_EQ(KindOf(answer.result.status()), ErrorKind::kNotFound);
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_EQ(said[0].first, "talkative");
+  EXPECT_EQ(said[0].second, "session expires soon\n");
 }
 
 }  // namespace

@@ -42,6 +42,9 @@ absl::Time CredcacheService::last_activity() const {
 
 namespace {
 
+// The most backend text for the user sent back with one answer.
+constexpr size_t kMaxUserText = size_t{64} << 10;
+
 grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* context, grpc::Status status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(std::move(status));
@@ -104,7 +107,8 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
   // When a backend is slow, the response headers go ahead, naming it: the
   // shim tells the user what the wait is for (common/wire.h). Called at most
   // once, on this thread, before Finish.
-  const SlowNotice notice = [context, reactor](const std::string& name, absl::Duration timeout) {
+  CallWatch watch;
+  watch.slow = [context, reactor](const std::string& name, absl::Duration timeout) {
     std::string printable = name;  // Metadata values are printable ASCII.
     for (char& c : printable) {
       if (c < 0x20 || c > 0x7E) c = '?';
@@ -112,6 +116,14 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
     context->AddInitialMetadata(kWaitingHeader,
                                 absl::StrCat(printable, " ", absl::ToInt64Milliseconds(timeout)));
     reactor->StartSendInitialMetadata();
+  };
+  // What backends said for the user goes back with the answer; the log
+  // keeps that they spoke, never what (it may be anything, a token even).
+  std::string user_text;
+  watch.said = [&user_text](const std::string& name, const std::string& text) {
+    Log(absl::StrCat("backend `", name, "` wrote ", text.size(),
+                     " byte(s) for the user (passed to the shim)"));
+    if (user_text.size() < kMaxUserText) user_text.append(text, 0, kMaxUserText - user_text.size());
   };
   absl::StatusOr<cargo_credential::CredentialResponse> result;
   if (decoded.action.kind == cargo_credential::ActionKind::kLogin &&
@@ -126,9 +138,9 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
     }
     result = can;
   } else if (!backend.empty()) {
-    result = broker_->PerformOn(backend, decoded.registry, decoded.action, decoded.args, notice);
+    result = broker_->PerformOn(backend, decoded.registry, decoded.action, decoded.args, watch);
   } else {
-    result = broker_->PerformWatched(decoded.registry, decoded.action, decoded.args, notice);
+    result = broker_->PerformWatched(decoded.registry, decoded.action, decoded.args, watch);
   }
   if (!result.ok() &&
       cargo_credential::KindOf(result.status()) == cargo_credential::ErrorKind::kOther) {
@@ -136,6 +148,7 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
                      decoded.registry.index_url, ": ", result.status().message()));
   }
   *response = ResultToProto(result);
+  response->set_user_text(std::move(user_text));
   reactor->Finish(grpc::Status::OK);
 }
 

@@ -1,15 +1,22 @@
 #include "lib/provider_client.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
+#include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/error.h"
 #include "lib/secret.h"
 #include "lib/subprocess.h"
+#include "lib/user_text.h"
 
 namespace cargo_credential {
 namespace {
@@ -17,6 +24,47 @@ namespace {
 // After the answer, a provider gets this long to exit before it is killed;
 // cargo would wait forever (cargo's credential/process.rs waits with no limit).
 constexpr absl::Duration kExitGrace = absl::Seconds(5);
+
+// Reads `fd` (when not -1) until it ends or the gatherer goes, keeping up to
+// kMaxCollected bytes, then tells the user what it kept.
+class StderrGatherer {
+ public:
+  explicit StderrGatherer(int fd) : fd_(fd) {
+    if (fd_ < 0) return;
+    fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK);
+    thread_ = std::thread([this] {
+      while (!stop_.load()) {
+        pollfd ready{fd_, POLLIN, 0};
+        if (poll(&ready, 1, 50) > 0 && !ReadSome()) return;
+      }
+    });
+  }
+  ~StderrGatherer() {
+    if (fd_ < 0) return;
+    stop_ = true;
+    thread_.join();
+    while (ReadSome()) {
+    }
+    TellUser(text_);
+  }
+
+ private:
+  // Reads what is there; false at the end or when nothing is left for now.
+  bool ReadSome() {
+    char buffer[4096];
+    const ssize_t n = read(fd_, buffer, sizeof(buffer));
+    if (n <= 0) return false;
+    if (text_.size() < kMaxCollected) {
+      text_.append(buffer, std::min(static_cast<size_t>(n), kMaxCollected - text_.size()));
+    }
+    return true;
+  }
+
+  const int fd_;
+  std::string text_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -32,13 +80,17 @@ absl::StatusOr<ProviderAnswer> CallProvider(const ProviderCommand& command,
   options.set_env = command.set_env;
   options.unset_env = command.unset_env;
   options.new_process_group = command.own_process_group;
-  options.stderr_mode = SubprocessOptions::Stdio::kInherit;
+  options.stderr_mode = command.stderr_to_tell_user ? SubprocessOptions::Stdio::kPipe
+                                                    : SubprocessOptions::Stdio::kInherit;
   absl::StatusOr<std::unique_ptr<Subprocess>> started = Subprocess::Start(options);
   if (!started.ok()) {
     return failed(absl::StrCat("could not be started: ", started.status().message()));
   }
   Subprocess& child = **started;
   const absl::Time deadline = absl::Now() + command.timeout;
+  // Gathered on a thread of its own, so that a provider writing much to
+  // stderr never blocks on it; told once the call ends, on every path.
+  StderrGatherer stderr_text(command.stderr_to_tell_user ? child.stderr_fd() : -1);
 
   absl::StatusOr<std::optional<std::string>> hello_line = child.stdout_lines().Next(deadline);
   if (!hello_line.ok() || !hello_line->has_value()) {

@@ -36,13 +36,19 @@ struct ProviderCommand {
   // is (for a daemon, which has no terminal: a provider in a background
   // group could not read one).
   bool own_process_group = false;
+  // Where the provider's stderr goes: this process's stderr as it comes
+  // (false, as cargo lets it through to the user), or gathered (up to
+  // kMaxCollected bytes) and passed to TellUser (lib/user_text.h) when the
+  // call ends, however it ends (true: for a program that runs providers on
+  // someone else's behalf and captures what is for its user).
+  bool stderr_to_tell_user = false;
 };
 
 // Runs the provider for one request. Fails when the exchange itself fails
 // (cannot start, no hello, unsupported versions, a malformed answer, a
 // timeout, a non-zero exit), with a message naming the provider; otherwise
-// returns the provider's answer, whose errors carry their protocol kind. The provider's stderr
-// passes through to this process's stderr, as cargo lets it through to the user.
+// returns the provider's answer, whose errors carry their protocol kind. The
+// provider's stderr goes where `stderr_to_tell_user` says.
 absl::StatusOr<ProviderAnswer> CallProvider(const ProviderCommand& command,
                                             const CredentialRequest& request);
 

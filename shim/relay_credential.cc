@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/console.h"
 #include "lib/error.h"
+#include "lib/user_text.h"
 #include "proto/convert.h"
 #include "proto/messages.h"
 #include "shim/daemon_client.h"
@@ -54,6 +55,8 @@ absl::StatusOr<cargo_credential::CredentialResponse> RelayCredential::Perform(
     status = CallDaemon(options_, "Perform", request, &response, kCallDeadline, notice);
   }
   cargo_credential::WipeString(*relayed->mutable_action()->mutable_login()->mutable_token());
+  // What the daemon's backends said for the user: cargo shows our stderr.
+  cargo_credential::TellUser(response.user_text());
   if (!status.ok()) return cargo_credential::OtherError(std::string(status.message()));
   if (response.has_need_token()) {
     return cargo_credential::OtherError("credcached asked for a login token twice");

@@ -8,8 +8,9 @@
 // the registry will store one (NeedToken) does it ask there
 // (lib/console.h) and send the login again with it. The daemon never
 // prompts, and nobody is asked for a secret that would be thrown away. While an
-// answer waits on a slow backend, it says which on stderr (cargo shows a
-// provider's stderr to the user).
+// answer waits on a slow backend, it says which on stderr, and what the
+// backends said for the user (their programs' stderr) it writes there too
+// (cargo shows a provider's stderr to the user).
 //
 // Thread-safety: one request at a time, as the provider loop calls it.
 #ifndef CREDCACHE_SHIM_RELAY_CREDENTIAL_H_

@@ -153,6 +153,27 @@ TEST_F(CargoCredcacheTest, BackendErrorsReachTheUserThroughCargo) {
   EXPECT_THAT(result.stderr_text, HasSubstr("session expired: run sso-login"));
 }
 
+TEST_F(CargoCredcacheTest, WhatABackendSaysOnStderrReachesTheUserThroughCargo) {
+  // An SSO-style command that warns on stderr and prints the token: cargo
+  // shows the warning as it would show its own provider's, and works.
+  const std::string token_file = env_.root() + "/registry-token";
+  WriteFile(token_file, token_);
+  env_.WriteConfig(absl::StrCat(
+      "[[backend]]\nname = \"sso\"\nkind = \"command\"\nindex_urls = [\"*\"]\n",
+      "command = [\"sh\", \"-c\", \"echo 'your SSO session expires in 5 minutes' >&2; cat ",
+      token_file, "\"]\n"));
+  cargo_.SetEnv(env_.Environment());
+  const std::string foo = cargo_.NewCrate("foo", "myreg");
+  SubprocessResult result =
+      Cargo({"publish", "--registry", "myreg", "--no-verify", "--allow-dirty"}, foo);
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_THAT(result.stderr_text, HasSubstr("your SSO session expires in 5 minutes"));
+  // The daemon's log says that it spoke, never what.
+  const std::string log = ReadFile(env_.log());
+  EXPECT_THAT(log, HasSubstr("backend `sso` wrote"));
+  EXPECT_THAT(log, Not(HasSubstr("SSO session expires")));
+}
+
 // A user of cargo:token moves to credcache: their credentials.toml's token
 // goes into credcache's file backend, cargo then works through credcache,
 // and only --remove deletes the plaintext copy.

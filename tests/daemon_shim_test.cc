@@ -519,5 +519,29 @@ TEST_F(DaemonShimTest, NoTokenIsAskedForWhereNoBackendWouldStoreIt) {
   EXPECT_EQ(Answer(stored), R"({"Ok":{"kind":"login"}})");
 }
 
+TEST_F(DaemonShimTest, WhatBackendsSayOnStderrGoesToTheShimsStderrNotTheLog) {
+  // A command backend and a wrapped provider, both talkative on stderr.
+  env_.WriteConfig(absl::StrCat(
+      "[[backend]]\nname = \"sso\"\nkind = \"command\"\nindex_urls = [\"*sso*\"]\n",
+      "command = [\"sh\", \"-c\", \"echo 'sso: session expires in 5 minutes' >&2; cat ",
+      token_file_, "\"]\n", "[[backend]]\nname = \"wrapped\"\nkind = \"cargo-provider\"\n",
+      "index_urls = [\"*noisy*\"]\nprovider = \"", Runfile("tests/noisy_provider"), "\"\n"));
+  SubprocessResult sso = env_.Shim({"--cargo-plugin"}, GetLine("sparse+http://sso/index/"));
+  EXPECT_THAT(Answer(sso), HasSubstr(token_));
+  EXPECT_THAT(sso.stderr_text, HasSubstr("sso: session expires in 5 minutes"));
+  SubprocessResult noisy = env_.Shim({"--cargo-plugin"}, GetLine("sparse+http://noisy/index/"));
+  EXPECT_THAT(Answer(noisy), HasSubstr("Bearer noisy"));
+  EXPECT_THAT(noisy.stderr_text,
+              HasSubstr("noisy: handled a request for sparse+http://noisy/index/"));
+  // A cache hit runs nothing, so says nothing.
+  SubprocessResult hit = env_.Shim({"--cargo-plugin"}, GetLine("sparse+http://sso/index/"));
+  EXPECT_THAT(hit.stderr_text, Not(HasSubstr("session expires")));
+  const std::string log = ReadFile(env_.log());
+  EXPECT_THAT(log, HasSubstr("backend `sso` wrote"));
+  EXPECT_THAT(log, HasSubstr("backend `wrapped` wrote"));
+  EXPECT_THAT(log, Not(HasSubstr("session expires")));
+  EXPECT_THAT(log, Not(HasSubstr("handled a request")));
+}
+
 }  // namespace
 }  // namespace credcache_testing
