@@ -543,5 +543,43 @@ TEST_F(DaemonShimTest, WhatBackendsSayOnStderrGoesToTheShimsStderrNotTheLog) {
   EXPECT_THAT(log, Not(HasSubstr("handled a request")));
 }
 
+TEST_F(DaemonShimTest, ProviderArgumentsChooseTheTokenAndAreCachedApart) {
+  // One credcache serving two profiles, as cargo's config may ask:
+  // credential-provider = ["cargo-credential-credcache", "--profile", "a"].
+  const std::string script = env_.root() + "/profile.sh";
+  WriteFile(script,
+            absl::StrCat("#!/bin/sh\necho \"$2\" >> ", counter_, "\necho \"Bearer for-$2\"\n"));
+  chmod(script.c_str(), 0700);
+  env_.WriteConfig(absl::StrCat("[[backend]]\nname = \"profiles\"\nkind = \"command\"\n",
+                                "index_urls = [\"*\"]\ncommand = [\"", script,
+                                "\", \"{args}\"]\n"));
+  auto get = [this](const std::string& profile) {
+    return Answer(
+        env_.Shim({"--cargo-plugin"},
+                  absl::StrCat(R"({"v":1,"registry":{"index-url":")", kUrl,
+                               R"("},"kind":"get","operation":"read","args":["--profile",")",
+                               profile, R"("]})", "\n")));
+  };
+  EXPECT_THAT(get("a"), HasSubstr("Bearer for-a"));
+  EXPECT_THAT(get("b"), HasSubstr("Bearer for-b"));
+  EXPECT_THAT(get("a"), HasSubstr("Bearer for-a"));
+  EXPECT_EQ(CountLines(counter_), 2) << "each profile fetched once, then cached apart";
+  const nlohmann::json list = nlohmann::json::parse(env_.Shim({"list", "--json"}).stdout_text);
+  ASSERT_EQ(list["entries"].size(), 2u);
+  EXPECT_EQ(list["entries"][0]["args"], nlohmann::json({"--profile", "a"}));
+  EXPECT_THAT(env_.Shim({"list"}).stdout_text, HasSubstr("[--profile b]"));
+}
+
+TEST_F(DaemonShimTest, ALoginForARegistryNoBackendServesAsksForNothing) {
+  env_.WriteConfig(absl::StrCat("[[backend]]\nkind = \"file\"\nindex_urls = [\"*only-this*\"]\n",
+                                "path = \"", env_.root(), "/tokens.toml\"\n"));
+  SubprocessResult login = env_.Shim(
+      {"--cargo-plugin"},
+      absl::StrCat(R"({"v":1,"registry":{"index-url":")", kUrl, R"("},"kind":"login"})", "\n"));
+  EXPECT_EQ(Answer(login), R"({"Err":{"kind":"url-not-supported"}})")
+      << "cargo's next provider gets its turn, and nobody was asked for a token";
+  EXPECT_THAT(login.stderr_text, Not(HasSubstr("terminal")));
+}
+
 }  // namespace
 }  // namespace credcache_testing
