@@ -122,6 +122,11 @@ absl::Status Broker::CanLogIn(const RegistryInfo& registry, const std::string& b
       if (candidate.settings.name == backend) chain.push_back(&candidate);
     }
   }
+  if (chain.empty() && !backend.empty()) {
+    return cargo_credential::OtherError(
+        absl::StrCat("credcached has no backend named `", backend, "`"),
+        {"`cargo-credential-credcache status` lists them"});
+  }
   if (chain.empty()) return cargo_credential::UrlNotSupportedError();
   for (const Backend* each : chain) {
     if (each->settings.takes_logins) return absl::OkStatus();
@@ -165,6 +170,11 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
   // The generation is part of the key: a request that starts after a login
   // or logout must not wait for, and be given, an answer fetched before it.
   const uint64_t generation = cache_.Generation(registry.index_url, registry.name);
+  // An operation this daemon does not know has no key of its own (a newer
+  // cargo's, without the parts it is keyed on): its asker shares no call.
+  if (action.operation.kind == cargo_credential::OperationKind::kUnknown) {
+    return Fetch(registry, action, args, generation, watch);
+  }
   const std::pair<CacheKey, uint64_t> key(CacheKey::For(registry.index_url, args, action.operation),
                                           generation);
   std::shared_ptr<Flight> flight;
@@ -194,12 +204,17 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
       }
     }
     // The leader's backends spoke for every asker: each cargo shows it, as
-    // each would have shown its own provider's stderr.
+    // each would have shown its own provider's stderr. Told outside the lock.
+    const std::vector<std::pair<std::string, std::string>> said = flight->said;
+    absl::StatusOr<CredentialResponse> result =
+        flight->result.ok() ? absl::StatusOr<CredentialResponse>(flight->result->Clone())
+                            : absl::StatusOr<CredentialResponse>(flight->result.status());
+    flight->mutex.Unlock();
     if (watch.said) {
-      for (const auto& [backend, text] : flight->said) watch.said(backend, text);
+      for (const auto& [backend, text] : said) watch.said(backend, text);
     }
-    if (!flight->result.ok()) return flight->result.status();
-    return flight->result->Clone();
+    flight->mutex.Lock();  // The MutexLock above unlocks it.
+    return result;
   }
 
   // What the leader hears also tells the askers waiting on its call.

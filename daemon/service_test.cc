@@ -179,8 +179,8 @@ TEST_F(ServiceTest, ALoginWithoutATokenAsksForOneOnlyWhereABackendTakesLogins) {
   EXPECT_EQ(first_->calls() + second_->calls(), 0) << "no backend saw a login without a token";
 
   ASSERT_TRUE(Perform(Login(""), &response, "nope").ok());
-  EXPECT_EQ(response.error().kind(), v1::ERROR_KIND_URL_NOT_SUPPORTED)
-      << "no such backend: nothing to ask for";
+  EXPECT_THAT(response.error().message(), HasSubstr("no backend named `nope`"))
+      << "no such backend: nothing to ask for, and said as PerformOn says it";
 }
 
 TEST_F(ServiceTest, ALoginWithoutATokenWhereNoBackendStoresOneAsksForNothing) {

@@ -55,6 +55,9 @@ bool TokenCache::Insert(const std::string& index_url, const std::optional<std::s
                         const CredentialResponse& response, const std::string& backend,
                         const CachePolicy& policy, uint64_t generation) {
   if (response.kind != cargo_credential::ResponseKind::kGet) return false;
+  // An operation this daemon does not know carries no parts it can key on
+  // (a newer cargo's): a token for it alone is never cached.
+  if (!response.operation_independent && operation.kind == OperationKind::kUnknown) return false;
   absl::MutexLock lock(&mutex_);
   if (GenerationLocked(index_url, name) != generation) return false;
 

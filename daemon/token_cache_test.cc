@@ -144,6 +144,17 @@ TEST_F(TokenCacheTest, ListShowsEverythingButTheToken) {
   EXPECT_EQ(entries[0].hits, 1);
 }
 
+TEST_F(TokenCacheTest, ATokenForAnUnknownOperationAloneIsNeverCached) {
+  // A newer cargo's operation carries no parts this cache could key on.
+  Operation unknown;
+  unknown.kind = cargo_credential::OperationKind::kUnknown;
+  EXPECT_FALSE(
+      Insert(Token("t", CacheControl::Session(), /*operation_independent=*/false), unknown));
+  EXPECT_FALSE(Lookup(unknown).has_value());
+  EXPECT_TRUE(Insert(Token("t", CacheControl::Session()), unknown))
+      << "an operation-independent one is, as it serves any operation";
+}
+
 TEST_F(TokenCacheTest, TokensAskedWithOtherProviderArgumentsAreKeptApart) {
   ASSERT_TRUE(cache_.Insert(kUrl, std::nullopt, {"--profile", "a"}, Operation{},
                             Token("for a", CacheControl::Session()), "file", policy_,

@@ -30,7 +30,8 @@ absl::Status AttachStdioToConsole();
 absl::StatusOr<Secret> PromptSecret(absl::string_view prompt);
 
 // One line from stdin, without its line ending and surrounding white space,
-// as the Rust crate's read_line gives it. Inside Perform() stdin is the
+// as the Rust crate's read_line gives it, except that a stdin closed before
+// any byte is FailedPrecondition here rather than an empty line. Inside Perform() stdin is the
 // user's terminal (echo on; see PromptSecret for secrets), or /dev/null,
 // which gives FailedPrecondition, as does a stdin closed before any byte.
 // Reads no further than the line. Lines longer than 64 KiB are refused.

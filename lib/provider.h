@@ -10,8 +10,9 @@
 // response line until stdin ends, and returns 0, including after error
 // responses: cargo turns any non-zero exit into a failure even after a good
 // answer. Nothing but protocol lines ever reaches the protocol's stdout.
-// Malformed input, a wrong protocol version and unknown actions are answered
-// with errors that say what is wrong; they never stop the loop.
+// Malformed input and a wrong protocol version are answered with errors that
+// say what is wrong; they never stop the loop. Actions and operations this
+// library does not know go to the provider's Perform, which decides.
 //
 // Thread-safety: run it once per process, from main().
 #ifndef CREDCACHE_LIB_PROVIDER_H_

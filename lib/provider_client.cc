@@ -1,5 +1,6 @@
 #include "lib/provider_client.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -25,39 +27,54 @@ namespace {
 // cargo would wait forever (cargo's credential/process.rs waits with no limit).
 constexpr absl::Duration kExitGrace = absl::Seconds(5);
 
-// Reads `fd` (when not -1) until it ends or the gatherer goes, keeping up to
-// kMaxCollected bytes, then tells the user what it kept.
+// Reads `fd` (when not -1) on a thread of its own until it ends or the
+// gatherer goes, keeping up to kMaxCollected bytes (and reading past them,
+// so the child never blocks on a full pipe), then tells the user what it
+// kept. Bounded: a child that never stops writing is read for at most one
+// more kMaxCollected when the gatherer goes.
 class StderrGatherer {
  public:
   explicit StderrGatherer(int fd) : fd_(fd) {
     if (fd_ < 0) return;
     fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK);
-    thread_ = std::thread([this] {
-      while (!stop_.load()) {
-        pollfd ready{fd_, POLLIN, 0};
-        if (poll(&ready, 1, 50) > 0 && !ReadSome()) return;
-      }
-    });
+    try {
+      thread_ = std::thread([this] {
+        while (!stop_.load()) {
+          pollfd ready{fd_, POLLIN, 0};
+          if (poll(&ready, 1, 50) > 0 && ReadSome() == Read::kEnd) return;
+        }
+      });
+    } catch (const std::system_error&) {
+      // No thread: what the child writes is read when the call ends; one
+      // that writes more than a pipe holds waits until then, or its timeout.
+    }
   }
   ~StderrGatherer() {
     if (fd_ < 0) return;
     stop_ = true;
-    thread_.join();
-    while (ReadSome()) {
+    if (thread_.joinable()) thread_.join();
+    for (size_t taken = 0; taken < kMaxCollected && ReadSome() == Read::kData;) {
+      taken += kChunk;
     }
     TellUser(text_);
   }
 
  private:
-  // Reads what is there; false at the end or when nothing is left for now.
-  bool ReadSome() {
-    char buffer[4096];
+  static constexpr size_t kChunk = 4096;
+  enum class Read { kData, kNothingNow, kEnd };
+
+  Read ReadSome() {
+    char buffer[kChunk];
     const ssize_t n = read(fd_, buffer, sizeof(buffer));
-    if (n <= 0) return false;
+    if (n == 0) return Read::kEnd;
+    if (n < 0) {
+      return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? Read::kNothingNow
+                                                                       : Read::kEnd;
+    }
     if (text_.size() < kMaxCollected) {
       text_.append(buffer, std::min(static_cast<size_t>(n), kMaxCollected - text_.size()));
     }
-    return true;
+    return Read::kData;
   }
 
   const int fd_;

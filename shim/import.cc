@@ -13,6 +13,7 @@
 #include "common/paths.h"
 #include "lib/error.h"
 #include "lib/private_file.h"
+#include "lib/user_text.h"
 #include "proto/convert.h"
 #include "proto/messages.h"
 #include "shim/daemon_client.h"
@@ -185,6 +186,7 @@ int RunImport(const ImportOptions& options) {
         CallDaemon(connect, "Perform", request, &response, absl::Seconds(60));
     cargo_credential::WipeString(
         *request.mutable_request()->mutable_action()->mutable_login()->mutable_token());
+    cargo_credential::TellUser(response.user_text());
     absl::StatusOr<cargo_credential::CredentialResponse> result =
         status.ok() ? ResultFromProto(&response)
                     : absl::StatusOr<cargo_credential::CredentialResponse>(

@@ -7,7 +7,7 @@
 // without a token first; only when the daemon answers that a backend for
 // the registry will store one (NeedToken) does it ask there
 // (lib/console.h) and send the login again with it. The daemon never
-// prompts, and nobody is asked for a secret that would be thrown away. While an
+// prompts, and nobody is asked for a secret where no backend would keep it. While an
 // answer waits on a slow backend, it says which on stderr, and what the
 // backends said for the user (their programs' stderr) it writes there too
 // (cargo shows a provider's stderr to the user).

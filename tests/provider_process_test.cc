@@ -18,6 +18,7 @@
 #include "lib/error.h"
 #include "lib/provider_client.h"
 #include "lib/subprocess.h"
+#include "lib/user_text.h"
 #include "tests/support/test_env.h"
 
 namespace credcache_testing {
@@ -237,6 +238,35 @@ TEST_F(ProviderProcessTest, ClientNeverHangsOnABrokenProvider) {
     EXPECT_THAT(std::string(answer.status().message()), HasSubstr(c.error)) << c.body;
     EXPECT_THAT(std::string(answer.status().message()), HasSubstr(program)) << c.body;
   }
+}
+
+TEST_F(ProviderProcessTest, AProvidersStderrCanBeToldToTheUserAndABabblingOneIsBounded) {
+  cargo_credential::CredentialRequest request;
+  request.registry.index_url = "u";
+  std::string told;
+  cargo_credential::UserTextCapture capture(
+      [&told](absl::string_view text) { told.append(text.data(), text.size()); });
+
+  cargo_credential::ProviderCommand command;
+  command.stderr_to_tell_user = true;
+  command.timeout = absl::Seconds(5);
+  command.program = Script(
+      "echo 'session expires soon' >&2; echo '{\"v\":[1]}'; read line; "
+      "echo '{\"Err\":{\"kind\":\"not-found\"}}'\n");
+  absl::StatusOr<cargo_credential::ProviderAnswer> answer =
+      cargo_credential::CallProvider(command, request);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(told, "session expires soon\n");
+
+  // One that never stops writing and never says hello: the call still ends
+  // at its timeout, with at most kMaxCollected bytes kept.
+  told.clear();
+  command.timeout = absl::Milliseconds(500);
+  command.program = Script("exec yes noise >&2\n");
+  answer = cargo_credential::CallProvider(command, request);
+  EXPECT_FALSE(answer.ok());
+  EXPECT_THAT(told, HasSubstr("noise\n"));
+  EXPECT_LE(told.size(), cargo_credential::kMaxCollected);
 }
 
 // An interactive login: cargo gives no token, so the provider asks on the
