@@ -12,7 +12,6 @@ namespace credcache {
 namespace {
 
 using cargo_credential::Action;
-using cargo_credential::ActionKind;
 using cargo_credential::ErrorKind;
 using cargo_credential::KindOf;
 using cargo_credential::RegistryInfo;
@@ -145,8 +144,7 @@ TEST(RouterTest, LogoutErasesEveryCopy) {
   Stats stats;
   Router router(std::move(backends), &stats);
   const RegistryInfo registry = Registry("u");
-  Action logout;
-  logout.kind = ActionKind::kLogout;
+  const Action logout = credcache_testing::Logout();
   ASSERT_TRUE(router.Call(router.Route(registry), registry, logout, {}).result.ok());
   EXPECT_FALSE(keyring->Has("u"));
   EXPECT_FALSE(file->Has("u"));

@@ -19,7 +19,6 @@ namespace credcache_examples {
 namespace {
 
 using cargo_credential::Action;
-using cargo_credential::ActionKind;
 using cargo_credential::ErrorKind;
 using cargo_credential::KindOf;
 using cargo_credential::RegistryInfo;
@@ -115,9 +114,7 @@ TEST_F(FileCredentialTest, LoginWithoutTokenOrTerminalFailsClearly) {
     close(tty);
     GTEST_SKIP() << "this run has a controlling terminal";
   }
-  Action action;
-  action.kind = ActionKind::kLogin;
-  absl::Status status = Run(action).status();
+  absl::Status status = Run(Login("")).status();
   EXPECT_THAT(std::string(status.message()), HasSubstr("no terminal"));
 }
 

@@ -19,6 +19,7 @@
 #include "lib/provider_client.h"
 #include "lib/subprocess.h"
 #include "lib/user_text.h"
+#include "tests/support/builders.h"
 #include "tests/support/test_env.h"
 
 namespace credcache_testing {
@@ -181,8 +182,7 @@ TEST_F(ProviderProcessTest, ClientTalksToTheExampleProvider) {
   command.timeout = absl::Seconds(20);
   cargo_credential::CredentialRequest request;
   request.registry.index_url = "sparse+http://h/index/";
-  request.action.kind = cargo_credential::ActionKind::kLogin;
-  request.action.login.token = cargo_credential::Secret(absl::string_view("Bearer c"));
+  request.action = credcache_testing::Login("Bearer c");
   request.args = {"--file", tokens_};
   absl::StatusOr<cargo_credential::ProviderAnswer> login =
       cargo_credential::CallProvider(command, request);
