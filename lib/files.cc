@@ -12,13 +12,9 @@
 #include "lib/line_io.h"
 
 namespace cargo_credential {
-namespace {
-
-absl::Status ErrnoError(absl::string_view what, absl::string_view path) {
+absl::Status FileError(absl::string_view what, absl::string_view path) {
   return OtherError(absl::StrCat(what, " ", path, ": ", strerror(errno)));
 }
-
-}  // namespace
 
 std::string DirectoryOf(const std::string& path) {
   const size_t slash = path.rfind('/');
@@ -36,21 +32,21 @@ absl::Status MakeDirectories(const std::string& dir, mode_t mode) {
   }
   absl::Status parent = MakeDirectories(DirectoryOf(dir), mode);
   if (!parent.ok()) return parent;
-  if (mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) return ErrnoError("cannot create", dir);
+  if (mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) return FileError("cannot create", dir);
   return absl::OkStatus();
 }
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, mode_t mode) {
   std::string temp = absl::StrCat(path, ".tmp.XXXXXX");
   ScopedFd fd(mkostemp(temp.data(), O_CLOEXEC));  // Created 0600.
-  if (!fd.valid()) return ErrnoError("cannot create", temp);
+  if (!fd.valid()) return FileError("cannot create", temp);
   absl::Status status = WriteAll(fd.get(), contents);
   if (status.ok() && fchmod(fd.get(), mode) != 0)
-    status = ErrnoError("cannot set the mode of", temp);
-  if (status.ok() && fsync(fd.get()) != 0) status = ErrnoError("cannot sync", temp);
+    status = FileError("cannot set the mode of", temp);
+  if (status.ok() && fsync(fd.get()) != 0) status = FileError("cannot sync", temp);
   fd.reset();
   if (status.ok() && rename(temp.c_str(), path.c_str()) != 0) {
-    status = ErrnoError("cannot replace", path);
+    status = FileError("cannot replace", path);
   }
   if (!status.ok()) {
     unlink(temp.c_str());

@@ -17,6 +17,10 @@
 
 namespace cargo_credential {
 
+// An `other` error for a file operation on `path` that failed, "WHAT PATH:
+// REASON", the reason from errno (so call it right after the failure).
+absl::Status FileError(absl::string_view what, absl::string_view path);
+
 // The directory part of `path`: "." when it has none, "/" for a file at the
 // root.
 std::string DirectoryOf(const std::string& path);

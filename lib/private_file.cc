@@ -13,22 +13,14 @@
 #include "lib/secret.h"
 
 namespace cargo_credential {
-namespace {
-
-absl::Status ErrnoError(absl::string_view what, absl::string_view path) {
-  return OtherError(absl::StrCat(what, " ", path, ": ", strerror(errno)));
-}
-
-}  // namespace
-
 absl::StatusOr<std::optional<std::string>> ReadPrivateFile(const std::string& path) {
   ScopedFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd.valid()) {
     if (errno == ENOENT) return std::optional<std::string>();
-    return ErrnoError("cannot open", path);
+    return FileError("cannot open", path);
   }
   struct stat info;
-  if (fstat(fd.get(), &info) != 0) return ErrnoError("cannot inspect", path);
+  if (fstat(fd.get(), &info) != 0) return FileError("cannot inspect", path);
   if (!S_ISREG(info.st_mode) || info.st_uid != geteuid() || (info.st_mode & 077) != 0) {
     return OtherError(
         absl::StrCat("refusing to use ", path,
@@ -41,7 +33,7 @@ absl::StatusOr<std::optional<std::string>> ReadPrivateFile(const std::string& pa
     const ssize_t n = read(fd.get(), buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      absl::Status error = ErrnoError("cannot read", path);
+      absl::Status error = FileError("cannot read", path);
       WipeString(contents);
       explicit_bzero(buffer, sizeof(buffer));
       return error;
