@@ -13,6 +13,7 @@
 #include "common/version.h"
 #include "common/wire.h"
 #include "lib/secret.h"
+#include "lib/user_text.h"
 #include "shim/grpc_lite.h"
 
 namespace credcache {
@@ -128,11 +129,9 @@ absl::Status CallDaemon(const ConnectOptions& options, absl::string_view method,
         cargo_credential::WipeString(bytes);
         return VersionMismatch(options, received, replaced, replaced && pid == replaced_pid);
       }
-      const std::string line =
-          absl::StrCat("credcache: replacing credcached ", Field(received, kVersionHeader),
-                       " (pid ", pid, ", started on demand) with ", BuildVersion(), "\n");
-      ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
-      (void)ignored;
+      cargo_credential::TellUser(absl::StrCat("credcache: replacing credcached ",
+                                              Field(received, kVersionHeader), " (pid ", pid,
+                                              ", started on demand) with ", BuildVersion(), "\n"));
       StopForReplacement(options, call, pid);
       replaced = true;
       replaced_pid = pid;

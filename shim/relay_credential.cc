@@ -1,7 +1,5 @@
 #include "shim/relay_credential.h"
 
-#include <unistd.h>
-
 #include <string>
 #include <utility>
 
@@ -38,10 +36,8 @@ absl::StatusOr<cargo_credential::CredentialResponse> RelayCredential::Perform(
   v1::PerformResponse response;
   // Cargo shows a provider's stderr: say what a slow answer waits on.
   auto notice = [](absl::string_view backend, absl::Duration timeout) {
-    const std::string line = absl::StrCat("credcache: waiting for backend `", backend, "` (up to ",
-                                          absl::FormatDuration(timeout), ")...\n");
-    ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
-    (void)ignored;
+    cargo_credential::TellUser(absl::StrCat("credcache: waiting for backend `", backend,
+                                            "` (up to ", absl::FormatDuration(timeout), ")...\n"));
   };
   absl::Status status = CallDaemon(options_, "Perform", request, &response, kCallDeadline, notice);
   // A login without a token: the daemon said a backend will store one, so
