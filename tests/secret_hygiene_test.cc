@@ -125,17 +125,7 @@ TEST_P(SecretHygieneTest, TheTokenIsFoundNowhereButItsStore) {
   ASSERT_GT(pid, 0);
   // While it is cached: no process's argv holds it, nor any admin output.
   EXPECT_THAT(ArgvHolding(sentinel_), ::testing::IsEmpty());
-  for (const std::vector<std::string>& command :
-       std::vector<std::vector<std::string>>{{"list"},
-                                             {"list", "--json"},
-                                             {"stats"},
-                                             {"stats", "--json"},
-                                             {"status"},
-                                             {"status", "--json"}}) {
-    SubprocessResult admin = env_.Shim(command, "", environment);
-    EXPECT_EQ(admin.exit_code, 0) << admin.stderr_text;
-    seen += admin.stdout_text + admin.stderr_text;
-  }
+  seen += env_.AdminOutput(environment);
   EXPECT_THAT(seen, Not(HasSubstr(sentinel_)));
   // A backend child's environment never holds it.
   const std::string child_env = ReadFile(store_ + "/child-env");

@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -61,6 +62,22 @@ cargo_credential::SubprocessResult DaemonEnv::Shim(
       cargo_credential::RunSubprocess(options, input, absl::Seconds(60));
   EXPECT_TRUE(result.ok()) << result.status();
   return result.ok() ? *result : cargo_credential::SubprocessResult{-1, "", ""};
+}
+
+std::string DaemonEnv::AdminOutput(std::vector<std::pair<std::string, std::string>> extra_env) {
+  std::string seen;
+  for (const std::vector<std::string>& command :
+       std::vector<std::vector<std::string>>{{"list"},
+                                             {"list", "--json"},
+                                             {"stats"},
+                                             {"stats", "--json"},
+                                             {"status"},
+                                             {"status", "--json"}}) {
+    cargo_credential::SubprocessResult admin = Shim(command, "", extra_env);
+    EXPECT_EQ(admin.exit_code, 0) << absl::StrJoin(command, " ") << ": " << admin.stderr_text;
+    seen += admin.stdout_text + admin.stderr_text;
+  }
+  return seen;
 }
 
 cargo_credential::SubprocessResult DaemonEnv::Daemon(const std::vector<std::string>& args,

@@ -42,6 +42,11 @@ class DaemonEnv {
       const std::vector<std::string>& args, const std::string& input = "",
       std::vector<std::pair<std::string, std::string>> extra_env = {});
 
+  // Everything the read-only admin commands print (list, stats and status,
+  // each plain and --json, stdout and stderr), each expected to succeed:
+  // what a secret-hygiene test searches for a token.
+  std::string AdminOutput(std::vector<std::pair<std::string, std::string>> extra_env = {});
+
   // Runs `program` (credcached unless given) with `args`, to completion (a
   // detaching daemon returns once it serves).
   cargo_credential::SubprocessResult Daemon(const std::vector<std::string>& args,
