@@ -259,13 +259,16 @@ TEST_F(ProviderProcessTest, AProvidersStderrCanBeToldToTheUserAndABabblingOneIsB
   EXPECT_EQ(told, "session expires soon\n");
 
   // One that never stops writing and never says hello: the call still ends
-  // at its timeout, with at most kMaxCollected bytes kept.
+  // at its timeout, with at most kMaxCollected bytes kept. (fd 3 keeps its
+  // stdout open: with stdout gone the call would end at once, before `yes`
+  // had written anything.)
   told.clear();
   command.timeout = absl::Milliseconds(500);
-  command.program = Script("exec yes noise >&2\n");
+  command.program = Script("exec yes noise 3>&1 >&2\n");
   answer = cargo_credential::CallProvider(command, request);
-  EXPECT_FALSE(answer.ok());
-  EXPECT_THAT(told, HasSubstr("noise\n"));
+  ASSERT_FALSE(answer.ok());
+  EXPECT_THAT(std::string(answer.status().message()), HasSubstr("sent no hello"));
+  EXPECT_THAT(told, HasSubstr("noise\n")) << answer.status();
   EXPECT_LE(told.size(), cargo_credential::kMaxCollected);
 }
 
@@ -348,3 +351,4 @@ TEST_F(ProviderProcessTest, LoginWithoutTokenPromptsOnTheTerminal) {
 
 }  // namespace
 }  // namespace credcache_testing
+
