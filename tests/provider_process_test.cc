@@ -351,4 +351,3 @@ TEST_F(ProviderProcessTest, LoginWithoutTokenPromptsOnTheTerminal) {
 
 }  // namespace
 }  // namespace credcache_testing
-
