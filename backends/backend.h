@@ -37,12 +37,21 @@ class BackendOptions {
  public:
   // `table` must outlive this object. `source` is the config file's path,
   // for messages; `timeout` is the backend's `timeout` setting, which
-  // backends that run programs apply to them.
+  // backends that run programs apply to them; `in_caller` says that the
+  // backend runs in the shim cargo started (`run_in = "caller"`) rather than
+  // in the daemon.
   BackendOptions(const toml::table& table, std::string source, std::string backend_name,
-                 absl::Duration timeout);
+                 absl::Duration timeout, bool in_caller = false);
 
   const std::string& backend_name() const { return backend_name_; }
   absl::Duration timeout() const { return timeout_; }
+  // Whether the backend runs where cargo runs, with the user's terminal,
+  // environment and working directory: its programs then write to the
+  // terminal as they go (a prompt must show before it is answered) and stay
+  // in cargo's process group (only the foreground group may read the
+  // terminal). In the daemon they have no terminal: what they write is
+  // gathered for the user, and each runs in a group of its own.
+  bool in_caller() const { return in_caller_; }
 
   // A required string option.
   absl::StatusOr<std::string> String(absl::string_view key) const;
@@ -67,6 +76,7 @@ class BackendOptions {
   const std::string source_;
   const std::string backend_name_;
   const absl::Duration timeout_;
+  const bool in_caller_;
 };
 
 // The longest duration any setting takes: 30 days.
@@ -97,6 +107,10 @@ struct BackendKind {
   // that does). The shim asks the user for a token only when some backend
   // for the registry does: a secret is never asked for to be thrown away.
   bool takes_logins = false;
+  // Whether it may be configured with `run_in = "caller"`: it runs a
+  // program or reads the environment, which the shim can do where cargo
+  // runs (caller_kinds.h). Stores the daemon keeps (file, keyring) may not.
+  bool runs_in_caller = false;
 };
 
 }  // namespace credcache

@@ -31,11 +31,12 @@ absl::StatusOr<absl::Duration> ParseDurationNode(const toml::node& node) {
 }
 
 BackendOptions::BackendOptions(const toml::table& table, std::string source,
-                               std::string backend_name, absl::Duration timeout)
+                               std::string backend_name, absl::Duration timeout, bool in_caller)
     : table_(table),
       source_(std::move(source)),
       backend_name_(std::move(backend_name)),
-      timeout_(timeout) {}
+      timeout_(timeout),
+      in_caller_(in_caller) {}
 
 const toml::node* BackendOptions::Find(absl::string_view key) const {
   return table_.get(std::string_view(key.data(), key.size()));

@@ -35,8 +35,11 @@ ResponseKind ExpectedKind(ActionKind kind) {
 }  // namespace
 
 CargoProviderBackend::CargoProviderBackend(std::string provider, std::vector<std::string> args,
-                                           absl::Duration timeout)
-    : provider_(std::move(provider)), args_(std::move(args)), timeout_(timeout) {}
+                                           absl::Duration timeout, bool in_caller)
+    : provider_(std::move(provider)),
+      args_(std::move(args)),
+      timeout_(timeout),
+      in_caller_(in_caller) {}
 
 absl::StatusOr<CredentialResponse> CargoProviderBackend::Perform(
     const RegistryInfo& registry, const Action& action, const std::vector<std::string>& args) {
@@ -53,9 +56,11 @@ absl::StatusOr<CredentialResponse> CargoProviderBackend::Perform(
   command.program = provider_;
   command.timeout = timeout_;
   command.unset_env = SecretVariables();
-  command.own_process_group = true;
-  // Its stderr is for the user, who is at the shim, not in our log.
-  command.stderr_to_tell_user = true;
+  // In the daemon: a group of its own, killed whole, and its stderr kept
+  // for the user, who is at the shim, not in our log. In the caller: as
+  // cargo itself runs a provider.
+  command.own_process_group = !in_caller_;
+  command.stderr_to_tell_user = !in_caller_;
   absl::StatusOr<cargo_credential::ProviderAnswer> answer =
       cargo_credential::CallProvider(command, request);
   if (!answer.ok()) return cargo_credential::OtherError(answer.status().message());
@@ -77,7 +82,7 @@ absl::StatusOr<std::unique_ptr<Credential>> MakeCargoProviderBackend(
   absl::StatusOr<std::vector<std::string>> args = options.StringList("args");
   if (!args.ok()) return args.status();
   return std::make_unique<CargoProviderBackend>(*std::move(provider), *std::move(args),
-                                                options.timeout());
+                                                options.timeout(), options.in_caller());
 }
 
 }  // namespace credcache

@@ -34,8 +34,11 @@ namespace credcache {
 class CargoProviderBackend : public cargo_credential::Credential {
  public:
   // Runs `provider` with `args` ahead of each request's own, allowing it
-  // `timeout` for the whole exchange.
-  CargoProviderBackend(std::string provider, std::vector<std::string> args, absl::Duration timeout);
+  // `timeout` for the whole exchange. `in_caller`: it runs where cargo runs
+  // (BackendOptions::in_caller), so it stays in cargo's process group and
+  // its stderr goes straight to the user, as cargo runs a provider.
+  CargoProviderBackend(std::string provider, std::vector<std::string> args, absl::Duration timeout,
+                       bool in_caller = false);
 
   // Asks the provider to perform `action`, and answers what it answered.
   // The provider's response must be of the action's kind.
@@ -47,6 +50,7 @@ class CargoProviderBackend : public cargo_credential::Credential {
   const std::string provider_;
   const std::vector<std::string> args_;
   const absl::Duration timeout_;
+  const bool in_caller_;
 };
 
 // Makes a CargoProviderBackend from the options `provider` and `args` and

@@ -75,7 +75,11 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(const RegistryInfo& r
         absl::StrReplaceAll(part, {{"{index_url}", registry.index_url}, {"{name}", name}}));
   }
   options.unset_env = SecretVariables();
-  options.new_process_group = true;
+  // In the daemon, a group of its own is killed whole on a timeout; in the
+  // caller it must stay in cargo's group, the only one that may read the
+  // terminal.
+  options.new_process_group = !config_.in_caller;
+  if (config_.in_caller) options.stderr_mode = cargo_credential::SubprocessOptions::Stdio::kInherit;
   options.set_env.emplace_back("CARGO_REGISTRY_INDEX_URL", registry.index_url);
   if (registry.name.has_value()) {
     options.set_env.emplace_back("CARGO_REGISTRY_NAME_OPT", *registry.name);
@@ -129,6 +133,7 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(const RegistryInfo& r
 absl::StatusOr<std::unique_ptr<Credential>> MakeCommandBackend(const BackendOptions& options) {
   CommandBackend::Config config;
   config.timeout = options.timeout();
+  config.in_caller = options.in_caller();
 
   absl::StatusOr<std::vector<std::string>> command = options.StringList("command");
   if (!command.ok()) return command.status();

@@ -8,7 +8,11 @@
 // print the token alone on one line; a trailing "\n" or "\r\n" is dropped.
 // Its stdout is never quoted in an error, since it may be a token; the last
 // line of its stderr is, to say why it failed, and all of its stderr goes to
-// the user (TellUser in lib/user_text.h), as cargo shows a provider's.
+// the user (TellUser in lib/user_text.h), as cargo shows a provider's. With
+// `run_in = "caller"` it runs in the shim, in cargo's process group, with
+// the user's environment, working directory and terminal: its stderr goes
+// straight there (so a prompt shows before it is answered), and /dev/tty is
+// the user's.
 //
 // Config:
 //   command   required list: the program (a path, or a name on PATH), then
@@ -57,6 +61,9 @@ class CommandBackend : public cargo_credential::Credential {
     absl::Duration lifetime;
     // How long the command may run.
     absl::Duration timeout = absl::Seconds(60);
+    // Runs where cargo runs (BackendOptions::in_caller): stderr straight to
+    // the terminal, in cargo's process group, so that it can prompt.
+    bool in_caller = false;
   };
 
   explicit CommandBackend(Config config);

@@ -26,8 +26,8 @@ constexpr char kNamePlaceholder[] = "{NAME}";
 
 }  // namespace
 
-EnvBackend::EnvBackend(std::string variable_template)
-    : variable_template_(std::move(variable_template)) {
+EnvBackend::EnvBackend(std::string variable_template, bool in_caller)
+    : variable_template_(std::move(variable_template)), in_caller_(in_caller) {
   // The token must reach cargo through us alone, never a program we start.
   RegisterSecretVariable(absl::StrReplaceAll(variable_template_, {{kNamePlaceholder, "*"}}));
 }
@@ -49,7 +49,10 @@ absl::StatusOr<CredentialResponse> EnvBackend::Perform(const RegistryInfo& regis
       if (!variable.has_value()) return cargo_credential::NotFoundError();
       const char* value = getenv(variable->c_str());
       if (value == nullptr || value[0] == '\0') return cargo_credential::NotFoundError();
-      return CredentialResponse::Get(Secret(absl::string_view(value)), CacheControl::Session(),
+      // Read in the caller, it is the environment of this one cargo: the
+      // next may have another value, or none.
+      return CredentialResponse::Get(Secret(absl::string_view(value)),
+                                     in_caller_ ? CacheControl::Never() : CacheControl::Session(),
                                      /*operation_independent=*/true);
     }
     case ActionKind::kLogin:
@@ -67,7 +70,7 @@ absl::StatusOr<std::unique_ptr<Credential>> MakeEnvBackend(const BackendOptions&
   if (variable->empty() || absl::StrContains(*variable, "=")) {
     return options.Error("variable", "must be the name of an environment variable");
   }
-  return std::make_unique<EnvBackend>(*std::move(variable));
+  return std::make_unique<EnvBackend>(*std::move(variable), options.in_caller());
 }
 
 }  // namespace credcache

@@ -1,11 +1,12 @@
-// EnvBackend: tokens read from the daemon's environment, as cargo reads
-// CARGO_REGISTRIES_<NAME>_TOKEN.
+// EnvBackend: tokens read from the environment, as cargo reads
+// CARGO_REGISTRIES_<NAME>_TOKEN: the daemon's (frozen when it started), or,
+// with `run_in = "caller"`, that of the cargo asking.
 //
 // Config: `variable` (required) names the variable. "{NAME}" in it stands
 // for the registry's name upper-cased with "-" turned into "_", so
 // "CARGO_REGISTRIES_{NAME}_TOKEN" serves registry "my-reg" from
 // CARGO_REGISTRIES_MY_REG_TOKEN. The variable is read at each get, so the
-// token is whatever the daemon's environment holds then.
+// token is whatever the environment holds then.
 //
 // Get only: login and logout are operation-not-supported (the daemon cannot
 // change its own environment for anyone else).
@@ -30,7 +31,10 @@ namespace credcache {
 class EnvBackend : public cargo_credential::Credential {
  public:
   // `variable_template` is the variable's name, possibly with "{NAME}".
-  explicit EnvBackend(std::string variable_template);
+  // `in_caller`: it reads the environment of the shim cargo started
+  // (BackendOptions::in_caller), whose answers are never cached, so that a
+  // variable changed or unset in the user's shell counts at once.
+  explicit EnvBackend(std::string variable_template, bool in_caller = false);
 
   // The variable that holds the token of the registry called `name`, or
   // nullopt when the template needs a name and there is none.
@@ -45,6 +49,7 @@ class EnvBackend : public cargo_credential::Credential {
 
  private:
   const std::string variable_template_;
+  const bool in_caller_;
 };
 
 // Makes an EnvBackend from the options `variable` (required, non-empty).

@@ -1,8 +1,14 @@
 #include "daemon/broker.h"
 
+#include <sys/random.h>
+
+#include <algorithm>
+#include <set>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/log.h"
 #include "lib/error.h"
 #include "lib/protocol.h"
 
@@ -27,6 +33,20 @@ absl::Status LoginFits(const Action& action) {
                                       {"nothing was stored"});
 }
 
+// How often a run in a caller looks at whether its runner's process is gone.
+constexpr absl::Duration kCallerPoll = absl::Milliseconds(50);
+
+// A lease no one can guess: 16 bytes from the kernel's random source.
+std::string NewLease() {
+  char bytes[16];
+  size_t got = 0;
+  while (got < sizeof(bytes)) {
+    const ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  return absl::BytesToHexString(absl::string_view(bytes, sizeof(bytes)));
+}
+
 }  // namespace
 
 // One backend call that several askers wait for.
@@ -39,6 +59,31 @@ struct Broker::Flight {
   absl::Duration slow_timeout ABSL_GUARDED_BY(mutex);
   // What its backends said for the user, (backend, text), for every asker.
   std::vector<std::pair<std::string, std::string>> said ABSL_GUARDED_BY(mutex);
+  // The shims waiting on it that can run a backend in the caller, in the
+  // order they came; one given a job moves to `taken`.
+  std::vector<Caller*> callers ABSL_GUARDED_BY(mutex);
+  std::set<const Caller*> taken ABSL_GUARDED_BY(mutex);
+  // The run in a caller under way: its lease, the pid it went to, and the
+  // answer once reported.
+  std::string lease ABSL_GUARDED_BY(mutex);
+  pid_t runner_pid ABSL_GUARDED_BY(mutex) = 0;
+  std::optional<absl::StatusOr<CredentialResponse>> report ABSL_GUARDED_BY(mutex);
+
+  void Join(Caller* caller) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
+    if (caller != nullptr) callers.push_back(caller);
+  }
+  // Whether `caller` was given a job; it is no longer offered either way.
+  bool Leave(Caller* caller) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
+    if (caller == nullptr) return false;
+    callers.erase(std::remove(callers.begin(), callers.end(), caller), callers.end());
+    return taken.erase(caller) > 0;
+  }
+  void Finish(const absl::StatusOr<CredentialResponse>& answer)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
+    result = answer.ok() ? absl::StatusOr<CredentialResponse>(answer->Clone())
+                         : absl::StatusOr<CredentialResponse>(answer.status());
+    done = true;
+  }
 };
 
 Broker::Broker(const Clock* clock, Stats* stats, CachePolicy policy,
@@ -78,13 +123,7 @@ absl::StatusOr<CredentialResponse> Broker::PerformWatched(const RegistryInfo& re
         result = fit;
         break;
       }
-      std::shared_ptr<const Router> router = this->router();
-      Router::Answer answer = router->Call(router->Route(registry), registry, action, args, watch);
-      // After a login the stored token is the new truth; after a logout
-      // there is none. Even a failed one (a backend that timed out may still
-      // finish) leaves the cache unsure, and a cache may always forget.
-      cache_.Forget(registry.index_url);
-      result = std::move(answer.result);
+      result = Write(registry, action, args, watch);
       break;
     }
     case ActionKind::kUnknown:
@@ -190,35 +229,16 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
   }
   if (!leader) {
     stats_->Coalesced();
-    absl::MutexLock lock(&flight->mutex);
-    bool noticed = false;
-    // Awake now and then only to pass on what the leader's call waits on.
-    while (!flight->mutex.AwaitWithTimeout(absl::Condition(&flight->done), kSlowNotice / 2)) {
-      if (!noticed && watch.slow && !flight->slow_backend.empty()) {
-        noticed = true;
-        const std::string backend = flight->slow_backend;
-        const absl::Duration timeout = flight->slow_timeout;
-        flight->mutex.Unlock();
-        watch.slow(backend, timeout);
-        flight->mutex.Lock();
-      }
-    }
-    // The leader's backends spoke for every asker: each cargo shows it, as
-    // each would have shown its own provider's stderr. Told outside the lock.
-    const std::vector<std::pair<std::string, std::string>> said = flight->said;
-    absl::StatusOr<CredentialResponse> result =
-        flight->result.ok() ? absl::StatusOr<CredentialResponse>(flight->result->Clone())
-                            : absl::StatusOr<CredentialResponse>(flight->result.status());
-    flight->mutex.Unlock();
-    if (watch.said) {
-      for (const auto& [backend, text] : said) watch.said(backend, text);
-    }
-    flight->mutex.Lock();  // The MutexLock above unlocks it.
-    return result;
+    return AwaitFlight(*flight, watch);
   }
 
-  // What the leader hears also tells the askers waiting on its call.
-  CallWatch tell_all;
+  // What the leader hears also tells the askers waiting on its call, and
+  // any of them may run a backend in the caller.
+  {
+    absl::MutexLock lock(&flight->mutex);
+    flight->Join(watch.caller);
+  }
+  CallWatch tell_all = WithCallers(flight, watch);
   tell_all.slow = [&flight, &watch](const std::string& backend, absl::Duration timeout) {
     {
       absl::MutexLock lock(&flight->mutex);
@@ -240,10 +260,187 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
     flights_.erase(key);
   }
   absl::MutexLock lock(&flight->mutex);
-  flight->result = result.ok() ? absl::StatusOr<CredentialResponse>(result->Clone())
-                               : absl::StatusOr<CredentialResponse>(result.status());
-  flight->done = true;
+  flight->Leave(watch.caller);
+  flight->Finish(result);
   return result;
+}
+
+absl::StatusOr<CredentialResponse> Broker::AwaitFlight(Flight& flight, const CallWatch& watch) {
+  absl::MutexLock lock(&flight.mutex);
+  flight.Join(watch.caller);
+  Caller* const caller = watch.caller;
+  auto answered_or_taken = [&flight, caller]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(flight.mutex) {
+    return flight.done || (caller != nullptr && flight.taken.count(caller) > 0);
+  };
+  bool noticed = false;
+  // Awake now and then only to pass on what the call waits on.
+  while (!flight.mutex.AwaitWithTimeout(absl::Condition(&answered_or_taken), kSlowNotice / 2)) {
+    if (!noticed && watch.slow && !flight.slow_backend.empty()) {
+      noticed = true;
+      const std::string backend = flight.slow_backend;
+      const absl::Duration timeout = flight.slow_timeout;
+      flight.mutex.Unlock();
+      watch.slow(backend, timeout);
+      flight.mutex.Lock();
+    }
+  }
+  if (flight.Leave(caller)) {
+    // Its call now carries a job for its shim; this answer reaches no one.
+    return cargo_credential::OtherError("handed to the caller to run");
+  }
+  // The call's backends spoke for every asker: each cargo shows it, as each
+  // would have shown its own provider's stderr. Told outside the lock.
+  const std::vector<std::pair<std::string, std::string>> said = flight.said;
+  absl::StatusOr<CredentialResponse> result =
+      flight.result.ok() ? absl::StatusOr<CredentialResponse>(flight.result->Clone())
+                         : absl::StatusOr<CredentialResponse>(flight.result.status());
+  flight.mutex.Unlock();
+  if (watch.said) {
+    for (const auto& [backend, text] : said) watch.said(backend, text);
+  }
+  flight.mutex.Lock();  // The MutexLock above unlocks it.
+  return result;
+}
+
+absl::StatusOr<CredentialResponse> Broker::Write(const RegistryInfo& registry, const Action& action,
+                                                 const std::vector<std::string>& args,
+                                                 const CallWatch& watch) {
+  // Not coalesced: a flight of its own, so that its asker can run a
+  // backend in the caller and its report be answered.
+  auto flight = std::make_shared<Flight>();
+  {
+    absl::MutexLock lock(&flight->mutex);
+    flight->Join(watch.caller);
+  }
+  std::shared_ptr<const Router> router = this->router();
+  Router::Answer answer =
+      router->Call(router->Route(registry), registry, action, args, WithCallers(flight, watch));
+  // After a login the stored token is the new truth; after a logout there
+  // is none. Even a failed one (a backend that timed out may still finish)
+  // leaves the cache unsure, and a cache may always forget.
+  cache_.Forget(registry.index_url);
+  absl::MutexLock lock(&flight->mutex);
+  flight->Leave(watch.caller);
+  flight->Finish(answer.result);
+  return std::move(answer.result);
+}
+
+CallWatch Broker::WithCallers(const std::shared_ptr<Flight>& flight, const CallWatch& watch) {
+  CallWatch with = watch;
+  // A request with no shim behind it (a test, an admin call) has nobody to
+  // run a backend in the caller: it fails at once, saying so.
+  if (watch.caller == nullptr) return with;
+  // A weak pointer: the watch may be copied into the router's calls, and
+  // must not keep a finished flight alive.
+  std::weak_ptr<Flight> weak = flight;
+  with.in_caller = [this, weak](const Backend& backend, const RegistryInfo& registry,
+                                const Action& action, const std::vector<std::string>& args,
+                                absl::Time deadline) -> absl::StatusOr<CredentialResponse> {
+    std::shared_ptr<Flight> flight = weak.lock();
+    if (flight == nullptr) return cargo_credential::OtherError("the request ended");
+    return RunInCaller(flight, backend, registry, action, args, deadline);
+  };
+  return with;
+}
+
+absl::StatusOr<CredentialResponse> Broker::RunInCaller(
+    const std::shared_ptr<Flight>& flight, const Backend& backend, const RegistryInfo& registry,
+    const Action& action, const std::vector<std::string>& args, absl::Time deadline) {
+  CallerJob job;
+  job.lease = NewLease();
+  job.backend = backend.settings.name;
+  job.kind = backend.settings.kind;
+  job.config = backend.settings.fingerprint;
+  job.deadline = deadline;
+  job.registry = registry;
+  job.action = action.Clone();
+  job.args = args;
+  {
+    absl::MutexLock lock(&mutex_);
+    leases_[job.lease] = flight;
+  }
+  int runs = 0;
+  std::optional<absl::StatusOr<CredentialResponse>> report;
+  {
+    absl::MutexLock lock(&flight->mutex);
+    flight->lease = job.lease;
+    flight->report.reset();
+    std::unique_ptr<CallerProcess> runner;
+    auto woken = [&flight, &runner]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(flight->mutex) {
+      return flight->report.has_value() || (runner == nullptr && !flight->callers.empty());
+    };
+    while (!flight->report.has_value() && absl::Now() < deadline) {
+      if (runner != nullptr && runner->Exited()) {
+        Log(absl::StrCat("backend `", job.backend, "`: the shim running it (pid ", runner->pid(),
+                         ") exited before it answered; the next waiting caller runs it"));
+        runner.reset();
+        flight->runner_pid = 0;
+      }
+      // The first waiting caller that can take the job runs it.
+      while (runner == nullptr && !flight->callers.empty()) {
+        Caller* next = flight->callers.front();
+        flight->callers.erase(flight->callers.begin());
+        flight->taken.insert(next);
+        runner = next->Take(job);
+        if (runner != nullptr) {
+          ++runs;
+          flight->runner_pid = runner->pid();
+          Log(absl::StrCat("backend `", job.backend, "` runs in the caller (pid ", runner->pid(),
+                           ")"));
+        }
+      }
+      flight->mutex.AwaitWithDeadline(absl::Condition(&woken),
+                                      std::min(deadline, absl::Now() + kCallerPoll));
+    }
+    report = std::move(flight->report);
+    flight->report.reset();
+    flight->lease.clear();
+    flight->runner_pid = 0;
+  }
+  {
+    absl::MutexLock lock(&mutex_);
+    leases_.erase(job.lease);
+  }
+  if (report.has_value()) return *std::move(report);
+  const std::string within = absl::FormatDuration(backend.settings.timeout);
+  if (runs == 0) {
+    return cargo_credential::OtherError(
+        absl::StrCat("it runs in the caller (run_in = \"caller\"), and no shim waiting on it "
+                     "could run it within ",
+                     within),
+        {"check credcached's log"});
+  }
+  return cargo_credential::OtherError(
+      absl::StrCat("it runs in the caller, and did not answer there within ", within),
+      {"the cache is unchanged; raise the backend's `timeout` if it is just slow"});
+}
+
+absl::StatusOr<CredentialResponse> Broker::Report(const std::string& lease,
+                                                  absl::StatusOr<CredentialResponse> result,
+                                                  pid_t reporter, const CallWatch& watch) {
+  const absl::Status stale = cargo_credential::OtherError(
+      "credcached no longer waits for this backend run",
+      {"it took longer than the backend's `timeout`, or credcached restarted; nothing was "
+       "cached"});
+  std::shared_ptr<Flight> flight;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto found = leases_.find(lease);
+    if (found == leases_.end()) return stale;
+    flight = found->second;
+  }
+  {
+    absl::MutexLock lock(&flight->mutex);
+    if (flight->lease != lease || flight->report.has_value()) return stale;
+    if (flight->runner_pid != 0 && reporter != flight->runner_pid) {
+      Log(absl::StrCat("refused a report for a run given to pid ", flight->runner_pid, " from pid ",
+                       reporter));
+      return cargo_credential::OtherError(
+          "credcached refused the report: the run was given to another process");
+    }
+    flight->report = std::move(result);
+  }
+  return AwaitFlight(*flight, watch);
 }
 
 absl::StatusOr<CredentialResponse> Broker::Fetch(const RegistryInfo& registry, const Action& action,

@@ -12,6 +12,15 @@
 // The answer passed to cargo is the backend's own, cache kind and expiration
 // included, so cargo never keeps a token longer than its backend allows.
 //
+// A backend configured to run in the caller (`run_in = "caller"`) is run by
+// one of the shims waiting on the call (daemon/caller.h): for a get, the
+// asker or any request coalesced onto its call, so that many cargo
+// processes missing at once still make one run (one prompt); for a login
+// or logout, the asker. The job goes to the first waiting caller; if its
+// process exits before it reports, to the next; a caller that arrives
+// meanwhile can take it too. The report (Report) is answered with the
+// request's answer, as cached. Nobody waits past the backend's timeout.
+//
 // The Broker is itself a Credential, so the daemon's gRPC service, the tests
 // and any other front end drive it the same way.
 //
@@ -76,6 +85,17 @@ class Broker : public cargo_credential::Credential {
   absl::Status CanLogIn(const cargo_credential::RegistryInfo& registry,
                         const std::string& backend) const;
 
+  // The answer `result` of a backend a caller ran for the lease `lease`
+  // (Caller::Take), from the process `reporter` (its pid, as the kernel
+  // says, or 0 when unknown). Returns the answer of the request the run was
+  // for, once there is one. `watch.caller`, the reporting shim, may be
+  // handed another job meanwhile (then its answer is for nobody). An
+  // unknown or finished lease, or a report from another process than the
+  // one the job went to, is an `other` error and changes nothing.
+  absl::StatusOr<cargo_credential::CredentialResponse> Report(
+      const std::string& lease, absl::StatusOr<cargo_credential::CredentialResponse> result,
+      pid_t reporter, const CallWatch& watch);
+
   // Replaces the backends and policy. Cached tokens of backends whose
   // settings changed are the caller's to forget (Daemon::Reload does).
   void SetRouter(CachePolicy policy, std::shared_ptr<const Router> router);
@@ -95,6 +115,22 @@ class Broker : public cargo_credential::Credential {
   absl::StatusOr<cargo_credential::CredentialResponse> Fetch(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args, uint64_t generation, const CallWatch& watch);
+  // A login or logout through the router, its asker offered as a caller.
+  absl::StatusOr<cargo_credential::CredentialResponse> Write(
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
+      const std::vector<std::string>& args, const CallWatch& watch);
+  // `watch` with in_caller running jobs in the callers of `flight`.
+  CallWatch WithCallers(const std::shared_ptr<Flight>& flight, const CallWatch& watch);
+  // Runs `backend` in one of the callers waiting on `flight` (see above).
+  absl::StatusOr<cargo_credential::CredentialResponse> RunInCaller(
+      const std::shared_ptr<Flight>& flight, const Backend& backend,
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
+      const std::vector<std::string>& args, absl::Time deadline);
+  // Waits, as `watch.caller`, for the answer of another's call on `flight`,
+  // passing on what it waits on and what its backends said; returns early
+  // (with an error nobody will see) if that caller is given a job.
+  absl::StatusOr<cargo_credential::CredentialResponse> AwaitFlight(Flight& flight,
+                                                                   const CallWatch& watch);
 
   Stats* const stats_;
   TokenCache cache_;
@@ -103,6 +139,8 @@ class Broker : public cargo_credential::Credential {
   std::shared_ptr<const Router> router_ ABSL_GUARDED_BY(mutex_);
   // Backend calls under way, by coalescing key.
   std::map<std::pair<CacheKey, uint64_t>, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mutex_);
+  // Runs in callers under way, by lease.
+  std::map<std::string, std::shared_ptr<Flight>> leases_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace credcache

@@ -42,7 +42,7 @@ constexpr char kDefaultKeyringText[] =
 
 const std::set<std::string>& CommonBackendKeys() {
   static const auto* keys =
-      new std::set<std::string>{"name", "kind", "index_urls", "names", "ttl", "timeout"};
+      new std::set<std::string>{"name", "kind", "index_urls", "names", "ttl", "timeout", "run_in"};
   return *keys;
 }
 
@@ -197,6 +197,22 @@ class Parser {
         } else {
           settings.timeout = *duration;
         }
+      } else if (name == "run_in") {
+        const std::string where = value.is_string() ? value.as_string()->get() : "";
+        if (where != "daemon" && where != "caller") {
+          return ErrorAt(value, "`run_in` must be \"daemon\" or \"caller\"");
+        }
+        if (where == "caller" && !kind->runs_in_caller) {
+          std::vector<std::string> can;
+          for (const BackendKind& each : BackendKinds()) {
+            if (each.runs_in_caller) can.push_back(each.name);
+          }
+          return ErrorAt(value, absl::StrCat("a `", kind_name,
+                                             "` backend runs in the daemon, which keeps its "
+                                             "store; `run_in = \"caller\"` is for ",
+                                             absl::StrJoin(can, ", ")));
+        }
+        settings.run_in_caller = where == "caller";
       } else if (std::find(kind->option_keys.begin(), kind->option_keys.end(), name) ==
                  kind->option_keys.end()) {
         std::vector<std::string> allowed(CommonBackendKeys().begin(), CommonBackendKeys().end());
@@ -219,7 +235,7 @@ class Parser {
     std::ostringstream fingerprint;
     fingerprint << table;
     settings.fingerprint = fingerprint.str();
-    BackendOptions options(table, source_, settings.name, settings.timeout);
+    BackendOptions options(table, source_, settings.name, settings.timeout, settings.run_in_caller);
     absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> made = kind->make(options);
     if (!made.ok()) return made.status();
     backend.credential = std::shared_ptr<cargo_credential::Credential>(std::move(*made));

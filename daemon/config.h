@@ -12,6 +12,8 @@
 //   names = ["corp"]       # globs on cargo's registry name
 //   ttl = "5m"             # overrides [cache] ttl for this backend
 //   timeout = "10s"        # how long a call may take (default 30s)
+//   run_in = "caller"      # daemon (default) | caller: run it in the shim
+//                          # cargo started (command, env, cargo-provider)
 //   command = ["corp-token", "{index_url}"]                # the kind's own keys
 //
 // A backend with one token for any registry (env, command; see BackendKind)

@@ -67,6 +67,9 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
     const Backend& backend, const cargo_credential::RegistryInfo& registry,
     const cargo_credential::Action& action, const std::vector<std::string>& args,
     const CallWatch& watch, bool* named) const {
+  if (backend.settings.run_in_caller) {
+    return RunInCaller(backend, registry, action, args, watch, named);
+  }
   std::string said;
   absl::StatusOr<cargo_credential::CredentialResponse> result =
       RunOne(backend, registry, action, args, watch.slow, named, &said);
@@ -136,8 +139,38 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::RunOne(
                      absl::FormatDuration(backend.settings.timeout)),
         {"the cache is unchanged; raise the backend's `timeout` if it is just slow"});
   }
-  if (pending->result.ok() && pending->result->kind == cargo_credential::ResponseKind::kGet) {
-    if (absl::Status fit = cargo_credential::CheckToken(pending->result->token); !fit.ok()) {
+  return Checked(backend, took, std::move(pending->result), named);
+}
+
+absl::StatusOr<cargo_credential::CredentialResponse> Router::RunInCaller(
+    const Backend& backend, const cargo_credential::RegistryInfo& registry,
+    const cargo_credential::Action& action, const std::vector<std::string>& args,
+    const CallWatch& watch, bool* named) const {
+  if (!watch.in_caller) {
+    *named = true;
+    stats_->BackendCall(backend.settings.name, absl::ZeroDuration(), Stats::Outcome::kFailed);
+    return cargo_credential::OtherError(
+        absl::StrCat("credcache backend `", backend.settings.name,
+                     "` runs in the caller (run_in = \"caller\"), and this request has none"),
+        {"only cargo's requests, through cargo-credential-credcache, can run it"});
+  }
+  // Whoever else waits on this call waits on a shim that may be prompting
+  // its user: they hear so at once, not after kSlowNotice.
+  if (watch.slow) watch.slow(backend.settings.name, backend.settings.timeout);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<cargo_credential::CredentialResponse> result =
+      watch.in_caller(backend, registry, action, args, start + backend.settings.timeout);
+  // Its failures (the run's, or that no caller ran it) do not name it: the
+  // chain's walk says which backend failed.
+  *named = false;
+  return Checked(backend, absl::Now() - start, std::move(result), named);
+}
+
+absl::StatusOr<cargo_credential::CredentialResponse> Router::Checked(
+    const Backend& backend, absl::Duration took,
+    absl::StatusOr<cargo_credential::CredentialResponse> result, bool* named) const {
+  if (result.ok() && result->kind == cargo_credential::ResponseKind::kGet) {
+    if (absl::Status fit = cargo_credential::CheckToken(result->token); !fit.ok()) {
       // Never cached, never passed on: cargo could not use it, and a token
       // with a line break would split the request it is sent in.
       *named = true;
@@ -149,12 +182,12 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::RunOne(
     }
   }
   const ErrorKind kind =
-      pending->result.ok() ? ErrorKind::kOther : cargo_credential::KindOf(pending->result.status());
+      result.ok() ? ErrorKind::kOther : cargo_credential::KindOf(result.status());
   const bool failed =
-      !pending->result.ok() && kind != ErrorKind::kNotFound && kind != ErrorKind::kUrlNotSupported;
+      !result.ok() && kind != ErrorKind::kNotFound && kind != ErrorKind::kUrlNotSupported;
   stats_->BackendCall(backend.settings.name, took,
                       failed ? Stats::Outcome::kFailed : Stats::Outcome::kAnswered);
-  return std::move(pending->result);
+  return result;
 }
 
 Router::Answer Router::Logout(const std::vector<const Backend*>& chain,

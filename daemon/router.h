@@ -19,7 +19,9 @@
 //
 // Every backend call runs on its own thread and is waited for only until the
 // backend's timeout: a hung backend costs its caller the timeout and nothing
-// else, and its late answer is dropped. While kMaxHungCalls of a backend's
+// else, and its late answer is dropped. A backend that runs in the caller
+// (`run_in = "caller"`) is run by CallWatch::in_caller instead, bounded by
+// the same timeout; its answer is checked the same way. While kMaxHungCalls of a backend's
 // calls are still hung, further calls to it fail at once instead of piling
 // up threads.
 //
@@ -38,6 +40,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "daemon/caller.h"
 #include "daemon/stats.h"
 #include "lib/credential.h"
 
@@ -51,6 +54,9 @@ struct BackendSettings {
   std::optional<absl::Duration> ttl;    // Overrides [cache] ttl.
   absl::Duration timeout = absl::Seconds(30);
   bool takes_logins = true;  // Its kind's (backends/backend.h).
+  // `run_in = "caller"`: a shim waiting on the call runs it, where cargo
+  // runs (CallWatch::in_caller); the daemon never calls `credential`.
+  bool run_in_caller = false;
   // The backend's whole config table as text: equal fingerprints mean a
   // reload left the backend as it was, so its cached tokens may stay.
   std::string fingerprint;
@@ -77,10 +83,25 @@ using SlowNotice = std::function<void(const std::string& backend, absl::Duration
 // the waiting thread.
 using UserTextNotice = std::function<void(const std::string& backend, const std::string& text)>;
 
-// What whoever waits on a call hears while it runs; either may be null.
+// Runs a backend configured with `run_in = "caller"` in a shim waiting on
+// the call, until `deadline` (Broker::RunInCaller): the answer its shim
+// reported, or an error saying why there is none.
+using InCaller = std::function<absl::StatusOr<cargo_credential::CredentialResponse>(
+    const Backend& backend, const cargo_credential::RegistryInfo& registry,
+    const cargo_credential::Action& action, const std::vector<std::string>& args,
+    absl::Time deadline)>;
+
+// What whoever waits on a call hears while it runs, and what it offers;
+// any may be null.
 struct CallWatch {
   SlowNotice slow;
   UserTextNotice said;
+  // The asker, when its shim can run backends where cargo runs (for the
+  // Broker; the router never calls it).
+  Caller* caller = nullptr;
+  // How the router runs a backend configured to run in the caller; without
+  // it, such a backend fails with an error saying so.
+  InCaller in_caller;
 };
 inline constexpr absl::Duration kSlowNotice = absl::Milliseconds(500);
 
@@ -128,6 +149,17 @@ class Router {
       const Backend& backend, const cargo_credential::RegistryInfo& registry,
       const cargo_credential::Action& action, const std::vector<std::string>& args,
       const SlowNotice& notice, bool* named, std::string* said) const;
+  // RunOne for a backend that runs in the caller.
+  absl::StatusOr<cargo_credential::CredentialResponse> RunInCaller(
+      const Backend& backend, const cargo_credential::RegistryInfo& registry,
+      const cargo_credential::Action& action, const std::vector<std::string>& args,
+      const CallWatch& watch, bool* named) const;
+  // What RunOne and RunInCaller do with an answer that came in time: a get's
+  // token cargo cannot send becomes an error naming the backend; the call
+  // is counted.
+  absl::StatusOr<cargo_credential::CredentialResponse> Checked(
+      const Backend& backend, absl::Duration took,
+      absl::StatusOr<cargo_credential::CredentialResponse> result, bool* named) const;
 
   const std::vector<Backend> backends_;
   Stats* const stats_;

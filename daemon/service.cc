@@ -8,8 +8,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/wire.h"
 #include "daemon/log.h"
+#include "daemon/peer.h"
 #include "lib/error.h"
 #include "proto/convert.h"
 
@@ -45,13 +47,111 @@ namespace {
 // The most backend text for the user sent back with one answer.
 constexpr size_t kMaxUserText = size_t{64} << 10;
 
+// A run in the caller must report before the daemon stops waiting: its
+// shim's own limit is the time left less this.
+constexpr absl::Duration kReportMargin = absl::Milliseconds(500);
+
 grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* context, grpc::Status status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(std::move(status));
   return reactor;
 }
 
+// Watches a caller's process once it has a job.
+class PeerWatch : public CallerProcess {
+ public:
+  explicit PeerWatch(PeerProcess peer) : peer_(std::move(peer)) {}
+  pid_t pid() const override { return peer_.pid(); }
+  bool Exited() const override { return peer_.Exited(); }
+
+ private:
+  const PeerProcess peer_;
+};
+
 }  // namespace
+
+// One Perform call's end: answered once, with the Broker's answer or with a
+// job for its shim (Caller::Take), whichever comes first; the waiting
+// header may go ahead of either.
+class CredcacheService::PerformCall : public Caller {
+ public:
+  PerformCall(grpc::CallbackServerContext* context, v1::PerformResponse* response,
+              grpc::ServerUnaryReactor* reactor)
+      : context_(context),
+        response_(response),
+        reactor_(reactor),
+        peer_(PeerProcess::OfCall(context->peer())) {}
+
+  // The caller's pid as the kernel says, or 0.
+  pid_t pid() const { return peer_.ok() ? peer_->pid() : 0; }
+
+  std::unique_ptr<CallerProcess> Take(const CallerJob& job) override {
+    // Only a caller the kernel named runs anything: its exit must be seen.
+    if (!peer_.ok()) return nullptr;
+    absl::MutexLock lock(&mutex_);
+    if (finished_ || context_->IsCancelled()) return nullptr;
+    v1::RunInCaller* run = response_->mutable_run_in_caller();
+    run->set_lease(job.lease);
+    run->set_backend(job.backend);
+    run->set_kind(job.kind);
+    run->set_config(job.config);
+    const absl::Duration left = job.deadline - absl::Now() - kReportMargin;
+    run->set_timeout_ms(std::max<int64_t>(absl::ToInt64Milliseconds(left), 100));
+    cargo_credential::CredentialRequest request;
+    request.registry = job.registry;
+    request.action = job.action.Clone();
+    request.args = job.args;
+    *run->mutable_request() = ToProto(request);
+    finished_ = true;
+    reactor_->Finish(grpc::Status::OK);
+    return std::make_unique<PeerWatch>(*std::move(peer_));
+  }
+
+  // The response headers go ahead, naming the backend waited on.
+  void Waiting(const std::string& name, absl::Duration timeout) {
+    std::string printable = name;  // Metadata values are printable ASCII.
+    for (char& c : printable) {
+      if (c < 0x20 || c > 0x7E) c = '?';
+    }
+    absl::MutexLock lock(&mutex_);
+    if (finished_ || sent_headers_) return;
+    sent_headers_ = true;
+    context_->AddInitialMetadata(kWaitingHeader,
+                                 absl::StrCat(printable, " ", absl::ToInt64Milliseconds(timeout)));
+    reactor_->StartSendInitialMetadata();
+  }
+
+  // Answers `result`, unless the call already carries a job; returns
+  // whether it answered.
+  bool Answer(const absl::StatusOr<cargo_credential::CredentialResponse>& result,
+              std::string user_text) {
+    absl::MutexLock lock(&mutex_);
+    if (finished_) return false;
+    finished_ = true;
+    *response_ = ResultToProto(result);
+    response_->set_user_text(std::move(user_text));
+    reactor_->Finish(grpc::Status::OK);
+    return true;
+  }
+
+  // Answers that the shim should ask its user for a login token.
+  void AskForToken() {
+    absl::MutexLock lock(&mutex_);
+    if (finished_) return;
+    finished_ = true;
+    response_->mutable_need_token();
+    reactor_->Finish(grpc::Status::OK);
+  }
+
+ private:
+  grpc::CallbackServerContext* const context_;
+  v1::PerformResponse* const response_;
+  grpc::ServerUnaryReactor* const reactor_;
+  absl::StatusOr<PeerProcess> peer_;
+  absl::Mutex mutex_;
+  bool finished_ ABSL_GUARDED_BY(mutex_) = false;
+  bool sent_headers_ ABSL_GUARDED_BY(mutex_) = false;
+};
 
 grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext* context,
                                                     const v1::PerformRequest* request,
@@ -75,7 +175,9 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
     return Finished(context, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, why));
   }
   cargo_credential::CredentialRequest decoded = FromProto(request->request());
-  if (request->backend().empty()) {
+  std::optional<v1::CallerReport> report;
+  if (request->has_report()) report = request->report();
+  if (request->backend().empty() && !report.has_value()) {
     if (std::optional<cargo_credential::CredentialResponse> hit =
             broker_->Cached(decoded.registry, decoded.action, decoded.args)) {
       *response = ResultToProto(*std::move(hit));
@@ -85,9 +187,10 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   ++in_flight_;  // Until the thread below has answered.
   try {
-    std::thread([this, decoded = std::move(decoded), backend = request->backend(), context,
-                 response, reactor]() mutable {
-      PerformSlowly(std::move(decoded), std::move(backend), context, response, reactor);
+    std::thread([this, decoded = std::move(decoded), backend = request->backend(),
+                 report = std::move(report), context, response, reactor]() mutable {
+      PerformSlowly(std::move(decoded), std::move(backend), std::move(report), context, response,
+                    reactor);
       last_activity_ns_ = absl::ToUnixNanos(absl::Now());
       --in_flight_;
     }).detach();
@@ -101,22 +204,18 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
 }
 
 void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded,
-                                     std::string backend, grpc::CallbackServerContext* context,
+                                     std::string backend, std::optional<v1::CallerReport> report,
+                                     grpc::CallbackServerContext* context,
                                      v1::PerformResponse* response,
                                      grpc::ServerUnaryReactor* reactor) {
+  PerformCall call(context, response, reactor);
   // When a backend is slow, the response headers go ahead, naming it: the
-  // shim tells the user what the wait is for (common/wire.h). Called at most
-  // once, on this thread, before Finish.
+  // shim tells the user what the wait is for (common/wire.h).
   CallWatch watch;
-  watch.slow = [context, reactor](const std::string& name, absl::Duration timeout) {
-    std::string printable = name;  // Metadata values are printable ASCII.
-    for (char& c : printable) {
-      if (c < 0x20 || c > 0x7E) c = '?';
-    }
-    context->AddInitialMetadata(kWaitingHeader,
-                                absl::StrCat(printable, " ", absl::ToInt64Milliseconds(timeout)));
-    reactor->StartSendInitialMetadata();
+  watch.slow = [&call](const std::string& name, absl::Duration timeout) {
+    call.Waiting(name, timeout);
   };
+  watch.caller = &call;
   // What backends said for the user goes back with the answer; the log
   // keeps that they spoke, never what (it may be anything, a token even).
   std::string user_text;
@@ -126,14 +225,22 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
     if (user_text.size() < kMaxUserText) user_text.append(text, 0, kMaxUserText - user_text.size());
   };
   absl::StatusOr<cargo_credential::CredentialResponse> result;
-  if (decoded.action.kind == cargo_credential::ActionKind::kLogin &&
-      !decoded.action.login.token.has_value()) {
+  if (report.has_value()) {
+    // A backend this caller ran for the daemon: its answer, then the
+    // request's.
+    absl::StatusOr<cargo_credential::CredentialResponse> ran =
+        ResultFromProto(report->mutable_result());
+    result = broker_->Report(report->lease(), std::move(ran), call.pid(), watch);
+    if (report->mutable_result()->has_ok()) {
+      cargo_credential::WipeString(*report->mutable_result()->mutable_ok()->mutable_token());
+    }
+  } else if (decoded.action.kind == cargo_credential::ActionKind::kLogin &&
+             !decoded.action.login.token.has_value()) {
     // The daemon has no user's terminal to ask on: it says whether a token
     // is worth asking for, and the client asks the user and comes back.
     absl::Status can = broker_->CanLogIn(decoded.registry, backend);
     if (can.ok()) {
-      response->mutable_need_token();
-      reactor->Finish(grpc::Status::OK);
+      call.AskForToken();
       return;
     }
     result = can;
@@ -142,14 +249,16 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
   } else {
     result = broker_->PerformWatched(decoded.registry, decoded.action, decoded.args, watch);
   }
-  if (!result.ok() &&
+  // A call that carries a job instead has nothing to log: the answer it
+  // would have had reaches no one.
+  if (call.Answer(result, std::move(user_text)) && !result.ok() &&
       cargo_credential::KindOf(result.status()) == cargo_credential::ErrorKind::kOther) {
-    Log(absl::StrCat(cargo_credential::ActionKindName(decoded.action.kind), " ",
-                     decoded.registry.index_url, ": ", result.status().message()));
+    Log(absl::StrCat(report.has_value()
+                         ? "report of a run in the caller"
+                         : absl::StrCat(cargo_credential::ActionKindName(decoded.action.kind), " ",
+                                        decoded.registry.index_url),
+                     ": ", result.status().message()));
   }
-  *response = ResultToProto(result);
-  response->set_user_text(std::move(user_text));
-  reactor->Finish(grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* CredcacheService::Status(grpc::CallbackServerContext* context,

@@ -13,6 +13,10 @@
 // and finished from there, so no gRPC thread ever blocks on a backend.
 // When that wait is long (half a second on one backend), the response
 // headers go ahead naming the backend (common/wire.h), for the shim to show.
+// A backend that runs in the caller ends the call of the waiting shim the
+// Broker chooses with a RunInCaller job; its shim's report comes back as a
+// Perform with `report`, answered with the request's answer. Who a caller
+// is (its pid, and when it exits) is the kernel's word (daemon/peer.h).
 //
 // Thread-safety: gRPC calls the methods concurrently; all are thread-safe.
 #ifndef CREDCACHE_DAEMON_SERVICE_H_
@@ -89,15 +93,17 @@ class CredcacheService final : public v1::Credcache::CallbackService {
 
  private:
   class Activity;
+  class PerformCall;
 
   Broker* const broker_;
   credcache::Stats* const stats_;
   DaemonControl* const control_;
   const DaemonIdentity identity_;
-  // Answers a Perform that may wait on backends; runs on its own thread.
+  // Answers a Perform that may wait on backends (or, with a `report`, the
+  // report of a backend run in the caller); runs on its own thread.
   void PerformSlowly(cargo_credential::CredentialRequest decoded, std::string backend,
-                     grpc::CallbackServerContext* context, v1::PerformResponse* response,
-                     grpc::ServerUnaryReactor* reactor);
+                     std::optional<v1::CallerReport> report, grpc::CallbackServerContext* context,
+                     v1::PerformResponse* response, grpc::ServerUnaryReactor* reactor);
 
   std::atomic<int> in_flight_{0};
   std::atomic<int64_t> last_activity_ns_;

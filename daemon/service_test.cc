@@ -252,5 +252,53 @@ TEST_F(ServiceTest, StatusSaysWhoStartedTheDaemon) {
   EXPECT_EQ(status.backends_size(), 2);
 }
 
+TEST_F(ServiceTest, ABackendThatRunsInTheCallerIsHandedToTheAskerAndItsReportAnswered) {
+  Backend sso{Settings("sso"), first_};
+  sso.settings.kind = "command";
+  sso.settings.run_in_caller = true;
+  sso.settings.fingerprint = "kind = \"command\"\n";
+  std::vector<Backend> backends;
+  backends.push_back(std::move(sso));
+  broker_->SetRouter(CachePolicy{}, std::make_shared<Router>(std::move(backends), &stats_));
+
+  // The asker's call ends with the job: who it is came from the kernel
+  // (this process, on the other end of the socket pair).
+  v1::PerformResponse response;
+  ASSERT_TRUE(Perform(Get(), &response).ok());
+  ASSERT_TRUE(response.has_run_in_caller()) << response.DebugString();
+  const v1::RunInCaller& job = response.run_in_caller();
+  EXPECT_EQ(job.backend(), "sso");
+  EXPECT_EQ(job.kind(), "command");
+  EXPECT_EQ(job.config(), "kind = \"command\"\n");
+  EXPECT_EQ(job.request().registry().index_url(), kUrl);
+  EXPECT_GT(job.timeout_ms(), 0);
+  EXPECT_LE(job.timeout_ms(), 5000);
+
+  // Its report is answered with the request's answer.
+  v1::PerformRequest report;
+  report.mutable_report()->set_lease(job.lease());
+  *report.mutable_report()->mutable_result() =
+      ResultToProto(cargo_credential::CredentialResponse::Get(
+          cargo_credential::Secret(absl::string_view("Bearer ran")),
+          cargo_credential::CacheControl::Session(), true));
+  grpc::ClientContext context;
+  context.AddMetadata(kVersionHeader, kVersion);
+  v1::PerformResponse answer;
+  ASSERT_TRUE(stub_->Perform(&context, report, &answer).ok());
+  ASSERT_TRUE(answer.has_ok()) << answer.DebugString();
+  EXPECT_EQ(answer.ok().token(), "Bearer ran");
+  EXPECT_EQ(first_->calls(), 0) << "the daemon never runs it itself";
+
+  // Cached: the next asker gets it at once, with no job.
+  ASSERT_TRUE(Perform(Get(), &response).ok());
+  EXPECT_EQ(response.ok().token(), "Bearer ran");
+
+  // The same lease again is stale.
+  grpc::ClientContext again;
+  again.AddMetadata(kVersionHeader, kVersion);
+  ASSERT_TRUE(stub_->Perform(&again, report, &answer).ok());
+  EXPECT_THAT(answer.error().message(), HasSubstr("no longer waits"));
+}
+
 }  // namespace
 }  // namespace credcache

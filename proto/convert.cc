@@ -297,7 +297,8 @@ absl::StatusOr<cargo_credential::CredentialResponse> ResultFromProto(
           FromProto(error.kind()), error.message(),
           std::vector<std::string>(error.caused_by().begin(), error.caused_by().end()));
     }
-    case v1::PerformResponse::kNeedToken:  // Only the shim's relay asks for it.
+    case v1::PerformResponse::kNeedToken:  // Only the shim's relay asks for these.
+    case v1::PerformResponse::kRunInCaller:
     case v1::PerformResponse::RESULT_NOT_SET:
       break;
   }

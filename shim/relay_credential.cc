@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "backends/caller_kinds.h"
 #include "lib/console.h"
 #include "lib/error.h"
 #include "lib/user_text.h"
@@ -18,6 +19,25 @@ namespace {
 // config.cc); a stopped or wedged daemon is found within seconds by
 // grpc_lite's liveness check. This is the last backstop.
 constexpr absl::Duration kCallDeadline = absl::Minutes(65);
+
+// A chain walks each backend once, so one request never needs more runs in
+// the caller than a config has backends; this bounds a daemon gone wrong.
+constexpr int kMaxRunsInCaller = 64;
+
+// Runs the backend `job` names, here, and writes its answer into `report`.
+void RunHere(const v1::RunInCaller& job, v1::CallerReport* report) {
+  report->set_lease(job.lease());
+  absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> backend = MakeBackendInCaller(
+      job.kind(), job.config(), job.backend(), absl::Milliseconds(job.timeout_ms()));
+  if (!backend.ok()) {
+    *report->mutable_result() =
+        ResultToProto(cargo_credential::OtherError(backend.status().message()));
+    return;
+  }
+  const cargo_credential::CredentialRequest request = FromProto(job.request());
+  *report->mutable_result() =
+      ResultToProto((*backend)->Perform(request.registry, request.action, request.args));
+}
 
 }  // namespace
 
@@ -51,6 +71,26 @@ absl::StatusOr<cargo_credential::CredentialResponse> RelayCredential::Perform(
     status = CallDaemon(options_, "Perform", request, &response, kCallDeadline, notice);
   }
   cargo_credential::WipeString(*relayed->mutable_action()->mutable_login()->mutable_token());
+  for (int runs = 0; status.ok() && response.has_run_in_caller(); ++runs) {
+    if (runs == kMaxRunsInCaller) {
+      return cargo_credential::OtherError(absl::StrCat(
+          "credcached asked this shim to run backends more than ", kMaxRunsInCaller, " times"));
+    }
+    v1::PerformRequest report;
+    RunHere(response.run_in_caller(), report.mutable_report());
+    // The job may hold a login's token; the report, a get's.
+    cargo_credential::WipeString(*response.mutable_run_in_caller()
+                                      ->mutable_request()
+                                      ->mutable_action()
+                                      ->mutable_login()
+                                      ->mutable_token());
+    response.Clear();
+    status = CallDaemon(options_, "Perform", report, &response, kCallDeadline, notice);
+    if (report.mutable_report()->mutable_result()->has_ok()) {
+      cargo_credential::WipeString(
+          *report.mutable_report()->mutable_result()->mutable_ok()->mutable_token());
+    }
+  }
   // What the daemon's backends said for the user: cargo shows our stderr.
   cargo_credential::TellUser(response.user_text());
   if (!status.ok()) return cargo_credential::OtherError(std::string(status.message()));

@@ -12,6 +12,12 @@
 // backends said for the user (their programs' stderr) it writes there too
 // (cargo shows a provider's stderr to the user).
 //
+// A backend configured with `run_in = "caller"` runs here, when the daemon
+// answers with a RunInCaller job: made from its config
+// (backends/caller_kinds.h), it runs with cargo's terminal, environment and
+// working directory, and its answer goes back to the daemon in a report,
+// which is answered with the request's answer (cached and shared there).
+//
 // Thread-safety: one request at a time, as the provider loop calls it.
 #ifndef CREDCACHE_SHIM_RELAY_CREDENTIAL_H_
 #define CREDCACHE_SHIM_RELAY_CREDENTIAL_H_

@@ -1,0 +1,236 @@
+// The Broker with backends that run in the caller (`run_in = "caller"`):
+// one run however many ask, handed on when its shim exits, bounded by the
+// backend's timeout, and its report answered with the request's answer.
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "daemon/broker.h"
+#include "daemon/fake_backend.h"
+#include "daemon/fake_caller.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/error.h"
+#include "tests/support/builders.h"
+
+namespace credcache {
+namespace {
+
+using cargo_credential::Action;
+using cargo_credential::ActionKind;
+using cargo_credential::CacheControl;
+using cargo_credential::CredentialResponse;
+using cargo_credential::RegistryInfo;
+using cargo_credential::Secret;
+using credcache_testing::Login;
+using credcache_testing::Registry;
+using ::testing::HasSubstr;
+
+const RegistryInfo kRegistry = Registry("sparse+http://h/index/", "myreg");
+constexpr char kConfig[] = "command = [\"sso-token\"]\nkind = \"command\"\nrun_in = \"caller\"\n";
+
+absl::StatusOr<CredentialResponse> Token(const std::string& token) {
+  return CredentialResponse::Get(Secret(absl::string_view(token)), CacheControl::Session(),
+                                 /*operation_independent=*/true);
+}
+
+class BrokerCallerTest : public ::testing::Test {
+ protected:
+  explicit BrokerCallerTest(absl::Duration timeout = absl::Seconds(10)) {
+    BackendSettings settings;
+    settings.name = "sso";
+    settings.kind = "command";
+    settings.timeout = timeout;
+    settings.run_in_caller = true;
+    settings.fingerprint = kConfig;
+    std::vector<Backend> backends;
+    backends.push_back(Backend{settings, never_called_});
+    broker_.SetRouter(CachePolicy{}, std::make_shared<Router>(std::move(backends), &stats_));
+  }
+
+  // A request from `caller`'s shim, on a thread of its own, as the service
+  // runs one.
+  std::thread Ask(FakeCaller* caller, Action action = Action{},
+                  absl::StatusOr<CredentialResponse>* result = nullptr) {
+    return std::thread([this, caller, action = std::move(action), result]() {
+      CallWatch watch;
+      watch.caller = caller;
+      absl::StatusOr<CredentialResponse> answer =
+          broker_.PerformWatched(kRegistry, action, {}, watch);
+      if (result != nullptr) *result = std::move(answer);
+    });
+  }
+  absl::StatusOr<CredentialResponse> Report(const CallerJob& job, FakeCaller* reporter,
+                                            absl::StatusOr<CredentialResponse> answer) {
+    CallWatch watch;
+    watch.caller = reporter;
+    return broker_.Report(job.lease, std::move(answer), reporter->pid(), watch);
+  }
+
+  FakeClock clock_;
+  Stats stats_;
+  std::shared_ptr<FakeBackend> never_called_ = std::make_shared<FakeBackend>();
+  Broker broker_{&clock_, &stats_, CachePolicy{},
+                 std::make_shared<Router>(std::vector<Backend>{}, &stats_)};
+};
+
+TEST_F(BrokerCallerTest, TheAskersShimRunsItAndTheAnswerIsCached) {
+  FakeCaller shim(101);
+  std::thread asker = Ask(&shim);
+  std::optional<CallerJob> job = shim.AwaitJob();
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->backend, "sso");
+  EXPECT_EQ(job->kind, "command");
+  EXPECT_EQ(job->config, kConfig);
+  EXPECT_EQ(job->registry.index_url, kRegistry.index_url);
+  EXPECT_EQ(job->lease.size(), 32u);  // 16 random bytes, in hex.
+
+  // The report is answered with the request's answer.
+  FakeCaller reporter(101);
+  absl::StatusOr<CredentialResponse> answer = Report(*job, &reporter, Token("Bearer sso"));
+  asker.join();
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->token.Expose(), "Bearer sso");
+
+  // Cached: the next get needs no caller.
+  absl::StatusOr<CredentialResponse> again = broker_.Perform(kRegistry, Action{}, {});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->token.Expose(), "Bearer sso");
+  EXPECT_EQ(never_called_->calls(), 0);
+  EXPECT_EQ(shim.jobs(), 1);
+}
+
+TEST_F(BrokerCallerTest, ManyAskersMakeOneRun) {
+  constexpr int kAskers = 12;
+  std::vector<std::unique_ptr<FakeCaller>> shims;
+  std::vector<absl::StatusOr<CredentialResponse>> results(kAskers);
+  std::vector<std::thread> askers;
+  for (int i = 0; i < kAskers; ++i) shims.push_back(std::make_unique<FakeCaller>(200 + i));
+  for (int i = 0; i < kAskers; ++i) askers.push_back(Ask(shims[i].get(), Action{}, &results[i]));
+  // Whichever asker came first leads, and its shim runs it.
+  int runner = -1;
+  for (int tries = 0; runner < 0 && tries < 1000; ++tries) {
+    for (int i = 0; i < kAskers && runner < 0; ++i) {
+      if (shims[i]->jobs() > 0) runner = i;
+    }
+    if (runner < 0) absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_GE(runner, 0);
+  std::optional<CallerJob> job = shims[runner]->AwaitJob();
+  ASSERT_TRUE(job.has_value());
+  // Let the others arrive and wait on the same call.
+  absl::SleepFor(absl::Milliseconds(200));
+  FakeCaller reporter(shims[runner]->pid());
+  ASSERT_TRUE(Report(*job, &reporter, Token("Bearer one")).ok());
+  for (std::thread& asker : askers) asker.join();
+  int jobs = 0;
+  for (int i = 0; i < kAskers; ++i) {
+    jobs += shims[i]->jobs();
+    if (i == runner) continue;  // Its call carried the job; its answer reaches no one.
+    ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status();
+    EXPECT_EQ(results[i]->token.Expose(), "Bearer one");
+  }
+  EXPECT_EQ(jobs, 1);
+}
+
+TEST_F(BrokerCallerTest, WhenTheRunningShimExitsTheNextWaiterRunsIt) {
+  FakeCaller first(301), second(302);
+  absl::StatusOr<CredentialResponse> second_result;
+  std::thread a = Ask(&first);
+  std::optional<CallerJob> job = first.AwaitJob();
+  ASSERT_TRUE(job.has_value());
+  std::thread b = Ask(&second, Action{}, &second_result);
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(second.jobs(), 0);  // Waits while the first runs it.
+
+  first.Exit();  // Interrupted mid-prompt.
+  std::optional<CallerJob> handed_on = second.AwaitJob();
+  ASSERT_TRUE(handed_on.has_value());
+  EXPECT_EQ(handed_on->lease, job->lease);
+
+  // The process that went away cannot report for it any more.
+  FakeCaller impostor(301);
+  absl::StatusOr<CredentialResponse> refused = Report(*job, &impostor, Token("Bearer fake"));
+  EXPECT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("another process"));
+
+  FakeCaller reporter(302);
+  absl::StatusOr<CredentialResponse> answer = Report(*handed_on, &reporter, Token("Bearer two"));
+  a.join();
+  b.join();
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->token.Expose(), "Bearer two");
+}
+
+TEST_F(BrokerCallerTest, ACallerThatCannotTakeTheJobIsPassedOver) {
+  FakeCaller refuses(401, /*accepts=*/false), takes(402);
+  std::thread a = Ask(&refuses);
+  ASSERT_TRUE(refuses.AwaitJob().has_value());
+  std::thread b = Ask(&takes);
+  std::optional<CallerJob> job = takes.AwaitJob();
+  ASSERT_TRUE(job.has_value());
+  FakeCaller reporter(402);
+  EXPECT_TRUE(Report(*job, &reporter, Token("Bearer b")).ok());
+  a.join();
+  b.join();
+}
+
+TEST_F(BrokerCallerTest, WithoutACallerItFailsNamingTheBackend) {
+  absl::StatusOr<CredentialResponse> result = broker_.Perform(kRegistry, Action{}, {});
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("`sso` runs in the caller"));
+}
+
+TEST_F(BrokerCallerTest, AnUnknownLeaseChangesNothing) {
+  FakeCaller reporter(1);
+  CallerJob job;
+  job.lease = "00112233445566778899aabbccddeeff";
+  absl::StatusOr<CredentialResponse> answer = Report(job, &reporter, Token("Bearer x"));
+  ASSERT_FALSE(answer.ok());
+  EXPECT_THAT(std::string(answer.status().message()), HasSubstr("no longer waits"));
+  EXPECT_EQ(broker_.cache().Size(), 0u);
+}
+
+TEST_F(BrokerCallerTest, ALoginRunsInTheAskersShimWithItsToken) {
+  FakeCaller shim(501);
+  absl::StatusOr<CredentialResponse> ignored;
+  std::thread asker = Ask(&shim, Login("Bearer new"), &ignored);
+  std::optional<CallerJob> job = shim.AwaitJob();
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->action.kind, ActionKind::kLogin);
+  ASSERT_TRUE(job->action.login.token.has_value());
+  EXPECT_EQ(job->action.login.token->Expose(), "Bearer new");
+  FakeCaller reporter(501);
+  absl::StatusOr<CredentialResponse> answer = Report(*job, &reporter, CredentialResponse::Login());
+  asker.join();
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->kind, cargo_credential::ResponseKind::kLogin);
+}
+
+class BrokerCallerTimeoutTest : public BrokerCallerTest {
+ protected:
+  BrokerCallerTimeoutTest() : BrokerCallerTest(absl::Milliseconds(400)) {}
+};
+
+TEST_F(BrokerCallerTimeoutTest, NobodyWaitsPastTheBackendsTimeout) {
+  FakeCaller silent(601), waiting(602);
+  absl::StatusOr<CredentialResponse> waited;
+  const absl::Time start = absl::Now();
+  std::thread a = Ask(&silent);
+  std::optional<CallerJob> job = silent.AwaitJob();
+  ASSERT_TRUE(job.has_value());
+  std::thread b = Ask(&waiting, Action{}, &waited);
+  a.join();
+  b.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  ASSERT_FALSE(waited.ok());
+  EXPECT_THAT(std::string(waited.status().message()), HasSubstr("`sso` failed"));
+  EXPECT_EQ(broker_.cache().Size(), 0u);
+  // A report after the timeout is dropped.
+  FakeCaller late(601);
+  EXPECT_FALSE(Report(*job, &late, Token("Bearer late")).ok());
+  EXPECT_EQ(broker_.cache().Size(), 0u);
+}
+
+}  // namespace
+}  // namespace credcache
