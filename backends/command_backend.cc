@@ -79,7 +79,7 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(const RegistryInfo& r
   // caller it must stay in cargo's group, the only one that may read the
   // terminal.
   options.new_process_group = !config_.in_caller;
-  if (config_.in_caller) options.stderr_mode = cargo_credential::SubprocessOptions::Stdio::kInherit;
+  options.collect_stderr = !config_.in_caller;
   options.set_env.emplace_back("CARGO_REGISTRY_INDEX_URL", registry.index_url);
   if (registry.name.has_value()) {
     options.set_env.emplace_back("CARGO_REGISTRY_NAME_OPT", *registry.name);

@@ -282,7 +282,7 @@ absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options, absl::
                                                absl::Duration timeout) {
   options.stdin_mode = Stdio::kPipe;
   options.stdout_mode = Stdio::kPipe;
-  if (options.stderr_mode != Stdio::kInherit) options.stderr_mode = Stdio::kPipe;
+  options.stderr_mode = options.collect_stderr ? Stdio::kPipe : Stdio::kInherit;
   absl::StatusOr<std::unique_ptr<Subprocess>> started = Subprocess::Start(options);
   if (!started.ok()) return started.status();
   Subprocess& child = **started;

@@ -60,6 +60,10 @@ struct SubprocessOptions {
   // destructor reach everything it started too (a `sh -c` and its `sleep`),
   // not only the child itself.
   bool new_process_group = false;
+  // For RunSubprocess only: false leaves the child's stderr where this
+  // process has it instead of collecting it (a child that prompts there
+  // must be seen before it is answered).
+  bool collect_stderr = true;
 };
 
 // What Run() collects.
@@ -122,12 +126,10 @@ class Subprocess {
 };
 
 // Runs a child to completion: writes `input` to its stdin (then closes it)
-// while collecting stdout and stderr, the first kMaxCollected bytes of each
-// (the options' modes for those are taken as kPipe, except a stderr_mode of
-// kInherit, which leaves stderr where this process has it, as for a child
-// that prompts on the terminal; the rest is read and dropped, and the
-// result says so). A child still running at `timeout` is
-// killed (with its process group, when it has one), and the call fails with
+// while collecting stdout and stderr (unless `collect_stderr` is false),
+// the first kMaxCollected bytes of each (the options' modes for those are
+// taken as kPipe; the rest is read and dropped, and the result says so). A child still running at
+// `timeout` is killed (with its process group, when it has one), and the call fails with
 // DeadlineExceeded naming the program. The collected output is gathered
 // without leaving copies in freed memory, since it may be a token.
 absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options, absl::string_view input,

@@ -1,8 +1,10 @@
 #include "lib/subprocess.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <iterator>
@@ -25,6 +27,27 @@ TEST(SubprocessTest, RunCollectsOutputAndExitCode) {
   EXPECT_EQ(result->exit_code, 3);
   EXPECT_EQ(result->stdout_text, "out:hi\n");
   EXPECT_EQ(result->stderr_text, "err:bar\n");
+}
+
+TEST(SubprocessTest, RunCanLeaveStderrWhereThisProcessHasIt) {
+  // This process's stderr, for the length of the run, is a file.
+  const std::string path = absl::StrCat(getenv("TEST_TMPDIR"), "/stderr.txt");
+  const int file = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(file, 0);
+  const int saved = dup(2);
+  dup2(file, 2);
+  SubprocessOptions options;
+  options.argv = {"/bin/sh", "-c", "echo prompt: >&2; echo token"};
+  options.collect_stderr = false;
+  absl::StatusOr<SubprocessResult> result = RunSubprocess(options, "", absl::Seconds(10));
+  dup2(saved, 2);
+  close(saved);
+  close(file);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stdout_text, "token\n");
+  EXPECT_EQ(result->stderr_text, "");
+  std::ifstream written(path);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(written), {}), "prompt:\n");
 }
 
 TEST(SubprocessTest, RunKillsAChildThatHangs) {

@@ -47,6 +47,11 @@ std::string CargoSandbox::NewCrate(const std::string& name, const std::string& r
 
 absl::StatusOr<cargo_credential::SubprocessResult> CargoSandbox::Cargo(
     const std::vector<std::string>& args, const std::string& cwd, const std::string& input) {
+  return cargo_credential::RunSubprocess(Options(args, cwd), input, absl::Seconds(120));
+}
+
+cargo_credential::SubprocessOptions CargoSandbox::Options(const std::vector<std::string>& args,
+                                                          const std::string& cwd) const {
   cargo_credential::SubprocessOptions options;
   options.argv = {cargo_};
   options.argv.insert(options.argv.end(), args.begin(), args.end());
@@ -69,7 +74,7 @@ absl::StatusOr<cargo_credential::SubprocessResult> CargoSandbox::Cargo(
   options.unset_env = {"CARGO_NET_OFFLINE", "CARGO_REGISTRY_TOKEN",
                        "CARGO_REGISTRY_CREDENTIAL_PROVIDER",
                        "CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS", "CARGO_TARGET_DIR"};
-  return cargo_credential::RunSubprocess(options, input, absl::Seconds(120));
+  return options;
 }
 
 }  // namespace credcache_testing

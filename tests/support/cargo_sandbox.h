@@ -33,6 +33,11 @@ class CargoSandbox {
   std::string NewCrate(const std::string& name, const std::string& registry,
                        const std::string& dependencies = "");
 
+  // How Cargo() runs `cargo <args>` in `cwd`: its program, environment and
+  // directory, for a test that runs it another way (on a terminal, say).
+  cargo_credential::SubprocessOptions Options(const std::vector<std::string>& args,
+                                              const std::string& cwd) const;
+
   // Runs `cargo <args>` in `cwd` with `input` on stdin.
   absl::StatusOr<cargo_credential::SubprocessResult> Cargo(const std::vector<std::string>& args,
                                                            const std::string& cwd,
