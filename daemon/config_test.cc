@@ -166,5 +166,41 @@ TEST(ConfigTest, BackendsKeyedByRegistryNeedNoRegistryList) {
 
 #undef SERVES_ALL
 
+TEST(ConfigTest, RunInSaysWhereABackendRuns) {
+  absl::StatusOr<Config> config = ParseConfig(R"(
+[[backend]]
+name = "sso"
+kind = "command"
+run_in = "caller"
+index_urls = ["*"]
+command = ["sso-token"]
+
+[[backend]]
+kind = "file"
+run_in = "daemon"
+path = "/tmp/credcache-config-test/tokens.toml"
+)",
+                                              "config.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->backends[0].settings.run_in_caller);
+  EXPECT_FALSE(config->backends[1].settings.run_in_caller);
+  // What the shim is handed to make it from.
+  EXPECT_THAT(config->backends[0].settings.fingerprint, HasSubstr("sso-token"));
+
+  absl::StatusOr<Config> store =
+      ParseConfig("[[backend]]\nkind = \"file\"\nrun_in = \"caller\"\n", "config.toml");
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(std::string(store.status().message()),
+              HasSubstr("config.toml:3:10: a `file` backend runs in the daemon"));
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("env, command, cargo-provider"));
+
+  absl::StatusOr<Config> elsewhere = ParseConfig(
+      "[[backend]]\nkind = \"env\"\nvariable = \"T\"\nnames = [\"r\"]\nrun_in = \"moon\"\n",
+      "config.toml");
+  ASSERT_FALSE(elsewhere.ok());
+  EXPECT_THAT(std::string(elsewhere.status().message()),
+              HasSubstr("config.toml:5:10: `run_in` must be \"daemon\" or \"caller\""));
+}
+
 }  // namespace
 }  // namespace credcache
