@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""README's install commands, run exactly as written from the repository root.
+"""README's install commands, run exactly as written from the repository root,
+and every config README shows, checked by credcached.
 
 They call Bazel, so they cannot run inside `bazel test`; test.sh runs this
 afterwards and counts its cases. Usage: readme_install_test.py JUNIT_XML
@@ -110,6 +111,22 @@ def main():
                                 timeout=60)
         case.check(status.returncode == 0, f"status: {status.stdout}{status.stderr}")
         stop(shim, env_path)
+        cases.append(case)
+
+        # Every config README shows is one credcached accepts as written.
+        case = Case("EveryConfigInReadmeIsAccepted")
+        text = (ROOT / "README.md").read_text()
+        configs = [block for block in re.findall(r"```toml\n(.*?)```", text, re.S)
+                   if "[[backend]]" in block]
+        case.check(configs, "README shows no config")
+        for number, config in enumerate(configs):
+            path = pathlib.Path(tmp, f"readme-{number}.toml")
+            path.write_text(config)
+            result = subprocess.run([str(ROOT / "bazel-bin/daemon/credcached"), "--check-config",
+                                     "--config", str(path)], env=env, capture_output=True,
+                                    text=True, timeout=60)
+            case.check(result.returncode == 0,
+                       f"config {number} of README:\n{config}\n{result.stdout}{result.stderr}")
         cases.append(case)
 
     suite = ET.Element("testsuite", name="ReadmeInstall", tests=str(len(cases)))
