@@ -111,6 +111,9 @@ struct BackendKind {
   // program or reads the environment, which the shim can do where cargo
   // runs (caller_kinds.h). Stores the daemon keeps (file, keyring) may not.
   bool runs_in_caller = false;
+  // Whether, run in the caller, its answer is that caller's alone (`env`:
+  // that cargo's environment), never to be shared with other askers.
+  bool answers_per_caller = false;
 };
 
 }  // namespace credcache

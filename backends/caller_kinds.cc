@@ -7,6 +7,7 @@
 #include "backends/cargo_provider_backend.h"
 #include "backends/command_backend.h"
 #include "backends/env_backend.h"
+#include "backends/secret_env.h"
 #include "toml++/toml.h"
 
 namespace credcache {
@@ -51,7 +52,8 @@ const std::vector<BackendKind>& CallerKinds() {
        MakeEnvBackend,
        EnvServesOneToken,
        /*takes_logins=*/false,
-       /*runs_in_caller=*/true},
+       /*runs_in_caller=*/true,
+       /*answers_per_caller=*/true},
       {"command",
        {"command", "cache", "lifetime"},
        MakeCommandBackend,
@@ -70,7 +72,8 @@ const std::vector<BackendKind>& CallerKinds() {
 
 absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> MakeBackendInCaller(
     absl::string_view kind, absl::string_view config, const std::string& name,
-    absl::Duration timeout) {
+    absl::Duration timeout, const std::vector<std::string>& secret_variables) {
+  for (const std::string& pattern : secret_variables) RegisterSecretVariable(pattern);
   const BackendKind* found = nullptr;
   for (const BackendKind& each : CallerKinds()) {
     if (each.name == kind) found = &each;

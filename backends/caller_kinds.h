@@ -31,12 +31,13 @@ const std::vector<BackendKind>& CallerKinds();
 
 // Makes the backend called `name` of kind `kind` from `config`, its
 // [[backend]] table as TOML text, to run here, in the caller, within
-// `timeout`. InvalidArgument when `kind` cannot run in a caller or the
-// table does not make one (the daemon checked it already: this means
-// another build sent it).
+// `timeout`; no program it runs will see `secret_variables` (names or
+// globs: the daemon's, from backends/secret_env.h). InvalidArgument when
+// `kind` cannot run in a caller or the table does not make one (the daemon
+// checked it already: this means another build sent it).
 absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> MakeBackendInCaller(
     absl::string_view kind, absl::string_view config, const std::string& name,
-    absl::Duration timeout);
+    absl::Duration timeout, const std::vector<std::string>& secret_variables = {});
 
 }  // namespace credcache
 

@@ -16,21 +16,6 @@ using cargo_credential::ActionKind;
 using cargo_credential::Credential;
 using cargo_credential::CredentialResponse;
 using cargo_credential::RegistryInfo;
-using cargo_credential::ResponseKind;
-
-ResponseKind ExpectedKind(ActionKind kind) {
-  switch (kind) {
-    case ActionKind::kGet:
-      return ResponseKind::kGet;
-    case ActionKind::kLogin:
-      return ResponseKind::kLogin;
-    case ActionKind::kLogout:
-      return ResponseKind::kLogout;
-    case ActionKind::kUnknown:
-      break;
-  }
-  return ResponseKind::kUnknown;
-}
 
 }  // namespace
 
@@ -65,7 +50,7 @@ absl::StatusOr<CredentialResponse> CargoProviderBackend::Perform(
       cargo_credential::CallProvider(command, request);
   if (!answer.ok()) return cargo_credential::OtherError(answer.status().message());
   absl::StatusOr<CredentialResponse>& result = answer->result;
-  if (result.ok() && result->kind != ExpectedKind(action.kind)) {
+  if (result.ok() && result->kind != cargo_credential::ResponseKindFor(action.kind)) {
     return cargo_credential::OtherError(absl::StrCat("credential provider `", provider_,
                                                      "` answered a `",
                                                      cargo_credential::ActionKindName(action.kind),

@@ -1,5 +1,7 @@
 #include "daemon/broker.h"
 
+#include <errno.h>
+#include <string.h>
 #include <sys/random.h>
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "backends/secret_env.h"
 #include "daemon/log.h"
 #include "lib/error.h"
 #include "lib/protocol.h"
@@ -37,15 +40,23 @@ absl::Status LoginFits(const Action& action) {
 constexpr absl::Duration kCallerPoll = absl::Milliseconds(50);
 
 // A lease no one can guess: 16 bytes from the kernel's random source.
-std::string NewLease() {
+absl::StatusOr<std::string> NewLease() {
   char bytes[16];
   size_t got = 0;
   while (got < sizeof(bytes)) {
     const ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
+    if (n > 0) {
+      got += static_cast<size_t>(n);
+    } else if (n < 0 && errno != EINTR) {
+      return absl::UnavailableError(absl::StrCat("no random lease: ", strerror(errno)));
+    }
   }
   return absl::BytesToHexString(absl::string_view(bytes, sizeof(bytes)));
 }
+
+// What a request whose call carries a job is "answered": nobody hears it,
+// and it is no error of the request's.
+absl::Status HandedToCaller() { return absl::CancelledError("handed to the caller to run"); }
 
 }  // namespace
 
@@ -60,17 +71,24 @@ struct Broker::Flight {
   // What its backends said for the user, (backend, text), for every asker.
   std::vector<std::pair<std::string, std::string>> said ABSL_GUARDED_BY(mutex);
   // The shims waiting on it that can run a backend in the caller, in the
-  // order they came; one given a job moves to `taken`.
+  // order they are offered a job; one that takes a job moves to `taken`.
   std::vector<Caller*> callers ABSL_GUARDED_BY(mutex);
   std::set<const Caller*> taken ABSL_GUARDED_BY(mutex);
-  // The run in a caller under way: its lease, the pid it went to, and the
-  // answer once reported.
+  // The run in a caller under way: the lease of the shim that holds the
+  // job now (a new one at each hand-off, none while nobody holds it), the
+  // pid it went to, the kind of answer it must give, and the answer once
+  // reported.
   std::string lease ABSL_GUARDED_BY(mutex);
   pid_t runner_pid ABSL_GUARDED_BY(mutex) = 0;
+  ActionKind job_kind ABSL_GUARDED_BY(mutex) = ActionKind::kGet;
   std::optional<absl::StatusOr<CredentialResponse>> report ABSL_GUARDED_BY(mutex);
 
-  void Join(Caller* caller) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
-    if (caller != nullptr) callers.push_back(caller);
+  // Offers `caller` jobs: after those already waiting, or, for the shim
+  // that just reported one (`first`), before them, so that one request's
+  // runs in the caller stay on its own terminal.
+  void Join(Caller* caller, bool first = false) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
+    if (caller == nullptr) return;
+    callers.insert(first ? callers.begin() : callers.end(), caller);
   }
   // Whether `caller` was given a job; it is no longer offered either way.
   bool Leave(Caller* caller) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
@@ -130,7 +148,7 @@ absl::StatusOr<CredentialResponse> Broker::PerformWatched(const RegistryInfo& re
       result = cargo_credential::OperationNotSupportedError();
       break;
   }
-  if (!result.ok()) {
+  if (!result.ok() && !absl::IsCancelled(result.status())) {
     const cargo_credential::ErrorKind kind = cargo_credential::KindOf(result.status());
     if (kind != cargo_credential::ErrorKind::kNotFound &&
         kind != cargo_credential::ErrorKind::kUrlNotSupported) {
@@ -210,9 +228,14 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
   // or logout must not wait for, and be given, an answer fetched before it.
   const uint64_t generation = cache_.Generation(registry.index_url, registry.name);
   // An operation this daemon does not know has no key of its own (a newer
-  // cargo's, without the parts it is keyed on): its asker shares no call.
-  if (action.operation.kind == cargo_credential::OperationKind::kUnknown) {
-    return Fetch(registry, action, args, generation, watch);
+  // cargo's, without the parts it is keyed on), and a chain with a backend
+  // whose answer is its caller's alone (an `env` backend in the caller)
+  // must not hand one cargo's answer to another: such an asker shares no
+  // call.
+  if (action.operation.kind == cargo_credential::OperationKind::kUnknown || !Shareable(registry)) {
+    return Alone(watch, [&](const CallWatch& alone) {
+      return Fetch(registry, action, args, generation, alone);
+    });
   }
   const std::pair<CacheKey, uint64_t> key(CacheKey::For(registry.index_url, args, action.operation),
                                           generation);
@@ -232,29 +255,12 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
     return AwaitFlight(*flight, watch);
   }
 
-  // What the leader hears also tells the askers waiting on its call, and
-  // any of them may run a backend in the caller.
   {
     absl::MutexLock lock(&flight->mutex);
     flight->Join(watch.caller);
   }
-  CallWatch tell_all = WithCallers(flight, watch);
-  tell_all.slow = [&flight, &watch](const std::string& backend, absl::Duration timeout) {
-    {
-      absl::MutexLock lock(&flight->mutex);
-      flight->slow_backend = backend;
-      flight->slow_timeout = timeout;
-    }
-    if (watch.slow) watch.slow(backend, timeout);
-  };
-  tell_all.said = [&flight, &watch](const std::string& backend, const std::string& text) {
-    {
-      absl::MutexLock lock(&flight->mutex);
-      flight->said.emplace_back(backend, text);
-    }
-    if (watch.said) watch.said(backend, text);
-  };
-  absl::StatusOr<CredentialResponse> result = Fetch(registry, action, args, generation, tell_all);
+  absl::StatusOr<CredentialResponse> result =
+      Fetch(registry, action, args, generation, TellAll(flight, watch));
   {
     absl::MutexLock lock(&mutex_);
     flights_.erase(key);
@@ -265,9 +271,59 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
   return result;
 }
 
-absl::StatusOr<CredentialResponse> Broker::AwaitFlight(Flight& flight, const CallWatch& watch) {
+bool Broker::Shareable(const RegistryInfo& registry) const {
+  for (const Backend* backend : router()->Route(registry)) {
+    if (!backend->settings.shares_answers) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<CredentialResponse> Broker::Alone(
+    const CallWatch& watch,
+    const std::function<absl::StatusOr<CredentialResponse>(const CallWatch&)>& call) {
+  // A flight of its own, so that its asker can run a backend in the caller
+  // and its report be answered.
+  auto flight = std::make_shared<Flight>();
+  {
+    absl::MutexLock lock(&flight->mutex);
+    flight->Join(watch.caller);
+  }
+  absl::StatusOr<CredentialResponse> result = call(TellAll(flight, watch));
+  absl::MutexLock lock(&flight->mutex);
+  flight->Leave(watch.caller);
+  flight->Finish(result);
+  return result;
+}
+
+CallWatch Broker::TellAll(const std::shared_ptr<Flight>& flight, const CallWatch& watch) {
+  // What the asker hears also tells whoever waits on its call (coalesced
+  // askers, and the shim reporting a run in the caller, whose own call may
+  // be over), and any of them may run a backend in the caller.
+  CallWatch tell_all = WithCallers(flight, watch);
+  // Weak: the watch may be copied into calls that outlive the flight.
+  std::weak_ptr<Flight> weak = flight;
+  tell_all.slow = [weak, slow = watch.slow](const std::string& backend, absl::Duration timeout) {
+    if (std::shared_ptr<Flight> flight = weak.lock()) {
+      absl::MutexLock lock(&flight->mutex);
+      flight->slow_backend = backend;
+      flight->slow_timeout = timeout;
+    }
+    if (slow) slow(backend, timeout);
+  };
+  tell_all.said = [weak, said = watch.said](const std::string& backend, const std::string& text) {
+    if (std::shared_ptr<Flight> flight = weak.lock()) {
+      absl::MutexLock lock(&flight->mutex);
+      flight->said.emplace_back(backend, text);
+    }
+    if (said) said(backend, text);
+  };
+  return tell_all;
+}
+
+absl::StatusOr<CredentialResponse> Broker::AwaitFlight(Flight& flight, const CallWatch& watch,
+                                                       bool joined) {
   absl::MutexLock lock(&flight.mutex);
-  flight.Join(watch.caller);
+  if (!joined) flight.Join(watch.caller);
   Caller* const caller = watch.caller;
   auto answered_or_taken = [&flight, caller]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(flight.mutex) {
     return flight.done || (caller != nullptr && flight.taken.count(caller) > 0);
@@ -286,7 +342,7 @@ absl::StatusOr<CredentialResponse> Broker::AwaitFlight(Flight& flight, const Cal
   }
   if (flight.Leave(caller)) {
     // Its call now carries a job for its shim; this answer reaches no one.
-    return cargo_credential::OtherError("handed to the caller to run");
+    return HandedToCaller();
   }
   // The call's backends spoke for every asker: each cargo shows it, as each
   // would have shown its own provider's stderr. Told outside the lock.
@@ -305,24 +361,16 @@ absl::StatusOr<CredentialResponse> Broker::AwaitFlight(Flight& flight, const Cal
 absl::StatusOr<CredentialResponse> Broker::Write(const RegistryInfo& registry, const Action& action,
                                                  const std::vector<std::string>& args,
                                                  const CallWatch& watch) {
-  // Not coalesced: a flight of its own, so that its asker can run a
-  // backend in the caller and its report be answered.
-  auto flight = std::make_shared<Flight>();
-  {
-    absl::MutexLock lock(&flight->mutex);
-    flight->Join(watch.caller);
-  }
-  std::shared_ptr<const Router> router = this->router();
-  Router::Answer answer =
-      router->Call(router->Route(registry), registry, action, args, WithCallers(flight, watch));
-  // After a login the stored token is the new truth; after a logout there
-  // is none. Even a failed one (a backend that timed out may still finish)
-  // leaves the cache unsure, and a cache may always forget.
-  cache_.Forget(registry.index_url);
-  absl::MutexLock lock(&flight->mutex);
-  flight->Leave(watch.caller);
-  flight->Finish(answer.result);
-  return std::move(answer.result);
+  // Not coalesced: each login and logout is its asker's own.
+  return Alone(watch, [&](const CallWatch& alone) {
+    std::shared_ptr<const Router> router = this->router();
+    Router::Answer answer = router->Call(router->Route(registry), registry, action, args, alone);
+    // After a login the stored token is the new truth; after a logout
+    // there is none. Even a failed one (a backend that timed out may still
+    // finish) leaves the cache unsure, and a cache may always forget.
+    cache_.Forget(registry.index_url);
+    return std::move(answer.result);
+  });
 }
 
 CallWatch Broker::WithCallers(const std::shared_ptr<Flight>& flight, const CallWatch& watch) {
@@ -347,25 +395,30 @@ absl::StatusOr<CredentialResponse> Broker::RunInCaller(
     const std::shared_ptr<Flight>& flight, const Backend& backend, const RegistryInfo& registry,
     const Action& action, const std::vector<std::string>& args, absl::Time deadline) {
   CallerJob job;
-  job.lease = NewLease();
   job.backend = backend.settings.name;
   job.kind = backend.settings.kind;
   job.config = backend.settings.fingerprint;
+  job.secret_variables = SecretVariables();
   job.deadline = deadline;
   job.registry = registry;
   job.action = action.Clone();
   job.args = args;
-  {
-    absl::MutexLock lock(&mutex_);
-    leases_[job.lease] = flight;
-  }
   int runs = 0;
   std::optional<absl::StatusOr<CredentialResponse>> report;
   {
     absl::MutexLock lock(&flight->mutex);
-    flight->lease = job.lease;
     flight->report.reset();
+    flight->job_kind = action.kind;
     std::unique_ptr<CallerProcess> runner;
+    // Forgets the runner, and its lease with it: a process that no longer
+    // holds the job cannot report for it.
+    auto drop_runner = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(flight->mutex) {
+      runner.reset();
+      flight->runner_pid = 0;
+      absl::MutexLock leases(&mutex_);
+      leases_.erase(flight->lease);
+      flight->lease.clear();
+    };
     auto woken = [&flight, &runner]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(flight->mutex) {
       return flight->report.has_value() || (runner == nullptr && !flight->callers.empty());
     };
@@ -373,33 +426,43 @@ absl::StatusOr<CredentialResponse> Broker::RunInCaller(
       if (runner != nullptr && runner->Exited()) {
         Log(absl::StrCat("backend `", job.backend, "`: the shim running it (pid ", runner->pid(),
                          ") exited before it answered; the next waiting caller runs it"));
-        runner.reset();
-        flight->runner_pid = 0;
+        drop_runner();
       }
-      // The first waiting caller that can take the job runs it.
+      // The first waiting caller that can take the job runs it, with a
+      // lease of its own.
       while (runner == nullptr && !flight->callers.empty()) {
         Caller* next = flight->callers.front();
         flight->callers.erase(flight->callers.begin());
-        flight->taken.insert(next);
-        runner = next->Take(job);
-        if (runner != nullptr) {
-          ++runs;
-          flight->runner_pid = runner->pid();
-          Log(absl::StrCat("backend `", job.backend, "` runs in the caller (pid ", runner->pid(),
-                           ")"));
+        absl::StatusOr<std::string> lease = NewLease();
+        if (!lease.ok()) {
+          Log(absl::StrCat("backend `", job.backend, "`: ", lease.status().message()));
+          break;
         }
+        job.lease = *lease;
+        {
+          absl::MutexLock leases(&mutex_);
+          leases_[job.lease] = flight;
+        }
+        flight->lease = job.lease;
+        runner = next->Take(job);
+        if (runner == nullptr) {
+          // Its call ended, or the kernel did not say who it is: it waits
+          // on as any asker does, and the next one is offered the job.
+          drop_runner();
+          continue;
+        }
+        flight->taken.insert(next);
+        ++runs;
+        flight->runner_pid = runner->pid();
+        Log(absl::StrCat("backend `", job.backend, "` runs in the caller (pid ", runner->pid(),
+                         ")"));
       }
       flight->mutex.AwaitWithDeadline(absl::Condition(&woken),
                                       std::min(deadline, absl::Now() + kCallerPoll));
     }
     report = std::move(flight->report);
     flight->report.reset();
-    flight->lease.clear();
-    flight->runner_pid = 0;
-  }
-  {
-    absl::MutexLock lock(&mutex_);
-    leases_.erase(job.lease);
+    drop_runner();
   }
   if (report.has_value()) return *std::move(report);
   const std::string within = absl::FormatDuration(backend.settings.timeout);
@@ -418,29 +481,39 @@ absl::StatusOr<CredentialResponse> Broker::RunInCaller(
 absl::StatusOr<CredentialResponse> Broker::Report(const std::string& lease,
                                                   absl::StatusOr<CredentialResponse> result,
                                                   pid_t reporter, const CallWatch& watch) {
-  const absl::Status stale = cargo_credential::OtherError(
-      "credcached no longer waits for this backend run",
-      {"it took longer than the backend's `timeout`, or credcached restarted; nothing was "
-       "cached"});
   std::shared_ptr<Flight> flight;
   {
     absl::MutexLock lock(&mutex_);
     auto found = leases_.find(lease);
-    if (found == leases_.end()) return stale;
-    flight = found->second;
+    if (found != leases_.end()) flight = found->second;
   }
-  {
+  absl::Status refused;
+  if (flight != nullptr) {
     absl::MutexLock lock(&flight->mutex);
-    if (flight->lease != lease || flight->report.has_value()) return stale;
-    if (flight->runner_pid != 0 && reporter != flight->runner_pid) {
+    if (flight->lease != lease || flight->report.has_value()) {
+      flight.reset();
+    } else if (flight->runner_pid != reporter) {
       Log(absl::StrCat("refused a report for a run given to pid ", flight->runner_pid, " from pid ",
                        reporter));
-      return cargo_credential::OtherError(
+      refused = cargo_credential::OtherError(
           "credcached refused the report: the run was given to another process");
+    } else {
+      // An answer of another kind than the request's is the router's to
+      // refuse (Router::Checked). The reporting shim is offered the next
+      // job first, in the same step, so that one request's runs in the
+      // caller stay on its own terminal.
+      flight->report = std::move(result);
+      flight->Join(watch.caller, /*first=*/true);
     }
-    flight->report = std::move(result);
   }
-  return AwaitFlight(*flight, watch);
+  if (!refused.ok()) return refused;
+  if (flight == nullptr) {
+    return cargo_credential::OtherError(
+        "credcached no longer waits for this backend run",
+        {"it was answered already, or took longer than the backend's `timeout`, or went to "
+         "another shim, or credcached restarted; nothing was cached"});
+  }
+  return AwaitFlight(*flight, watch, /*joined=*/true);
 }
 
 absl::StatusOr<CredentialResponse> Broker::Fetch(const RegistryInfo& registry, const Action& action,
@@ -460,6 +533,18 @@ absl::StatusOr<CredentialResponse> Broker::Fetch(const RegistryInfo& registry, c
                   answer.backend->settings.name, policy, generation);
   }
   return std::move(answer.result);
+}
+
+void Broker::AbandonCallerRuns(const absl::Status& why) {
+  std::vector<std::shared_ptr<Flight>> flights;
+  {
+    absl::MutexLock lock(&mutex_);
+    for (const auto& [lease, flight] : leases_) flights.push_back(flight);
+  }
+  for (const std::shared_ptr<Flight>& flight : flights) {
+    absl::MutexLock lock(&flight->mutex);
+    if (!flight->report.has_value()) flight->report = why;
+  }
 }
 
 }  // namespace credcache

@@ -29,6 +29,7 @@
 #ifndef CREDCACHE_DAEMON_BROKER_H_
 #define CREDCACHE_DAEMON_BROKER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -96,6 +97,10 @@ class Broker : public cargo_credential::Credential {
       const std::string& lease, absl::StatusOr<cargo_credential::CredentialResponse> result,
       pid_t reporter, const CallWatch& watch);
 
+  // Ends every run in a caller still waiting for its report with `why`
+  // (for a daemon that stops: no report can reach it any more).
+  void AbandonCallerRuns(const absl::Status& why);
+
   // Replaces the backends and policy. Cached tokens of backends whose
   // settings changed are the caller's to forget (Daemon::Reload does).
   void SetRouter(CachePolicy policy, std::shared_ptr<const Router> router);
@@ -119,6 +124,19 @@ class Broker : public cargo_credential::Credential {
   absl::StatusOr<cargo_credential::CredentialResponse> Write(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args, const CallWatch& watch);
+  // Whether one answer for `registry` may serve every asker: not when a
+  // backend of its chain answers each caller alone (BackendSettings::
+  // shares_answers).
+  bool Shareable(const cargo_credential::RegistryInfo& registry) const;
+  // Runs `call` on a flight of its own that nobody else joins: the asker
+  // alone may run backends in the caller, and its report is answered.
+  absl::StatusOr<cargo_credential::CredentialResponse> Alone(
+      const CallWatch& watch,
+      const std::function<absl::StatusOr<cargo_credential::CredentialResponse>(const CallWatch&)>&
+          call);
+  // `watch`, also telling whoever waits on `flight` what the call waits on
+  // and what its backends said, and running jobs in its callers.
+  CallWatch TellAll(const std::shared_ptr<Flight>& flight, const CallWatch& watch);
   // `watch` with in_caller running jobs in the callers of `flight`.
   CallWatch WithCallers(const std::shared_ptr<Flight>& flight, const CallWatch& watch);
   // Runs `backend` in one of the callers waiting on `flight` (see above).
@@ -128,9 +146,11 @@ class Broker : public cargo_credential::Credential {
       const std::vector<std::string>& args, absl::Time deadline);
   // Waits, as `watch.caller`, for the answer of another's call on `flight`,
   // passing on what it waits on and what its backends said; returns early
-  // (with an error nobody will see) if that caller is given a job.
+  // (Cancelled, which nobody hears) if that caller is given a job. The
+  // caller joins the flight's callers last, unless it `joined` already.
   absl::StatusOr<cargo_credential::CredentialResponse> AwaitFlight(Flight& flight,
-                                                                   const CallWatch& watch);
+                                                                   const CallWatch& watch,
+                                                                   bool joined = false);
 
   Stats* const stats_;
   TokenCache cache_;

@@ -146,11 +146,15 @@ TEST_F(BrokerCallerTest, WhenTheRunningShimExitsTheNextWaiterRunsIt) {
   first.Exit();  // Interrupted mid-prompt.
   std::optional<CallerJob> handed_on = second.AwaitJob();
   ASSERT_TRUE(handed_on.has_value());
-  EXPECT_EQ(handed_on->lease, job->lease);
+  EXPECT_NE(handed_on->lease, job->lease) << "a lease of its own";
 
-  // The process that went away cannot report for it any more.
-  FakeCaller impostor(301);
-  absl::StatusOr<CredentialResponse> refused = Report(*job, &impostor, Token("Bearer fake"));
+  // Nobody can report with the lease of the process that went away (a
+  // child it left behind, say), nor with the new one from another process.
+  FakeCaller orphan(999);
+  absl::StatusOr<CredentialResponse> stale = Report(*job, &orphan, Token("Bearer fake"));
+  EXPECT_FALSE(stale.ok());
+  EXPECT_THAT(std::string(stale.status().message()), HasSubstr("no longer waits"));
+  absl::StatusOr<CredentialResponse> refused = Report(*handed_on, &orphan, Token("Bearer fake"));
   EXPECT_FALSE(refused.ok());
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("another process"));
 
@@ -162,10 +166,13 @@ TEST_F(BrokerCallerTest, WhenTheRunningShimExitsTheNextWaiterRunsIt) {
   EXPECT_EQ(answer->token.Expose(), "Bearer two");
 }
 
-TEST_F(BrokerCallerTest, ACallerThatCannotTakeTheJobIsPassedOver) {
-  FakeCaller refuses(401, /*accepts=*/false), takes(402);
-  std::thread a = Ask(&refuses);
+TEST_F(BrokerCallerTest, ACallerThatCannotTakeTheJobIsPassedOverAndStillAnswered) {
+  FakeCaller refuses(401, /*accepts=*/false), takes(402), also_refuses(403, /*accepts=*/false);
+  absl::StatusOr<CredentialResponse> first, third;
+  std::thread a = Ask(&refuses, Action{}, &first);
   ASSERT_TRUE(refuses.AwaitJob().has_value());
+  std::thread c = Ask(&also_refuses, Action{}, &third);
+  ASSERT_TRUE(also_refuses.AwaitJob().has_value());
   std::thread b = Ask(&takes);
   std::optional<CallerJob> job = takes.AwaitJob();
   ASSERT_TRUE(job.has_value());
@@ -173,6 +180,41 @@ TEST_F(BrokerCallerTest, ACallerThatCannotTakeTheJobIsPassedOver) {
   EXPECT_TRUE(Report(*job, &reporter, Token("Bearer b")).ok());
   a.join();
   b.join();
+  c.join();
+  // They waited on as any asker does, and hear the answer.
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->token.Expose(), "Bearer b");
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->token.Expose(), "Bearer b");
+  EXPECT_EQ(stats_.Snapshot().errors, 0) << "a job handed to a shim is no error";
+}
+
+TEST_F(BrokerCallerTest, AnAnswerOfAnotherKindIsRefused) {
+  FakeCaller shim(451);
+  std::thread asker = Ask(&shim);
+  std::optional<CallerJob> job = shim.AwaitJob();
+  ASSERT_TRUE(job.has_value());
+  FakeCaller reporter(451);
+  absl::StatusOr<CredentialResponse> answer = Report(*job, &reporter, CredentialResponse::Logout());
+  asker.join();
+  ASSERT_FALSE(answer.ok());
+  EXPECT_THAT(std::string(answer.status().message()), HasSubstr("of another kind"));
+  EXPECT_EQ(broker_.cache().Size(), 0u);
+}
+
+TEST_F(BrokerCallerTest, AStoppingDaemonEndsTheWaitForAReport) {
+  FakeCaller shim(461), waiter(462);
+  absl::StatusOr<CredentialResponse> waited;
+  std::thread a = Ask(&shim);
+  ASSERT_TRUE(shim.AwaitJob().has_value());
+  std::thread b = Ask(&waiter, Action{}, &waited);
+  absl::SleepFor(absl::Milliseconds(100));
+  broker_.AbandonCallerRuns(cargo_credential::OtherError("credcached stopped"));
+  a.join();
+  b.join();
+  ASSERT_FALSE(waited.ok());
+  EXPECT_THAT(cargo_credential::CausedBy(waited.status()),
+              ::testing::Contains("credcached stopped"));
 }
 
 TEST_F(BrokerCallerTest, WithoutACallerItFailsNamingTheBackend) {
@@ -205,6 +247,72 @@ TEST_F(BrokerCallerTest, ALoginRunsInTheAskersShimWithItsToken) {
   asker.join();
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(answer->kind, cargo_credential::ResponseKind::kLogin);
+}
+
+TEST_F(BrokerCallerTest, ABackendThatAnswersEachCallerAloneIsNeverShared) {
+  BackendSettings settings;
+  settings.name = "shell";
+  settings.kind = "env";
+  settings.timeout = absl::Seconds(10);
+  settings.run_in_caller = true;
+  settings.shares_answers = false;
+  std::vector<Backend> backends;
+  backends.push_back(Backend{settings, never_called_});
+  broker_.SetRouter(CachePolicy{}, std::make_shared<Router>(std::move(backends), &stats_));
+
+  // Two cargo processes at once, each with its own variable: each runs it.
+  FakeCaller alice(471), bob(472);
+  std::thread a = Ask(&alice);
+  std::optional<CallerJob> alices = alice.AwaitJob();
+  ASSERT_TRUE(alices.has_value());
+  std::thread b = Ask(&bob);
+  std::optional<CallerJob> bobs = bob.AwaitJob();
+  ASSERT_TRUE(bobs.has_value()) << "bob waited on alice's run";
+  FakeCaller alice_reports(471), bob_reports(472);
+  absl::StatusOr<CredentialResponse> for_bob = Report(*bobs, &bob_reports, Token("Bearer bob"));
+  absl::StatusOr<CredentialResponse> for_alice =
+      Report(*alices, &alice_reports, Token("Bearer alice"));
+  a.join();
+  b.join();
+  ASSERT_TRUE(for_bob.ok());
+  EXPECT_EQ(for_bob->token.Expose(), "Bearer bob");
+  ASSERT_TRUE(for_alice.ok());
+  EXPECT_EQ(for_alice->token.Expose(), "Bearer alice");
+}
+
+TEST_F(BrokerCallerTest, TheShimThatReportedRunsTheChainsNextBackendToo) {
+  // Two backends in the caller: the first has no token (not-found).
+  std::vector<Backend> backends;
+  for (const char* name : {"first", "second"}) {
+    BackendSettings settings;
+    settings.name = name;
+    settings.kind = "command";
+    settings.timeout = absl::Seconds(10);
+    settings.run_in_caller = true;
+    backends.push_back(Backend{settings, never_called_});
+  }
+  broker_.SetRouter(CachePolicy{}, std::make_shared<Router>(std::move(backends), &stats_));
+  FakeCaller leader(481), waiter(482);
+  std::thread a = Ask(&leader);
+  std::optional<CallerJob> first = leader.AwaitJob();
+  ASSERT_TRUE(first.has_value());
+  std::thread b = Ask(&waiter);
+  absl::SleepFor(absl::Milliseconds(100));  // It waits on the same call.
+  FakeCaller reporter(481);
+  absl::StatusOr<CredentialResponse> answer;
+  std::thread report(
+      [&]() { answer = Report(*first, &reporter, cargo_credential::NotFoundError()); });
+  std::optional<CallerJob> second = reporter.AwaitJob();
+  ASSERT_TRUE(second.has_value()) << "the second backend went to another terminal";
+  EXPECT_EQ(second->backend, "second");
+  EXPECT_EQ(waiter.jobs(), 0);
+  FakeCaller second_reporter(481);
+  absl::StatusOr<CredentialResponse> last = Report(*second, &second_reporter, Token("Bearer 2"));
+  report.join();
+  a.join();
+  b.join();
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(last->token.Expose(), "Bearer 2");
 }
 
 class BrokerCallerTimeoutTest : public BrokerCallerTest {

@@ -31,6 +31,9 @@ struct CallerJob {
   std::string backend;
   std::string kind;
   std::string config;  // The backend's [[backend]] table as TOML.
+  // The variables no program a backend runs may see (backends/secret_env),
+  // as the daemon knows them: the shim knows only its own backend's.
+  std::vector<std::string> secret_variables;
   absl::Time deadline;
   cargo_credential::RegistryInfo registry;
   cargo_credential::Action action;
@@ -38,7 +41,8 @@ struct CallerJob {
 
   // An explicit copy: a login's action holds its token.
   CallerJob Clone() const {
-    CallerJob copy{lease, backend, kind, config, deadline, registry, action.Clone(), args};
+    CallerJob copy{lease,    backend,  kind,           config, secret_variables,
+                   deadline, registry, action.Clone(), args};
     return copy;
   }
 };
@@ -58,8 +62,9 @@ class Caller {
   virtual ~Caller() = default;
   // Ends this caller's call with `job`, for its shim to run. Returns what
   // watches its process, or null when it cannot take the job (its call has
-  // ended, or the kernel did not say who it is). Called at most once per
-  // caller, under the Broker's lock: it must not block.
+  // ended, or the kernel did not say who it is, or cannot see it exit).
+  // Called at most once per job and caller, under the flight's lock: it
+  // must not block.
   virtual std::unique_ptr<CallerProcess> Take(const CallerJob& job) = 0;
 };
 

@@ -213,6 +213,7 @@ class Parser {
                                              absl::StrJoin(can, ", ")));
         }
         settings.run_in_caller = where == "caller";
+        settings.shares_answers = !(settings.run_in_caller && kind->answers_per_caller);
       } else if (std::find(kind->option_keys.begin(), kind->option_keys.end(), name) ==
                  kind->option_keys.end()) {
         std::vector<std::string> allowed(CommonBackendKeys().begin(), CommonBackendKeys().end());

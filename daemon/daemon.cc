@@ -8,6 +8,7 @@
 #include "common/wire.h"
 #include "daemon/log.h"
 #include "grpcpp/server_builder.h"
+#include "lib/error.h"
 #include "systemd/sd-daemon.h"
 
 namespace credcache {
@@ -92,6 +93,9 @@ void Daemon::Run() {
   // Hand over first: socket and lock go, so that the next request starts
   // (or finds) a new daemon at once. Then the calls in flight finish: each
   // is bounded by its backend's timeout, so that is how long they may take.
+  // A run in a caller can report to this daemon only until the server shuts
+  // down: what still waits on one ends then (the service waits for its
+  // threads when it is destroyed).
   listener_->Stop();
   accept_thread_.join();
   listener_->Release();
@@ -101,6 +105,8 @@ void Daemon::Run() {
   }
   server_->Shutdown(std::chrono::system_clock::now() +
                     std::chrono::milliseconds(absl::ToInt64Milliseconds(drain)));
+  broker_->AbandonCallerRuns(cargo_credential::OtherError(
+      "credcached stopped while the backend ran in the caller", {"nothing was cached"}));
   const StatsSnapshot stats = stats_.Snapshot();
   Log(absl::StrCat("stopped after ", stats.requests, " requests (", stats.hits, " from cache)"));
 }

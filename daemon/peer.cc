@@ -1,7 +1,6 @@
 #include "daemon/peer.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -31,7 +30,6 @@ absl::StatusOr<PeerProcess> PeerProcess::OfSocket(int fd) {
     pidfd =
         credentials->pid > 0 ? static_cast<int>(syscall(SYS_pidfd_open, credentials->pid, 0)) : -1;
   }
-  if (pidfd >= 0) fcntl(pidfd, F_SETFD, FD_CLOEXEC);
   return PeerProcess(*credentials, pidfd);
 }
 

@@ -34,9 +34,11 @@ class PeerProcess {
 
   pid_t pid() const { return credentials_.pid; }
   uid_t uid() const { return credentials_.uid; }
+  // Whether the kernel gave a pidfd, so that Exited() tells.
+  bool Watchable() const { return pidfd_.valid(); }
   // Whether the process has exited (its pidfd is readable). False while it
-  // runs, and always when no pidfd could be had: then nothing tells, and
-  // only a deadline ends a wait on it.
+  // runs, and always when no pidfd could be had (it had exited already, or
+  // runs in another pid namespace): then nothing tells.
   bool Exited() const;
 
  private:

@@ -139,7 +139,7 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::RunOne(
                      absl::FormatDuration(backend.settings.timeout)),
         {"the cache is unchanged; raise the backend's `timeout` if it is just slow"});
   }
-  return Checked(backend, took, std::move(pending->result), named);
+  return Checked(backend, action, took, std::move(pending->result), named);
 }
 
 absl::StatusOr<cargo_credential::CredentialResponse> Router::RunInCaller(
@@ -163,12 +163,21 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::RunInCaller(
   // Its failures (the run's, or that no caller ran it) do not name it: the
   // chain's walk says which backend failed.
   *named = false;
-  return Checked(backend, absl::Now() - start, std::move(result), named);
+  return Checked(backend, action, absl::Now() - start, std::move(result), named);
 }
 
 absl::StatusOr<cargo_credential::CredentialResponse> Router::Checked(
-    const Backend& backend, absl::Duration took,
+    const Backend& backend, const cargo_credential::Action& action, absl::Duration took,
     absl::StatusOr<cargo_credential::CredentialResponse> result, bool* named) const {
+  if (result.ok() && result->kind != cargo_credential::ResponseKindFor(action.kind)) {
+    *named = true;
+    stats_->BackendCall(backend.settings.name, took, Stats::Outcome::kFailed);
+    return cargo_credential::OtherError(
+        absl::StrCat("credcache backend `", backend.settings.name, "` answered a `",
+                     cargo_credential::ActionKindName(action.kind),
+                     "` request with a response of another kind"),
+        {"nothing was cached"});
+  }
   if (result.ok() && result->kind == cargo_credential::ResponseKind::kGet) {
     if (absl::Status fit = cargo_credential::CheckToken(result->token); !fit.ok()) {
       // Never cached, never passed on: cargo could not use it, and a token

@@ -57,6 +57,10 @@ struct BackendSettings {
   // `run_in = "caller"`: a shim waiting on the call runs it, where cargo
   // runs (CallWatch::in_caller); the daemon never calls `credential`.
   bool run_in_caller = false;
+  // Whether one of its answers may serve every asker: false for a backend
+  // that answers each caller alone (an `env` backend in the caller reads
+  // that cargo's environment), whose askers are never coalesced.
+  bool shares_answers = true;
   // The backend's whole config table as text: equal fingerprints mean a
   // reload left the backend as it was, so its cached tokens may stay.
   std::string fingerprint;
@@ -154,11 +158,11 @@ class Router {
       const Backend& backend, const cargo_credential::RegistryInfo& registry,
       const cargo_credential::Action& action, const std::vector<std::string>& args,
       const CallWatch& watch, bool* named) const;
-  // What RunOne and RunInCaller do with an answer that came in time: a get's
-  // token cargo cannot send becomes an error naming the backend; the call
-  // is counted.
+  // What RunOne and RunInCaller do with an answer that came in time: an
+  // answer of another kind than `action`'s, or a get's token cargo cannot
+  // send, becomes an error naming the backend; the call is counted.
   absl::StatusOr<cargo_credential::CredentialResponse> Checked(
-      const Backend& backend, absl::Duration took,
+      const Backend& backend, const cargo_credential::Action& action, absl::Duration took,
       absl::StatusOr<cargo_credential::CredentialResponse> result, bool* named) const;
 
   const std::vector<Backend> backends_;

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "common/wire.h"
 #include "daemon/log.h"
 #include "daemon/peer.h"
@@ -37,6 +38,10 @@ CredcacheService::CredcacheService(Broker* broker, credcache::Stats* stats, Daem
       control_(control),
       identity_(std::move(identity)),
       last_activity_ns_(absl::ToUnixNanos(absl::Now())) {}
+
+CredcacheService::~CredcacheService() {
+  while (in_flight_.load() > 0) absl::SleepFor(absl::Milliseconds(5));
+}
 
 absl::Time CredcacheService::last_activity() const {
   return absl::FromUnixNanos(last_activity_ns_.load());
@@ -86,8 +91,10 @@ class CredcacheService::PerformCall : public Caller {
   pid_t pid() const { return peer_.ok() ? peer_->pid() : 0; }
 
   std::unique_ptr<CallerProcess> Take(const CallerJob& job) override {
-    // Only a caller the kernel named runs anything: its exit must be seen.
-    if (!peer_.ok()) return nullptr;
+    // Only a caller the kernel named, and whose exit it will tell, runs
+    // anything: a run nobody could see end would hold every waiter until
+    // the backend's timeout.
+    if (!peer_.ok() || !peer_->Watchable()) return nullptr;
     absl::MutexLock lock(&mutex_);
     if (finished_ || context_->IsCancelled()) return nullptr;
     v1::RunInCaller* run = response_->mutable_run_in_caller();
@@ -95,6 +102,7 @@ class CredcacheService::PerformCall : public Caller {
     run->set_backend(job.backend);
     run->set_kind(job.kind);
     run->set_config(job.config);
+    for (const std::string& variable : job.secret_variables) run->add_secret_variables(variable);
     const absl::Duration left = job.deadline - absl::Now() - kReportMargin;
     run->set_timeout_ms(std::max<int64_t>(absl::ToInt64Milliseconds(left), 100));
     cargo_credential::CredentialRequest request;

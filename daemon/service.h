@@ -61,6 +61,11 @@ class CredcacheService final : public v1::Credcache::CallbackService {
   // All pointers must outlive the service.
   CredcacheService(Broker* broker, credcache::Stats* stats, DaemonControl* control,
                    DaemonIdentity identity);
+  // Waits for the threads it started to end: one may still run after its
+  // call was answered (its bookkeeping, or a request whose shim took a job
+  // and waits on the report until the backend's timeout). Call after the
+  // server has shut down.
+  ~CredcacheService() override;
 
   grpc::ServerUnaryReactor* Perform(grpc::CallbackServerContext* context,
                                     const v1::PerformRequest* request,

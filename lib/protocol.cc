@@ -315,6 +315,20 @@ CredentialResponse CredentialResponse::WithKind(ResponseKind kind) {
   return response;
 }
 
+ResponseKind ResponseKindFor(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kGet:
+      return ResponseKind::kGet;
+    case ActionKind::kLogin:
+      return ResponseKind::kLogin;
+    case ActionKind::kLogout:
+      return ResponseKind::kLogout;
+    case ActionKind::kUnknown:
+      break;
+  }
+  return ResponseKind::kUnknown;
+}
+
 absl::string_view ActionKindName(ActionKind kind) {
   switch (kind) {
     case ActionKind::kGet:

@@ -140,6 +140,10 @@ inline constexpr size_t kMaxTokenBytes = size_t{64} << 10;
 // text). The error says what is wrong without quoting the token.
 absl::Status CheckToken(const Secret& token);
 
+// The kind of response that answers an action of `kind` (kUnknown for
+// kUnknown): an answer of another kind is a broken provider's.
+ResponseKind ResponseKindFor(ActionKind kind);
+
 // The protocol's spellings of the enums ("get", "owners", "expires", ...).
 // kUnknown spells "unknown"; no valid message carries that.
 absl::string_view ActionKindName(ActionKind kind);

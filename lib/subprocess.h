@@ -62,7 +62,7 @@ struct SubprocessOptions {
   bool new_process_group = false;
   // For RunSubprocess only: false leaves the child's stderr where this
   // process has it instead of collecting it (a child that prompts there
-  // must be seen before it is answered).
+  // must be seen before it is answered); stderr_mode is ignored there.
   bool collect_stderr = true;
 };
 

@@ -28,7 +28,8 @@ constexpr int kMaxRunsInCaller = 64;
 void RunHere(const v1::RunInCaller& job, v1::CallerReport* report) {
   report->set_lease(job.lease());
   absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> backend = MakeBackendInCaller(
-      job.kind(), job.config(), job.backend(), absl::Milliseconds(job.timeout_ms()));
+      job.kind(), job.config(), job.backend(), absl::Milliseconds(job.timeout_ms()),
+      std::vector<std::string>(job.secret_variables().begin(), job.secret_variables().end()));
   if (!backend.ok()) {
     *report->mutable_result() =
         ResultToProto(cargo_credential::OtherError(backend.status().message()));
