@@ -54,6 +54,19 @@ TEST(CallerKindsTest, ACommandMadeInTheCallerPrintsItsTokenAndItsStderrIsNotGath
   EXPECT_EQ(told, "");
 }
 
+TEST(CallerKindsTest, ItsProgramsNeverSeeTheVariablesTheDaemonsBackendsRead) {
+  setenv("CALLER_KINDS_CORP_TOKEN", "secret", 1);
+  absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> backend = MakeBackendInCaller(
+      "command", "command = [\"sh\", \"-c\", \"echo tok-${CALLER_KINDS_CORP_TOKEN:-unset}\"]\n",
+      "sso", absl::Seconds(5), {"CALLER_KINDS_CORP_*"});
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  absl::StatusOr<cargo_credential::CredentialResponse> answer = (*backend)->Perform(
+      credcache_testing::Registry("sparse+http://h/"), credcache_testing::Get(), {});
+  unsetenv("CALLER_KINDS_CORP_TOKEN");
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->token.Expose(), "tok-unset");
+}
+
 TEST(CallerKindsTest, WhatCannotRunInTheCallerIsRefused) {
   absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> file =
       MakeBackendInCaller("file", "path = \"/tmp/x\"\n", "tokens", absl::Seconds(1));

@@ -273,6 +273,11 @@ TEST_F(ServiceTest, ABackendThatRunsInTheCallerIsHandedToTheAskerAndItsReportAns
   EXPECT_EQ(job.request().registry().index_url(), kUrl);
   EXPECT_GT(job.timeout_ms(), 0);
   EXPECT_LE(job.timeout_ms(), 5000);
+  // What no program it runs may see goes with it: the shim knows only its
+  // own backend's variables.
+  EXPECT_THAT(
+      std::vector<std::string>(job.secret_variables().begin(), job.secret_variables().end()),
+      ::testing::Contains("CARGO_REGISTRY_TOKEN"));
 
   // Its report is answered with the request's answer.
   v1::PerformRequest report;

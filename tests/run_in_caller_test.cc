@@ -3,6 +3,8 @@
 // prompts on the terminal, many cargo processes missing at once, a prompt
 // interrupted with Ctrl-C, an env backend that sees each cargo's own
 // environment, and a wrapped provider that logs in and out where cargo runs.
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <memory>
@@ -195,7 +197,7 @@ TEST_F(RunInCallerTest, CtrlCAtThePromptHandsItToTheNextWaitingCargo) {
   terminals[interrupted]->Type("\x03");
   std::optional<int> code = terminals[interrupted]->Wait(absl::Seconds(30));
   ASSERT_TRUE(code.has_value());
-  EXPECT_NE(*code, 0);
+  EXPECT_EQ(*code, 128 + SIGINT) << "cargo stops as Ctrl-C stops it";
 
   const int next = first_prompt(interrupted);
   ASSERT_GE(next, 0) << "nobody prompted after the first was interrupted";
@@ -206,6 +208,30 @@ TEST_F(RunInCallerTest, CtrlCAtThePromptHandsItToTheNextWaitingCargo) {
     if (i != next) EXPECT_THAT(terminals[i]->Screen(), Not(HasSubstr("SSO code")));
   }
   EXPECT_EQ(CountLines(Runs()), 2);
+}
+
+// A command that started a program of its own and hangs: at the timeout the
+// whole job goes, not only the command, though it ran in the caller.
+TEST_F(RunInCallerTest, ATimeoutEndsEverythingTheCommandStartedInTheCaller) {
+  const std::string pid_file = env_.root() + "/grandchild.pid";
+  env_.WriteConfig(absl::StrCat(
+      "[[backend]]\nname = \"hang\"\nkind = \"command\"\nrun_in = \"caller\"\n",
+      "index_urls = [\"*\"]\ntimeout = \"2s\"\ncommand = [\"sh\", \"-c\", \"sleep 60 & echo $! > ",
+      pid_file, "; wait\"]\n"));
+  const absl::Time start = absl::Now();
+  SubprocessResult result = env_.Shim({"--cargo-plugin"}, GetRequestLine("sparse+http://h/"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(30));
+  EXPECT_THAT(AnswerLine(result), HasSubstr("did not finish within"));
+  const int grandchild = std::atoi(ReadFile(pid_file).c_str());
+  ASSERT_GT(grandchild, 0);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    // Gone, or a zombie waiting for a reaper that this sandbox may lack.
+    const std::string stat = ReadFile(absl::StrCat("/proc/", grandchild, "/stat"));
+    gone = stat.empty() || absl::StrContains(stat, ") Z ");
+    if (!gone) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(gone) << "pid " << grandchild << " outlived the timeout";
 }
 
 TEST_F(RunInCallerTest, AnEnvBackendInTheCallerSeesThatCargosEnvironment) {
