@@ -315,6 +315,26 @@ TEST_F(BrokerCallerTest, TheShimThatReportedRunsTheChainsNextBackendToo) {
   EXPECT_EQ(last->token.Expose(), "Bearer 2");
 }
 
+TEST_F(BrokerCallerTest, ALoginNeverGoesToACallerBackendThatOnlyReadsTokens) {
+  std::vector<Backend> backends;
+  BackendSettings settings;
+  settings.name = "sso";
+  settings.kind = "command";
+  settings.timeout = absl::Seconds(10);
+  settings.run_in_caller = true;
+  settings.takes_logins = false;
+  backends.push_back(Backend{settings, never_called_});
+  broker_.SetRouter(CachePolicy{}, std::make_shared<Router>(std::move(backends), &stats_));
+  FakeCaller shim(491);
+  absl::StatusOr<CredentialResponse> result;
+  std::thread asker = Ask(&shim, Login("Bearer secret"), &result);
+  asker.join();
+  EXPECT_EQ(shim.jobs(), 0) << "the token went out to a backend that cannot keep it";
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(cargo_credential::KindOf(result.status()),
+            cargo_credential::ErrorKind::kOperationNotSupported);
+}
+
 class BrokerCallerTimeoutTest : public BrokerCallerTest {
  protected:
   BrokerCallerTimeoutTest() : BrokerCallerTest(absl::Milliseconds(400)) {}

@@ -154,6 +154,11 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::RunInCaller(
                      "` runs in the caller (run_in = \"caller\"), and this request has none"),
         {"only cargo's requests, through cargo-credential-credcache, can run it"});
   }
+  // A login's token never goes out to a backend that could not keep it.
+  if (action.kind != cargo_credential::ActionKind::kGet && !backend.settings.takes_logins) {
+    return cargo_credential::OperationNotSupportedError(
+        absl::StrCat("a `", backend.settings.kind, "` backend only reads tokens"));
+  }
   // Whoever else waits on this call waits on a shim that may be prompting
   // its user: they hear so at once, not after kSlowNotice.
   if (watch.slow) watch.slow(backend.settings.name, backend.settings.timeout);
