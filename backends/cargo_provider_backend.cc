@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/secret_env.h"
-#include "lib/console.h"
 #include "lib/error.h"
 #include "lib/protocol.h"
 #include "lib/provider_client.h"
@@ -42,21 +41,13 @@ absl::StatusOr<CredentialResponse> CargoProviderBackend::Perform(
   command.program = provider_;
   command.timeout = timeout_;
   command.unset_env = SecretVariables();
-  // A group of its own, killed whole. In the daemon its stderr is kept for
-  // the user, who is at the shim, not in our log. In the caller it goes to
-  // the terminal, as cargo runs a provider, and the provider runs in the
-  // terminal's foreground when cargo has it, so that it can prompt and
-  // Ctrl-C reaches it.
-  command.own_process_group = true;
+  // In the daemon: a group of its own, killed whole, and its stderr kept
+  // for the user, who is at the shim, not in our log. In the caller: as
+  // cargo itself runs a provider.
+  command.own_process_group = !in_caller_;
   command.stderr_to_tell_user = !in_caller_;
-  cargo_credential::ScopedFd terminal;
-  if (in_caller_) {
-    terminal = cargo_credential::ForegroundTerminal();
-    command.foreground_terminal = terminal.get();
-  }
   absl::StatusOr<cargo_credential::ProviderAnswer> answer =
       cargo_credential::CallProvider(command, request);
-  if (cargo_credential::IsInterrupted(answer.status())) return answer.status();
   if (!answer.ok()) return cargo_credential::OtherError(answer.status().message());
   absl::StatusOr<CredentialResponse>& result = answer->result;
   if (result.ok() && result->kind != cargo_credential::ResponseKindFor(action.kind)) {

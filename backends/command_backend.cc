@@ -1,7 +1,5 @@
 #include "backends/command_backend.h"
 
-#include <signal.h>
-
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -10,7 +8,6 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "backends/secret_env.h"
-#include "lib/console.h"
 #include "lib/error.h"
 #include "lib/secret.h"
 #include "lib/subprocess.h"
@@ -78,15 +75,10 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(const RegistryInfo& r
         absl::StrReplaceAll(part, {{"{index_url}", registry.index_url}, {"{name}", name}}));
   }
   options.unset_env = SecretVariables();
-  // A group of its own, killed whole on a timeout. In the caller it runs as
-  // a shell runs a job: in the foreground of the user's terminal, when
-  // cargo has it, so that it can prompt and Ctrl-C reaches it.
-  options.new_process_group = true;
-  cargo_credential::ScopedFd terminal;
-  if (config_.in_caller) {
-    terminal = cargo_credential::ForegroundTerminal();
-    options.foreground_terminal = terminal.get();
-  }
+  // In the daemon, a group of its own is killed whole on a timeout; in the
+  // caller it must stay in cargo's group, the only one that may read the
+  // terminal.
+  options.new_process_group = !config_.in_caller;
   options.collect_stderr = !config_.in_caller;
   options.set_env.emplace_back("CARGO_REGISTRY_INDEX_URL", registry.index_url);
   if (registry.name.has_value()) {
@@ -110,11 +102,6 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(const RegistryInfo& r
   }
   // Taken at once, so that the bytes are wiped on every path from here.
   const Secret output(std::move(result->stdout_text));
-  if (terminal.valid() && result->exit_code == 128 + SIGINT) {
-    // Ctrl-C at its prompt: the user stops this cargo, which is no answer
-    // for anyone else waiting on the same token (caller_kinds.h).
-    return cargo_credential::InterruptedError(who);
-  }
   // What it said on stderr is the user's to see, as cargo shows a
   // provider's (lib/user_text.h); a failure's last line is also its cause.
   cargo_credential::TellUser(result->stderr_text);

@@ -145,10 +145,4 @@ absl::StatusOr<Secret> ReadToken(const LoginOptions& login, const RegistryInfo& 
   return PromptSecret(prompt);
 }
 
-ScopedFd ForegroundTerminal() {
-  ScopedFd terminal(open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!terminal.valid() || tcgetpgrp(terminal.get()) != getpgrp()) return ScopedFd();
-  return terminal;
-}
-
 }  // namespace cargo_credential

@@ -13,7 +13,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "lib/files.h"
 #include "lib/protocol.h"
 #include "lib/secret.h"
 
@@ -37,12 +36,6 @@ absl::StatusOr<Secret> PromptSecret(absl::string_view prompt);
 // which gives FailedPrecondition, as does a stdin closed before any byte.
 // Reads no further than the line. Lines longer than 64 KiB are refused.
 absl::StatusOr<std::string> ReadLine();
-
-// The controlling terminal, opened, when this process's group is its
-// foreground group (the job the user started and waits on), so that a child
-// can be given it (SubprocessOptions::foreground_terminal); an empty
-// ScopedFd when there is no terminal or this process runs in the background.
-ScopedFd ForegroundTerminal();
 
 // The token for a login: the one cargo passed (`cargo login` with the token
 // on stdin), or else one the user pastes at the terminal after being told

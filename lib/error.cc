@@ -12,7 +12,6 @@ namespace {
 // Payload keys. A status without kKindPayload is an `other` error.
 constexpr char kKindPayload[] = "cargo-credential/kind";
 constexpr char kCausedByPayload[] = "cargo-credential/caused-by";
-constexpr char kInterruptedPayload[] = "cargo-credential/interrupted";
 // Cause entries are joined by NUL: messages may hold any other character.
 constexpr char kCauseSeparator = '\0';
 
@@ -94,20 +93,6 @@ absl::Status OperationNotSupportedError(absl::string_view message) {
 
 absl::Status OtherError(absl::string_view message, std::vector<std::string> caused_by) {
   return ProtocolError(ErrorKind::kOther, message, std::move(caused_by));
-}
-
-absl::Status InterruptedError(absl::string_view what) {
-  absl::Status status = OtherError(absl::StrCat(what, " was interrupted at the terminal"));
-  absl::Status interrupted(absl::StatusCode::kCancelled, status.message());
-  status.ForEachPayload([&interrupted](absl::string_view key, const absl::Cord& value) {
-    interrupted.SetPayload(key, value);
-  });
-  interrupted.SetPayload(kInterruptedPayload, absl::Cord("1"));
-  return interrupted;
-}
-
-bool IsInterrupted(const absl::Status& status) {
-  return absl::IsCancelled(status) && status.GetPayload(kInterruptedPayload).has_value();
 }
 
 ErrorKind KindOf(const absl::Status& status) {

@@ -62,13 +62,6 @@ absl::Status OtherError(absl::string_view message, std::vector<std::string> caus
 absl::Status ProtocolError(ErrorKind kind, absl::string_view message,
                            std::vector<std::string> caused_by = {});
 
-// The user stopped the credential at the terminal (Ctrl-C at a prompt of a
-// program it ran): an `other` error naming `what`, which cargo shows, whose
-// code is Cancelled so that a program running credentials on others' behalf
-// (credcache's shim) can tell it from a failure and stop as cargo would.
-absl::Status InterruptedError(absl::string_view what);
-bool IsInterrupted(const absl::Status& status);
-
 // The protocol kind of `status`: the payload's kind when present, otherwise
 // kOther. Must not be called on an OK status.
 ErrorKind KindOf(const absl::Status& status);

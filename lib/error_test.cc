@@ -37,15 +37,5 @@ TEST(ErrorTest, NamesAreTheProtocolsSpellings) {
   EXPECT_EQ(ParseErrorKind("url_not_supported"), ErrorKind::kUnknown);
 }
 
-TEST(ErrorTest, AnInterruptionIsAnOtherErrorThatCanBeToldApart) {
-  const absl::Status interrupted = InterruptedError("command `sso`");
-  EXPECT_TRUE(IsInterrupted(interrupted));
-  EXPECT_EQ(KindOf(interrupted), ErrorKind::kOther);
-  EXPECT_EQ(interrupted.message(), "command `sso` was interrupted at the terminal");
-  EXPECT_FALSE(IsInterrupted(OtherError("command `sso` failed")));
-  EXPECT_FALSE(IsInterrupted(absl::CancelledError("not a protocol error")));
-  EXPECT_FALSE(IsInterrupted(absl::OkStatus()));
-}
-
 }  // namespace
 }  // namespace cargo_credential

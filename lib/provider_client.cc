@@ -97,7 +97,6 @@ absl::StatusOr<ProviderAnswer> CallProvider(const ProviderCommand& command,
   options.set_env = command.set_env;
   options.unset_env = command.unset_env;
   options.new_process_group = command.own_process_group;
-  options.foreground_terminal = command.foreground_terminal;
   options.stderr_mode = command.stderr_to_tell_user ? SubprocessOptions::Stdio::kPipe
                                                     : SubprocessOptions::Stdio::kInherit;
   absl::StatusOr<std::unique_ptr<Subprocess>> started = Subprocess::Start(options);
@@ -110,15 +109,7 @@ absl::StatusOr<ProviderAnswer> CallProvider(const ProviderCommand& command,
   // stderr never blocks on it; told once the call ends, on every path.
   StderrGatherer stderr_text(command.stderr_to_tell_user ? child.stderr_fd() : -1);
 
-  // Whether the provider ended because Ctrl-C reached it at the terminal
-  // it was given: then the user stopped it, which is no failure of its own.
-  auto interrupted = [&child, &command]() {
-    if (command.foreground_terminal < 0 || !command.own_process_group) return false;
-    absl::StatusOr<int> code = child.Wait(absl::Now() + absl::Milliseconds(200));
-    return code.ok() && *code == 128 + SIGINT;
-  };
   absl::StatusOr<std::optional<std::string>> hello_line = child.stdout_lines().Next(deadline);
-  if (hello_line.ok() && !hello_line->has_value() && interrupted()) return InterruptedError(who);
   if (!hello_line.ok() || !hello_line->has_value()) {
     return failed(hello_line.ok() ? "exited before its hello"
                                   : absl::StrCat("sent no hello: ", hello_line.status().message()));
@@ -141,7 +132,6 @@ absl::StatusOr<ProviderAnswer> CallProvider(const ProviderCommand& command,
   }
 
   absl::StatusOr<std::optional<std::string>> answer = child.stdout_lines().Next(deadline);
-  if (answer.ok() && !answer->has_value() && interrupted()) return InterruptedError(who);
   if (!answer.ok() || !answer->has_value()) {
     return failed(answer.ok() ? "exited without answering"
                               : absl::StrCat("did not answer: ", answer.status().message()));

@@ -42,11 +42,6 @@ struct ProviderCommand {
   // call ends, however it ends (true: for a program that runs providers on
   // someone else's behalf and captures what is for its user).
   bool stderr_to_tell_user = false;
-  // With own_process_group: a terminal whose foreground the provider's
-  // group takes while it runs (SubprocessOptions::foreground_terminal), so
-  // that it can prompt there and Ctrl-C reaches it alone; a provider that
-  // Ctrl-C ends then makes the call fail with InterruptedError. -1: none.
-  int foreground_terminal = -1;
 };
 
 // Runs the provider for one request. Fails when the exchange itself fails

@@ -148,14 +148,6 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(const SubprocessOp
         break;
     }
   }
-  const bool takes_terminal =
-      options.foreground_terminal >= 0 && options.new_process_group && !options.new_session;
-  if (takes_terminal) {
-    // Before anything is closed: the child, in its own group by now and
-    // with every signal blocked (so no SIGTTOU stops it), takes the
-    // terminal before it runs, so it never reads it from the background.
-    posix_spawn_file_actions_addtcsetpgrp_np(&actions, options.foreground_terminal);
-  }
   int first_unpassed = 3;
   for (const auto& [ours, theirs] : options.pass_fds) {
     // dup2 onto the same number clears close-on-exec (glibc 2.29+).
@@ -206,7 +198,6 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(const SubprocessOp
   std::unique_ptr<Subprocess> child(new Subprocess());
   child->pid_ = pid;
   child->own_group_ = options.new_session || options.new_process_group;
-  if (takes_terminal) child->terminal_ = options.foreground_terminal;
   // Keep the parent's ends; close the child's.
   for (int i = 0; i < 3; ++i) {
     if (modes[i] != Stdio::kPipe) continue;
@@ -237,20 +228,6 @@ Subprocess::~Subprocess() {
     while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
   }
-  ReturnTerminal();
-}
-
-void Subprocess::ReturnTerminal() {
-  if (terminal_ < 0) return;
-  // As a shell takes its terminal back: from what is now a background
-  // group, which SIGTTOU would stop unless it is blocked.
-  sigset_t ttou, saved;
-  sigemptyset(&ttou);
-  sigaddset(&ttou, SIGTTOU);
-  pthread_sigmask(SIG_BLOCK, &ttou, &saved);
-  tcsetpgrp(terminal_, getpgrp());
-  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-  terminal_ = -1;
 }
 
 absl::Status Subprocess::WriteStdin(absl::string_view data, absl::Time deadline) {
@@ -273,7 +250,6 @@ absl::StatusOr<int> Subprocess::Wait(absl::Time deadline) {
     if (done == pid_) {
       if (pidfd >= 0) close(pidfd);
       exit_code_ = DecodeWaitStatus(status);
-      ReturnTerminal();
       return *exit_code_;
     }
     if (done < 0 && errno != EINTR) {

@@ -60,13 +60,6 @@ struct SubprocessOptions {
   // destructor reach everything it started too (a `sh -c` and its `sleep`),
   // not only the child itself.
   bool new_process_group = false;
-  // With new_process_group: an open descriptor of a terminal whose
-  // foreground the child's group takes before the child runs, as a shell
-  // gives its terminal to a job it starts (ForegroundTerminal() in
-  // lib/console.h finds this process's). The child can then prompt there,
-  // and Ctrl-C reaches its group alone. The terminal goes back to this
-  // process's group once the child is waited for or killed. -1: none.
-  int foreground_terminal = -1;
   // For RunSubprocess only: false leaves the child's stderr where this
   // process has it instead of collecting it (a child that prompts there
   // must be seen before it is answered); stderr_mode is ignored there.
@@ -123,12 +116,8 @@ class Subprocess {
  private:
   Subprocess() = default;
 
-  // Gives the foreground terminal back to this process's group, once.
-  void ReturnTerminal();
-
   pid_t pid_ = -1;
   bool own_group_ = false;
-  int terminal_ = -1;  // Not owned: SubprocessOptions::foreground_terminal.
   std::optional<int> exit_code_;
   int stdin_fd_ = -1;
   int stdout_fd_ = -1;

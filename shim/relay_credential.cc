@@ -1,8 +1,5 @@
 #include "shim/relay_credential.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <string>
 #include <utility>
 
@@ -27,24 +24,20 @@ constexpr absl::Duration kCallDeadline = absl::Minutes(65);
 // the caller than a config has backends; this bounds a daemon gone wrong.
 constexpr int kMaxRunsInCaller = 64;
 
-// Runs the backend `job` names, here, and answers what it answered.
-absl::StatusOr<cargo_credential::CredentialResponse> RunHere(const v1::RunInCaller& job) {
+// Runs the backend `job` names, here, and writes its answer into `report`.
+void RunHere(const v1::RunInCaller& job, v1::CallerReport* report) {
+  report->set_lease(job.lease());
   absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> backend = MakeBackendInCaller(
       job.kind(), job.config(), job.backend(), absl::Milliseconds(job.timeout_ms()),
       std::vector<std::string>(job.secret_variables().begin(), job.secret_variables().end()));
-  if (!backend.ok()) return cargo_credential::OtherError(backend.status().message());
+  if (!backend.ok()) {
+    *report->mutable_result() =
+        ResultToProto(cargo_credential::OtherError(backend.status().message()));
+    return;
+  }
   const cargo_credential::CredentialRequest request = FromProto(job.request());
-  return (*backend)->Perform(request.registry, request.action, request.args);
-}
-
-// Ctrl-C reached only the program the backend ran in the terminal's
-// foreground: cargo and this shim stop as they would have, reporting
-// nothing, so that the daemon hands the run to the next waiting cargo.
-[[noreturn]] void StopAsInterrupted() {
-  signal(SIGINT, SIG_DFL);
-  kill(0, SIGINT);  // Cargo's process group, this shim's too.
-  raise(SIGINT);
-  _exit(128 + SIGINT);
+  *report->mutable_result() =
+      ResultToProto((*backend)->Perform(request.registry, request.action, request.args));
 }
 
 }  // namespace
@@ -84,11 +77,8 @@ absl::StatusOr<cargo_credential::CredentialResponse> RelayCredential::Perform(
       return cargo_credential::OtherError(absl::StrCat(
           "credcached asked this shim to run backends more than ", kMaxRunsInCaller, " times"));
     }
-    absl::StatusOr<cargo_credential::CredentialResponse> ran = RunHere(response.run_in_caller());
-    if (cargo_credential::IsInterrupted(ran.status())) StopAsInterrupted();
     v1::PerformRequest report;
-    report.mutable_report()->set_lease(response.run_in_caller().lease());
-    *report.mutable_report()->mutable_result() = ResultToProto(ran);
+    RunHere(response.run_in_caller(), report.mutable_report());
     // The job may hold a login's token; the report, a get's.
     cargo_credential::WipeString(*response.mutable_run_in_caller()
                                       ->mutable_request()
