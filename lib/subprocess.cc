@@ -44,26 +44,6 @@ void CloseFd(int& fd) {
   fd = -1;
 }
 
-std::vector<std::string> ChildEnvironment(const SubprocessOptions& options) {
-  std::map<std::string, std::string> env;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    absl::string_view text(*entry);
-    const size_t eq = text.find('=');
-    if (eq == absl::string_view::npos) continue;
-    env[std::string(text.substr(0, eq))] = std::string(text.substr(eq + 1));
-  }
-  for (const std::string& pattern : options.unset_env) {
-    for (auto it = env.begin(); it != env.end();) {
-      it = fnmatch(pattern.c_str(), it->first.c_str(), 0) == 0 ? env.erase(it) : std::next(it);
-    }
-  }
-  for (const auto& [name, value] : options.set_env) env[name] = value;
-  std::vector<std::string> out;
-  out.reserve(env.size());
-  for (const auto& [name, value] : env) out.push_back(absl::StrCat(name, "=", value));
-  return out;
-}
-
 std::vector<char*> Pointers(std::vector<std::string>& strings) {
   std::vector<char*> out;
   for (std::string& s : strings) out.push_back(s.data());
@@ -106,6 +86,26 @@ int DecodeWaitStatus(int status) {
 }
 
 }  // namespace
+
+std::vector<std::string> ChildEnvironment(const SubprocessOptions& options) {
+  std::map<std::string, std::string> env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    absl::string_view text(*entry);
+    const size_t eq = text.find('=');
+    if (eq == absl::string_view::npos) continue;
+    env[std::string(text.substr(0, eq))] = std::string(text.substr(eq + 1));
+  }
+  for (const std::string& pattern : options.unset_env) {
+    for (auto it = env.begin(); it != env.end();) {
+      it = fnmatch(pattern.c_str(), it->first.c_str(), 0) == 0 ? env.erase(it) : std::next(it);
+    }
+  }
+  for (const auto& [name, value] : options.set_env) env[name] = value;
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [name, value] : env) out.push_back(absl::StrCat(name, "=", value));
+  return out;
+}
 
 absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(const SubprocessOptions& options) {
   if (options.argv.empty()) {

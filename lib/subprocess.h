@@ -66,6 +66,10 @@ struct SubprocessOptions {
   bool collect_stderr = true;
 };
 
+// The environment a child started with `options` gets, as KEY=VALUE: this
+// process's, less `unset_env` (names or globs), with `set_env` over it.
+std::vector<std::string> ChildEnvironment(const SubprocessOptions& options);
+
 // What Run() collects.
 struct SubprocessResult {
   // The exit code, or 128 + the signal number for a child a signal ended.

@@ -75,6 +75,23 @@ class RunInCallerTest : public ::testing::Test {
     return started.ok() ? *std::move(started) : nullptr;
   }
 
+  // Starts `count` cargo processes at once, each with a CARGO_HOME of its
+  // own (so none waits on another's package-cache lock) and on a terminal
+  // of its own, each locking crate bar's dependencies; fewer when one
+  // could not start.
+  std::vector<std::unique_ptr<Terminal>> LockOnTerminals(int count) {
+    std::vector<std::unique_ptr<Terminal>> terminals;
+    for (int i = 0; i < count; ++i) {
+      sandboxes_.push_back(std::make_unique<CargoSandbox>());
+      const std::string crate = SetUpCargo(*sandboxes_.back());
+      std::unique_ptr<Terminal> terminal =
+          OnTerminal(*sandboxes_.back(), {"generate-lockfile"}, crate);
+      if (terminal == nullptr) break;
+      terminals.push_back(std::move(terminal));
+    }
+    return terminals;
+  }
+
   // Publishes foo 0.1.0 through the first config's backend, then configures
   // `backends` instead, with an empty cache.
   void PublishFooThenUse(const std::string& backends) {
@@ -106,6 +123,7 @@ class RunInCallerTest : public ::testing::Test {
   std::unique_ptr<RegistryServer> registry_;
   std::string token_;
   std::string bar_;
+  std::vector<std::unique_ptr<CargoSandbox>> sandboxes_;
 };
 
 TEST_F(RunInCallerTest, APromptOnTheTerminalIsAnsweredOnceAndTheNextCargoIsNotAsked) {
@@ -130,17 +148,10 @@ TEST_F(RunInCallerTest, APromptOnTheTerminalIsAnsweredOnceAndTheNextCargoIsNotAs
 
 TEST_F(RunInCallerTest, TwentyCargoProcessesMissingAtOnceMakeOnePrompt) {
   PublishFooThenUse(PromptingBackend());
-  // Each cargo with a CARGO_HOME of its own, so none waits on another's
-  // package-cache lock: all twenty ask for the token at once.
+  // All twenty ask for the token at once.
   constexpr int kCargos = 20;
-  std::vector<std::unique_ptr<CargoSandbox>> sandboxes;
-  std::vector<std::unique_ptr<Terminal>> terminals;
-  for (int i = 0; i < kCargos; ++i) {
-    sandboxes.push_back(std::make_unique<CargoSandbox>());
-    const std::string crate = SetUpCargo(*sandboxes.back());
-    terminals.push_back(OnTerminal(*sandboxes.back(), {"generate-lockfile"}, crate));
-    ASSERT_NE(terminals.back(), nullptr);
-  }
+  std::vector<std::unique_ptr<Terminal>> terminals = LockOnTerminals(kCargos);
+  ASSERT_EQ(terminals.size(), static_cast<size_t>(kCargos));
   int prompted = -1;
   const absl::Time deadline = absl::Now() + absl::Seconds(90);
   while (prompted < 0 && absl::Now() < deadline) {
@@ -173,14 +184,8 @@ TEST_F(RunInCallerTest, TwentyCargoProcessesMissingAtOnceMakeOnePrompt) {
 TEST_F(RunInCallerTest, CtrlCAtThePromptHandsItToTheNextWaitingCargo) {
   PublishFooThenUse(PromptingBackend());
   constexpr int kCargos = 3;
-  std::vector<std::unique_ptr<CargoSandbox>> sandboxes;
-  std::vector<std::unique_ptr<Terminal>> terminals;
-  for (int i = 0; i < kCargos; ++i) {
-    sandboxes.push_back(std::make_unique<CargoSandbox>());
-    const std::string crate = SetUpCargo(*sandboxes.back());
-    terminals.push_back(OnTerminal(*sandboxes.back(), {"generate-lockfile"}, crate));
-    ASSERT_NE(terminals.back(), nullptr);
-  }
+  std::vector<std::unique_ptr<Terminal>> terminals = LockOnTerminals(kCargos);
+  ASSERT_EQ(terminals.size(), static_cast<size_t>(kCargos));
   auto first_prompt = [&terminals](int skip) {
     const absl::Time deadline = absl::Now() + absl::Seconds(60);
     while (absl::Now() < deadline) {

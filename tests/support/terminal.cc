@@ -15,27 +15,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
-extern char** environ;
-
 namespace credcache_testing {
 namespace {
-
-// This process's environment with `options`' changes, as KEY=VALUE.
-std::vector<std::string> ChildEnvironment(const cargo_credential::SubprocessOptions& options) {
-  std::vector<std::string> env;
-  auto named = [](const std::string& entry, const std::string& name) {
-    return absl::StartsWith(entry, name + "=");
-  };
-  for (char** each = environ; *each != nullptr; ++each) {
-    const std::string entry = *each;
-    bool dropped = false;
-    for (const std::string& name : options.unset_env) dropped = dropped || named(entry, name);
-    for (const auto& [name, value] : options.set_env) dropped = dropped || named(entry, name);
-    if (!dropped) env.push_back(entry);
-  }
-  for (const auto& [name, value] : options.set_env) env.push_back(absl::StrCat(name, "=", value));
-  return env;
-}
 
 std::vector<char*> Pointers(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
@@ -55,7 +36,7 @@ absl::StatusOr<std::unique_ptr<Terminal>> Terminal::Start(
   }
   const std::string slave = ptsname(master);
   std::vector<std::string> argv_strings = options.argv;
-  std::vector<std::string> env_strings = ChildEnvironment(options);
+  std::vector<std::string> env_strings = cargo_credential::ChildEnvironment(options);
   std::vector<char*> argv = Pointers(argv_strings);
   std::vector<char*> envp = Pointers(env_strings);
   const pid_t pid = fork();

@@ -24,7 +24,7 @@ namespace credcache_testing {
 
 class Terminal {
  public:
-  // Starts `options.argv` with its set_env, unset_env (exact names) and
+  // Starts `options.argv` with its set_env, unset_env and
   // cwd; the stdio modes are ignored (all three are the terminal).
   static absl::StatusOr<std::unique_ptr<Terminal>> Start(
       const cargo_credential::SubprocessOptions& options);
