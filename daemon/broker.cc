@@ -76,11 +76,9 @@ struct Broker::Flight {
   std::set<const Caller*> taken ABSL_GUARDED_BY(mutex);
   // The run in a caller under way: the lease of the shim that holds the
   // job now (a new one at each hand-off, none while nobody holds it), the
-  // pid it went to, the kind of answer it must give, and the answer once
-  // reported.
+  // pid it went to, and the answer once reported.
   std::string lease ABSL_GUARDED_BY(mutex);
   pid_t runner_pid ABSL_GUARDED_BY(mutex) = 0;
-  ActionKind job_kind ABSL_GUARDED_BY(mutex) = ActionKind::kGet;
   std::optional<absl::StatusOr<CredentialResponse>> report ABSL_GUARDED_BY(mutex);
 
   // Offers `caller` jobs: after those already waiting, or, for the shim
@@ -408,7 +406,6 @@ absl::StatusOr<CredentialResponse> Broker::RunInCaller(
   {
     absl::MutexLock lock(&flight->mutex);
     flight->report.reset();
-    flight->job_kind = action.kind;
     std::unique_ptr<CallerProcess> runner;
     // Forgets the runner, and its lease with it: a process that no longer
     // holds the job cannot report for it.

@@ -85,17 +85,18 @@ class CredcacheService::PerformCall : public Caller {
       : context_(context),
         response_(response),
         reactor_(reactor),
-        peer_(PeerProcess::OfCall(context->peer())) {}
+        peer_(PeerProcess::OfCall(context->peer())),
+        pid_(peer_.ok() ? peer_->pid() : 0) {}
 
   // The caller's pid as the kernel says, or 0.
-  pid_t pid() const { return peer_.ok() ? peer_->pid() : 0; }
+  pid_t pid() const { return pid_; }
 
   std::unique_ptr<CallerProcess> Take(const CallerJob& job) override {
     // Only a caller the kernel named, and whose exit it will tell, runs
     // anything: a run nobody could see end would hold every waiter until
     // the backend's timeout.
-    if (!peer_.ok() || !peer_->Watchable()) return nullptr;
     absl::MutexLock lock(&mutex_);
+    if (!peer_.ok() || !peer_->Watchable()) return nullptr;
     if (finished_ || context_->IsCancelled()) return nullptr;
     v1::RunInCaller* run = response_->mutable_run_in_caller();
     run->set_lease(job.lease);
@@ -155,8 +156,11 @@ class CredcacheService::PerformCall : public Caller {
   grpc::CallbackServerContext* const context_;
   v1::PerformResponse* const response_;
   grpc::ServerUnaryReactor* const reactor_;
-  absl::StatusOr<PeerProcess> peer_;
+  absl::StatusOr<PeerProcess> peer_;  // Handed to the Broker with a job.
+  const pid_t pid_;
   absl::Mutex mutex_;
+  // Once set, the call is over for this object: nothing touches the
+  // response or the reactor any more.
   bool finished_ ABSL_GUARDED_BY(mutex_) = false;
   bool sent_headers_ ABSL_GUARDED_BY(mutex_) = false;
 };
