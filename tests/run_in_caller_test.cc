@@ -209,7 +209,9 @@ TEST_F(RunInCallerTest, CtrlCAtThePromptHandsItToTheNextWaitingCargo) {
   for (int i = 0; i < kCargos; ++i) {
     if (i == interrupted) continue;
     EXPECT_EQ(terminals[i]->Wait(absl::Seconds(60)), 0) << i << ":\n" << terminals[i]->Screen();
-    if (i != next) EXPECT_THAT(terminals[i]->Screen(), Not(HasSubstr("SSO code")));
+    if (i != next) {
+      EXPECT_THAT(terminals[i]->Screen(), Not(HasSubstr("SSO code")));
+    }
   }
   EXPECT_EQ(CountLines(Runs()), 2);
 }
