@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "backends/secret_env.h"
@@ -470,9 +471,15 @@ absl::StatusOr<CredentialResponse> Broker::RunInCaller(
                      within),
         {"check credcached's log"});
   }
-  return cargo_credential::OtherError(
+  // Its code says it timed out, for the router's count (stats: timeouts).
+  const absl::Status error = cargo_credential::OtherError(
       absl::StrCat("it runs in the caller, and did not answer there within ", within),
       {"the cache is unchanged; raise the backend's `timeout` if it is just slow"});
+  absl::Status timed_out(absl::StatusCode::kDeadlineExceeded, error.message());
+  error.ForEachPayload([&timed_out](absl::string_view key, const absl::Cord& value) {
+    timed_out.SetPayload(key, value);
+  });
+  return timed_out;
 }
 
 absl::StatusOr<CredentialResponse> Broker::Report(const std::string& lease,

@@ -353,7 +353,9 @@ TEST_F(BrokerCallerTimeoutTest, NobodyWaitsPastTheBackendsTimeout) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   ASSERT_FALSE(waited.ok());
   EXPECT_THAT(std::string(waited.status().message()), HasSubstr("`sso` failed"));
+  EXPECT_EQ(cargo_credential::KindOf(waited.status()), cargo_credential::ErrorKind::kOther);
   EXPECT_EQ(broker_.cache().Size(), 0u);
+  EXPECT_EQ(stats_.Snapshot().backends["sso"].timeouts, 1) << "counted as a timeout";
   // A report after the timeout is dropped.
   FakeCaller late(601);
   EXPECT_FALSE(Report(*job, &late, Token("Bearer late")).ok());

@@ -168,6 +168,10 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::RunInCaller(
   // Its failures (the run's, or that no caller ran it) do not name it: the
   // chain's walk says which backend failed.
   *named = false;
+  if (!result.ok() && absl::IsDeadlineExceeded(result.status())) {
+    stats_->BackendCall(backend.settings.name, absl::Now() - start, Stats::Outcome::kTimedOut);
+    return result;
+  }
   return Checked(backend, action, absl::Now() - start, std::move(result), named);
 }
 

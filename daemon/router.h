@@ -90,6 +90,8 @@ using UserTextNotice = std::function<void(const std::string& backend, const std:
 // Runs a backend configured with `run_in = "caller"` in a shim waiting on
 // the call, until `deadline` (Broker::RunInCaller): the answer its shim
 // reported, or an error saying why there is none.
+// A run that no caller finished in time fails with code DeadlineExceeded
+// (an `other` error all the same), counted as the backend's timeout.
 using InCaller = std::function<absl::StatusOr<cargo_credential::CredentialResponse>(
     const Backend& backend, const cargo_credential::RegistryInfo& registry,
     const cargo_credential::Action& action, const std::vector<std::string>& args,
