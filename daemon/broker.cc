@@ -298,9 +298,20 @@ CallWatch Broker::TellAll(const std::shared_ptr<Flight>& flight, const CallWatch
   // What the asker hears also tells whoever waits on its call (coalesced
   // askers, and the shim reporting a run in the caller, whose own call may
   // be over), and any of them may run a backend in the caller.
-  CallWatch tell_all = WithCallers(flight, watch);
+  CallWatch tell_all = watch;
   // Weak: the watch may be copied into calls that outlive the flight.
   std::weak_ptr<Flight> weak = flight;
+  // A request with no shim behind it (a test, an admin call) has nobody to
+  // run a backend in the caller: such a backend fails at once, saying so.
+  if (watch.caller != nullptr) {
+    tell_all.in_caller = [this, weak](const Backend& backend, const RegistryInfo& registry,
+                                      const Action& action, const std::vector<std::string>& args,
+                                      absl::Time deadline) -> absl::StatusOr<CredentialResponse> {
+      std::shared_ptr<Flight> flight = weak.lock();
+      if (flight == nullptr) return cargo_credential::OtherError("the request ended");
+      return RunInCaller(flight, backend, registry, action, args, deadline);
+    };
+  }
   tell_all.slow = [weak, slow = watch.slow](const std::string& backend, absl::Duration timeout) {
     if (std::shared_ptr<Flight> flight = weak.lock()) {
       absl::MutexLock lock(&flight->mutex);
@@ -370,24 +381,6 @@ absl::StatusOr<CredentialResponse> Broker::Write(const RegistryInfo& registry, c
     cache_.Forget(registry.index_url);
     return std::move(answer.result);
   });
-}
-
-CallWatch Broker::WithCallers(const std::shared_ptr<Flight>& flight, const CallWatch& watch) {
-  CallWatch with = watch;
-  // A request with no shim behind it (a test, an admin call) has nobody to
-  // run a backend in the caller: it fails at once, saying so.
-  if (watch.caller == nullptr) return with;
-  // A weak pointer: the watch may be copied into the router's calls, and
-  // must not keep a finished flight alive.
-  std::weak_ptr<Flight> weak = flight;
-  with.in_caller = [this, weak](const Backend& backend, const RegistryInfo& registry,
-                                const Action& action, const std::vector<std::string>& args,
-                                absl::Time deadline) -> absl::StatusOr<CredentialResponse> {
-    std::shared_ptr<Flight> flight = weak.lock();
-    if (flight == nullptr) return cargo_credential::OtherError("the request ended");
-    return RunInCaller(flight, backend, registry, action, args, deadline);
-  };
-  return with;
 }
 
 absl::StatusOr<CredentialResponse> Broker::RunInCaller(

@@ -137,8 +137,6 @@ class Broker : public cargo_credential::Credential {
   // `watch`, also telling whoever waits on `flight` what the call waits on
   // and what its backends said, and running jobs in its callers.
   CallWatch TellAll(const std::shared_ptr<Flight>& flight, const CallWatch& watch);
-  // `watch` with in_caller running jobs in the callers of `flight`.
-  CallWatch WithCallers(const std::shared_ptr<Flight>& flight, const CallWatch& watch);
   // Runs `backend` in one of the callers waiting on `flight` (see above).
   absl::StatusOr<cargo_credential::CredentialResponse> RunInCaller(
       const std::shared_ptr<Flight>& flight, const Backend& backend,

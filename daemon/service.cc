@@ -82,22 +82,24 @@ class CredcacheService::PerformCall : public Caller {
  public:
   PerformCall(grpc::CallbackServerContext* context, v1::PerformResponse* response,
               grpc::ServerUnaryReactor* reactor)
-      : context_(context),
-        response_(response),
-        reactor_(reactor),
-        peer_(PeerProcess::OfCall(context->peer())),
-        pid_(peer_.ok() ? peer_->pid() : 0) {}
+      : context_(context), response_(response), reactor_(reactor) {}
 
-  // The caller's pid as the kernel says, or 0.
-  pid_t pid() const { return pid_; }
+  // The caller's pid as the kernel says, or 0. Asked only when needed (a
+  // report), as the peer is in Take: most calls never run anything.
+  pid_t pid() const {
+    absl::StatusOr<PeerProcess> peer = PeerProcess::OfCall(context_->peer());
+    return peer.ok() ? peer->pid() : 0;
+  }
 
   std::unique_ptr<CallerProcess> Take(const CallerJob& job) override {
-    // Only a caller the kernel named, and whose exit it will tell, runs
-    // anything: a run nobody could see end would hold every waiter until
-    // the backend's timeout.
     absl::MutexLock lock(&mutex_);
-    if (!peer_.ok() || !peer_->Watchable()) return nullptr;
     if (finished_ || context_->IsCancelled()) return nullptr;
+    // Only a caller the kernel names, and whose exit it will tell, runs
+    // anything: a run nobody could see end would hold every waiter until
+    // the backend's timeout. Its call still waits, so the connection is
+    // the one it came on; cancelled meanwhile, it takes nothing.
+    absl::StatusOr<PeerProcess> peer = PeerProcess::OfCall(context_->peer());
+    if (!peer.ok() || !peer->Watchable() || context_->IsCancelled()) return nullptr;
     v1::RunInCaller* run = response_->mutable_run_in_caller();
     run->set_lease(job.lease);
     run->set_backend(job.backend);
@@ -113,7 +115,7 @@ class CredcacheService::PerformCall : public Caller {
     *run->mutable_request() = ToProto(request);
     finished_ = true;
     reactor_->Finish(grpc::Status::OK);
-    return std::make_unique<PeerWatch>(*std::move(peer_));
+    return std::make_unique<PeerWatch>(*std::move(peer));
   }
 
   // The response headers go ahead, naming the backend waited on.
@@ -156,8 +158,6 @@ class CredcacheService::PerformCall : public Caller {
   grpc::CallbackServerContext* const context_;
   v1::PerformResponse* const response_;
   grpc::ServerUnaryReactor* const reactor_;
-  absl::StatusOr<PeerProcess> peer_;  // Handed to the Broker with a job.
-  const pid_t pid_;
   absl::Mutex mutex_;
   // Once set, the call is over for this object: nothing touches the
   // response or the reactor any more.

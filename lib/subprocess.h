@@ -132,10 +132,11 @@ class Subprocess {
 // Runs a child to completion: writes `input` to its stdin (then closes it)
 // while collecting stdout and stderr (unless `collect_stderr` is false),
 // the first kMaxCollected bytes of each (the options' modes for those are
-// taken as kPipe; the rest is read and dropped, and the result says so). A child still running at
-// `timeout` is killed (with its process group, when it has one), and the call fails with
-// DeadlineExceeded naming the program. The collected output is gathered
-// without leaving copies in freed memory, since it may be a token.
+// taken as kPipe; the rest is read and dropped, and the result says so). A
+// child still running at `timeout` is killed (with its process group, when
+// it has one), and the call fails with DeadlineExceeded naming the program.
+// The collected output is gathered without leaving copies in freed memory,
+// since it may be a token.
 absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options, absl::string_view input,
                                                absl::Duration timeout);
 
