@@ -37,14 +37,28 @@ absl::StatusOr<CredentialResponse> Token(const std::string& token) {
 class BrokerCallerTest : public ::testing::Test {
  protected:
   explicit BrokerCallerTest(absl::Duration timeout = absl::Seconds(10)) {
+    BackendSettings sso = InCaller("sso", "command", timeout);
+    sso.fingerprint = kConfig;
+    Use({sso});
+  }
+
+  // A backend of `kind` configured to run in the caller.
+  static BackendSettings InCaller(const std::string& name, const std::string& kind,
+                                  absl::Duration timeout = absl::Seconds(10)) {
     BackendSettings settings;
-    settings.name = "sso";
-    settings.kind = "command";
+    settings.name = name;
+    settings.kind = kind;
     settings.timeout = timeout;
     settings.run_in_caller = true;
-    settings.fingerprint = kConfig;
+    return settings;
+  }
+  // The broker routes every registry to `chain`, whose backends the daemon
+  // itself must never call.
+  void Use(const std::vector<BackendSettings>& chain) {
     std::vector<Backend> backends;
-    backends.push_back(Backend{settings, never_called_});
+    for (const BackendSettings& settings : chain) {
+      backends.push_back(Backend{settings, never_called_});
+    }
     broker_.SetRouter(CachePolicy{}, std::make_shared<Router>(std::move(backends), &stats_));
   }
 
@@ -250,15 +264,9 @@ TEST_F(BrokerCallerTest, ALoginRunsInTheAskersShimWithItsToken) {
 }
 
 TEST_F(BrokerCallerTest, ABackendThatAnswersEachCallerAloneIsNeverShared) {
-  BackendSettings settings;
-  settings.name = "shell";
-  settings.kind = "env";
-  settings.timeout = absl::Seconds(10);
-  settings.run_in_caller = true;
-  settings.shares_answers = false;
-  std::vector<Backend> backends;
-  backends.push_back(Backend{settings, never_called_});
-  broker_.SetRouter(CachePolicy{}, std::make_shared<Router>(std::move(backends), &stats_));
+  BackendSettings shell = InCaller("shell", "env");
+  shell.shares_answers = false;
+  Use({shell});
 
   // Two cargo processes at once, each with its own variable: each runs it.
   FakeCaller alice(471), bob(472);
@@ -282,16 +290,7 @@ TEST_F(BrokerCallerTest, ABackendThatAnswersEachCallerAloneIsNeverShared) {
 
 TEST_F(BrokerCallerTest, TheShimThatReportedRunsTheChainsNextBackendToo) {
   // Two backends in the caller: the first has no token (not-found).
-  std::vector<Backend> backends;
-  for (const char* name : {"first", "second"}) {
-    BackendSettings settings;
-    settings.name = name;
-    settings.kind = "command";
-    settings.timeout = absl::Seconds(10);
-    settings.run_in_caller = true;
-    backends.push_back(Backend{settings, never_called_});
-  }
-  broker_.SetRouter(CachePolicy{}, std::make_shared<Router>(std::move(backends), &stats_));
+  Use({InCaller("first", "command"), InCaller("second", "command")});
   FakeCaller leader(481), waiter(482);
   std::thread a = Ask(&leader);
   std::optional<CallerJob> first = leader.AwaitJob();
@@ -316,15 +315,9 @@ TEST_F(BrokerCallerTest, TheShimThatReportedRunsTheChainsNextBackendToo) {
 }
 
 TEST_F(BrokerCallerTest, ALoginNeverGoesToACallerBackendThatOnlyReadsTokens) {
-  std::vector<Backend> backends;
-  BackendSettings settings;
-  settings.name = "sso";
-  settings.kind = "command";
-  settings.timeout = absl::Seconds(10);
-  settings.run_in_caller = true;
-  settings.takes_logins = false;
-  backends.push_back(Backend{settings, never_called_});
-  broker_.SetRouter(CachePolicy{}, std::make_shared<Router>(std::move(backends), &stats_));
+  BackendSettings reader = InCaller("sso", "command");
+  reader.takes_logins = false;
+  Use({reader});
   FakeCaller shim(491);
   absl::StatusOr<CredentialResponse> result;
   std::thread asker = Ask(&shim, Login("Bearer secret"), &result);
