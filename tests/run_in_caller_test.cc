@@ -139,8 +139,13 @@ TEST_F(RunInCallerTest, APromptOnTheTerminalIsAnsweredOnceAndTheNextCargoIsNotAs
   EXPECT_EQ(second->Wait(absl::Seconds(60)), 0) << second->Screen();
   EXPECT_THAT(second->Screen(), Not(HasSubstr("SSO code")));
   EXPECT_EQ(CountLines(Runs()), 1);
-  // Cached by the daemon, under the backend's name.
+  // Cached by the daemon, under the backend's name; the token itself is in
+  // neither the daemon's log nor anything the admin commands print.
   EXPECT_THAT(env_.Shim({"list"}).stdout_text, HasSubstr("sso"));
+  const std::string log = ReadFile(env_.log());
+  EXPECT_THAT(log, HasSubstr("backend `sso` runs in the caller"));
+  EXPECT_THAT(log, Not(HasSubstr(token_)));
+  EXPECT_THAT(env_.AdminOutput(), Not(HasSubstr(token_)));
   for (const LoggedRequest& request : registry_->Requests()) {
     EXPECT_NE(request.auth, "wrong") << request.method << " " << request.path;
   }
@@ -282,6 +287,10 @@ TEST_F(RunInCallerTest, AWrappedProviderLogsInAndOutWhereCargoRuns) {
   EXPECT_THAT(ReadFile(tokens), Not(HasSubstr(token_)));
   SubprocessResult after = Cargo({"generate-lockfile"}, bar_, in_caller);
   EXPECT_NE(after.exit_code, 0);
+  // The login's token went to the shim and back, never into the log.
+  const std::string log = ReadFile(env_.log());
+  EXPECT_THAT(log, HasSubstr("backend `wrapped` runs in the caller"));
+  EXPECT_THAT(log, Not(HasSubstr(token_)));
 }
 
 }  // namespace
