@@ -6,6 +6,7 @@
 #include "backends/caller_kinds.h"
 #include "backends/file_backend.h"
 #include "backends/libsecret_backend.h"
+#include "backends/memory_backend.h"
 
 namespace credcache {
 
@@ -16,6 +17,7 @@ const std::vector<BackendKind>& BackendKinds() {
         {"file", {"path"}, MakeFileBackend, nullptr, /*takes_logins=*/true}};
     all->insert(all->end(), CallerKinds().begin(), CallerKinds().end());
     all->push_back({"libsecret", {}, MakeLibsecretBackend, nullptr, /*takes_logins=*/true});
+    all->push_back({"memory", {}, MakeMemoryBackend, nullptr, /*takes_logins=*/true});
     return all;
   }();
   return *kinds;

@@ -101,12 +101,14 @@ TEST(BackendKindsTest, EveryKindInOrderWithItsKeys) {
     names.push_back(kind.name);
     EXPECT_TRUE(kind.make) << kind.name;
   }
-  EXPECT_THAT(names, ElementsAre("file", "env", "command", "cargo-provider", "libsecret"));
+  EXPECT_THAT(names,
+              ElementsAre("file", "env", "command", "cargo-provider", "libsecret", "memory"));
   EXPECT_THAT(FindBackendKind("file")->option_keys, ElementsAre("path"));
   EXPECT_THAT(FindBackendKind("env")->option_keys, ElementsAre("variable"));
   EXPECT_THAT(FindBackendKind("command")->option_keys, ElementsAre("command", "cache", "lifetime"));
   EXPECT_THAT(FindBackendKind("cargo-provider")->option_keys, ElementsAre("provider", "args"));
   EXPECT_TRUE(FindBackendKind("libsecret")->option_keys.empty());
+  EXPECT_TRUE(FindBackendKind("memory")->option_keys.empty());
 }
 
 TEST(BackendKindsTest, FindsByExactName) {

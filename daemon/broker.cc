@@ -158,9 +158,11 @@ absl::StatusOr<CredentialResponse> Broker::PerformWatched(const RegistryInfo& re
 }
 
 std::optional<CredentialResponse> Broker::Cached(const RegistryInfo& registry, const Action& action,
-                                                 const std::vector<std::string>& args) {
+                                                 const std::vector<std::string>& args,
+                                                 int64_t owner, std::string* backend) {
   if (action.kind != ActionKind::kGet) return std::nullopt;
-  std::optional<CredentialResponse> hit = cache_.Lookup(registry.index_url, args, action.operation);
+  std::optional<CredentialResponse> hit = cache_.Lookup(
+      registry.index_url, args, action.operation, KeyOwner(registry, owner), backend);
   if (hit.has_value()) {
     stats_->Request();
     stats_->Hit();
@@ -216,12 +218,16 @@ absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
 absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, const Action& action,
                                                const std::vector<std::string>& args,
                                                const CallWatch& watch) {
+  const int64_t owner = KeyOwner(registry, watch.owner);
+  std::string backend;
   if (std::optional<CredentialResponse> hit =
-          cache_.Lookup(registry.index_url, args, action.operation)) {
+          cache_.Lookup(registry.index_url, args, action.operation, owner, &backend)) {
     stats_->Hit();
+    if (watch.served != nullptr) *watch.served = {"hit", backend};
     return *std::move(hit);
   }
   stats_->Miss();
+  if (watch.served != nullptr) watch.served->how = "miss";
 
   // The generation is part of the key: a request that starts after a login
   // or logout must not wait for, and be given, an answer fetched before it.
@@ -236,8 +242,8 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
       return Fetch(registry, action, args, generation, alone);
     });
   }
-  const std::pair<CacheKey, uint64_t> key(CacheKey::For(registry.index_url, args, action.operation),
-                                          generation);
+  const std::pair<CacheKey, uint64_t> key(
+      CacheKey::For(registry.index_url, args, action.operation, owner), generation);
   std::shared_ptr<Flight> flight;
   bool leader = false;
   {
@@ -251,6 +257,7 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
   }
   if (!leader) {
     stats_->Coalesced();
+    if (watch.served != nullptr) watch.served->how = "coalesced";
     return AwaitFlight(*flight, watch);
   }
 
@@ -268,6 +275,18 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
   flight->Leave(watch.caller);
   flight->Finish(result);
   return result;
+}
+
+void Broker::SetTeam(int entries_per_user) {
+  absl::MutexLock lock(&mutex_);
+  entries_per_user_ = entries_per_user;
+}
+
+int64_t Broker::KeyOwner(const RegistryInfo& registry, int64_t asker) const {
+  for (const Backend* backend : router()->Route(registry)) {
+    if (backend->settings.personal) return asker;
+  }
+  return kSharedOwner;
 }
 
 bool Broker::Shareable(const RegistryInfo& registry) const {
@@ -375,6 +394,9 @@ absl::StatusOr<CredentialResponse> Broker::Write(const RegistryInfo& registry, c
   return Alone(watch, [&](const CallWatch& alone) {
     std::shared_ptr<const Router> router = this->router();
     Router::Answer answer = router->Call(router->Route(registry), registry, action, args, alone);
+    if (watch.served != nullptr && answer.backend != nullptr) {
+      watch.served->backend = answer.backend->settings.name;
+    }
     // After a login the stored token is the new truth; after a logout
     // there is none. Even a failed one (a backend that timed out may still
     // finish) leaves the cache unsure, and a cache may always forget.
@@ -518,16 +540,28 @@ absl::StatusOr<CredentialResponse> Broker::Fetch(const RegistryInfo& registry, c
                                                  uint64_t generation, const CallWatch& watch) {
   std::shared_ptr<const Router> router;
   CachePolicy policy;
+  int entries_per_user;
   {
     absl::MutexLock lock(&mutex_);
     router = router_;
     policy = policy_;
+    entries_per_user = entries_per_user_;
   }
   Router::Answer answer = router->Call(router->Route(registry), registry, action, args, watch);
   if (answer.result.ok() && answer.backend != nullptr) {
+    if (watch.served != nullptr) watch.served->backend = answer.backend->settings.name;
+    if (entries_per_user > 0 && !answer.backend->settings.personal) {
+      // A team's token, asked for one operation: cargo must ask again for
+      // any other, so that the rules decide each.
+      answer.result->operation_independent = false;
+    }
     if (answer.backend->settings.ttl.has_value()) policy.ttl = *answer.backend->settings.ttl;
+    EntryOwner owner;
+    if (entries_per_user > 0) {
+      owner = {KeyOwner(registry, watch.owner), watch.owner, entries_per_user};
+    }
     cache_.Insert(registry.index_url, registry.name, args, action.operation, *answer.result,
-                  answer.backend->settings.name, policy, generation);
+                  answer.backend->settings.name, policy, generation, owner);
   }
   return std::move(answer.result);
 }

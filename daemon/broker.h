@@ -66,9 +66,18 @@ class Broker : public cargo_credential::Credential {
   // The answer to a get when the cache has a live token, counted as a
   // request and a hit; nullopt otherwise (then call Perform). Never blocks
   // on a backend, so it may run on threads that must not wait.
+  // `owner` is the asker's uid in a team daemon (as CallWatch::owner), and
+  // `backend`, when given, is set to the backend the token came from.
   std::optional<cargo_credential::CredentialResponse> Cached(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
-      const std::vector<std::string>& args);
+      const std::vector<std::string>& args, int64_t owner = kSharedOwner,
+      std::string* backend = nullptr);
+
+  // Makes this the broker of a team daemon: each user may add at most
+  // `entries_per_user` cached tokens, and a shared backend's token goes
+  // back to cargo as not operation-independent, so that cargo never reuses
+  // a read token of the team for a publish.
+  void SetTeam(int entries_per_user);
 
   // Performs `action` on the backend named `backend` alone, whether or not
   // it serves the registry by config (login and logout clear the cache as
@@ -128,6 +137,10 @@ class Broker : public cargo_credential::Credential {
   // backend of its chain answers each caller alone (BackendSettings::
   // shares_answers).
   bool Shareable(const cargo_credential::RegistryInfo& registry) const;
+  // Whose tokens a request of `asker` (CallWatch::owner) for `registry`
+  // reads and adds: the asker's own when a backend of the chain is
+  // personal, else the shared ones.
+  int64_t KeyOwner(const cargo_credential::RegistryInfo& registry, int64_t asker) const;
   // Runs `call` on a flight of its own that nobody else joins: the asker
   // alone may run backends in the caller, and its report is answered.
   absl::StatusOr<cargo_credential::CredentialResponse> Alone(
@@ -155,6 +168,7 @@ class Broker : public cargo_credential::Credential {
   mutable absl::Mutex mutex_;
   CachePolicy policy_ ABSL_GUARDED_BY(mutex_);
   std::shared_ptr<const Router> router_ ABSL_GUARDED_BY(mutex_);
+  int entries_per_user_ ABSL_GUARDED_BY(mutex_) = 0;  // 0: not a team daemon.
   // Backend calls under way, by coalescing key.
   std::map<std::pair<CacheKey, uint64_t>, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mutex_);
   // Runs in callers under way, by lease.

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <set>
@@ -13,6 +14,7 @@
 #include "backends/backend.h"
 #include "backends/backend_kinds.h"
 #include "backends/libsecret_backend.h"
+#include "common/accounts.h"
 #include "common/location.h"
 #include "toml++/toml.h"
 
@@ -42,7 +44,8 @@ constexpr char kDefaultKeyringText[] =
 
 const std::set<std::string>& CommonBackendKeys() {
   static const auto* keys =
-      new std::set<std::string>{"name", "kind", "index_urls", "names", "ttl", "timeout", "run_in"};
+      new std::set<std::string>{"name",    "kind",   "index_urls", "names",
+                                "ttl",     "timeout", "run_in",     "scope"};
   return *keys;
 }
 
@@ -60,6 +63,8 @@ class Parser {
     }
     Config config;
     config.source = source_;
+    // The team sections, read after the backends, whatever their order.
+    std::vector<std::pair<std::string, const toml::node*>> team_sections;
     for (auto&& [key, node] : root) {
       const std::string name(key.str());
       absl::Status status;
@@ -67,10 +72,18 @@ class Parser {
         status = ParseCache(node, config.cache);
       } else if (name == "backend") {
         status = ParseBackends(node, config.backends);
+      } else if (name == "listen" || name == "rule" || name == "admin" || name == "audit" ||
+                 name == "limits") {
+        team_sections.emplace_back(name, &node);
       } else {
-        status =
-            ErrorAt(key, absl::StrCat("unknown key `", name, "`; expected `cache` or `backend`"));
+        status = ErrorAt(key, absl::StrCat("unknown key `", name,
+                                           "`; expected cache, backend, listen, rule, admin, "
+                                           "audit or limits"));
       }
+      if (!status.ok()) return status;
+    }
+    if (!team_sections.empty()) {
+      absl::Status status = ParseTeam(root, team_sections, config);
       if (!status.ok()) return status;
     }
     if (config.backends.empty()) {
@@ -115,6 +128,259 @@ class Parser {
       absl::StatusOr<absl::Duration> duration = DurationAt(key, value);
       if (!duration.ok()) return duration.status();
       *target = *duration;
+    }
+    return absl::OkStatus();
+  }
+
+  // The team daemon's sections (daemon/team.h), and the rules they set for
+  // the backends' scopes.
+  absl::Status ParseTeam(const toml::table& root,
+                         const std::vector<std::pair<std::string, const toml::node*>>& sections,
+                         Config& config) const {
+    if (root.get("listen") == nullptr) {
+      return ErrorAt(*sections.front().second,
+                     absl::StrCat("[", sections.front().first,
+                                  "] is for a team daemon, which needs a [listen] section (its "
+                                  "socket and group)"));
+    }
+    TeamSettings team;
+    std::vector<AccessRule> rules;
+    std::set<uid_t> admin_users;
+    std::set<gid_t> admin_groups;
+    std::string contact;
+    for (const auto& [name, node] : sections) {
+      absl::Status status;
+      if (name == "listen") {
+        status = ParseListen(*node, team, contact);
+      } else if (name == "rule") {
+        status = ParseRules(*node, rules);
+      } else if (name == "admin") {
+        status = ParseAdmin(*node, admin_users, admin_groups);
+      } else if (name == "audit") {
+        status = ParseAudit(*node, team.audit);
+      } else {
+        status = ParseLimits(*node, team.limits);
+      }
+      if (!status.ok()) return status;
+    }
+    if (contact.empty()) contact = absl::StrCat("the account running it (", UserName(geteuid()), ")");
+    team.access = AccessPolicy(std::move(rules), std::move(admin_users), std::move(admin_groups),
+                               source_, contact);
+    const toml::array* tables = root.get("backend") ? root.get("backend")->as_array() : nullptr;
+    for (size_t i = 0; i < config.backends.size(); ++i) {
+      const toml::table& table = *(*tables)[i].as_table();
+      const BackendSettings& settings = config.backends[i].settings;
+      const toml::node* scope = table.get("scope");
+      if (scope == nullptr) {
+        return ErrorAt(table, absl::StrCat("backend `", settings.name,
+                                           "`: a team daemon serves many users; say whose its "
+                                           "tokens are: `scope = \"shared\"` (one token for "
+                                           "everyone a rule admits) or `scope = \"personal\"`"));
+      }
+      if (!settings.personal && settings.run_in_caller) {
+        return ErrorAt(*scope, absl::StrCat("backend `", settings.name,
+                                            "` runs in the caller, as that user: its tokens are "
+                                            "theirs, so its scope must be \"personal\""));
+      }
+      if (settings.personal && !settings.run_in_caller && settings.kind != "memory") {
+        return ErrorAt(*scope,
+                       absl::StrCat("backend `", settings.name,
+                                    "` is personal, but a `", settings.kind,
+                                    "` backend in the daemon reads the daemon's account's store, "
+                                    "not each user's: run it in the caller (`run_in = "
+                                    "\"caller\"`) or keep personal logins with `kind = "
+                                    "\"memory\"`"));
+      }
+    }
+    config.team = std::move(team);
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseListen(const toml::node& node, TeamSettings& team, std::string& contact) const {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) return ErrorAt(node, "`listen` must be a table: [listen]");
+    for (auto&& [key, value] : *table) {
+      const std::string name(key.str());
+      if (!value.is_string() || value.as_string()->get().empty()) {
+        return ErrorAt(value, absl::StrCat("`", name, "` in [listen] must be a non-empty string"));
+      }
+      const std::string text = value.as_string()->get();
+      if (name == "socket") {
+        if (text.front() != '/' || text.size() > 107) {
+          return ErrorAt(value, "`socket` must be an absolute path of at most 107 bytes");
+        }
+        team.socket = text;
+      } else if (name == "group") {
+        absl::StatusOr<gid_t> gid = GroupId(text);
+        if (!gid.ok()) return ErrorAt(value, gid.status().message());
+        team.group = *gid;
+        team.group_name = text;
+      } else if (name == "contact") {
+        contact = text;
+      } else {
+        return ErrorAt(key, absl::StrCat("unknown key `", name,
+                                         "` in [listen]; expected socket, group or contact"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Names (or numbers) of users or groups, resolved now.
+  template <typename Id>
+  absl::Status Ids(const toml::key& key, const toml::node& value,
+                   absl::StatusOr<Id> (*resolve)(const std::string&), std::set<Id>& ids) const {
+    absl::StatusOr<std::vector<std::string>> names = Globs(key, value);
+    if (!names.ok()) return names.status();
+    size_t i = 0;
+    for (const std::string& name : *names) {
+      absl::StatusOr<Id> id = resolve(name);
+      if (!id.ok()) return ErrorAt(*value.as_array()->get(i), id.status().message());
+      ids.insert(*id);
+      ++i;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseRules(const toml::node& node, std::vector<AccessRule>& rules) const {
+    const toml::array* array = node.as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+      return ErrorAt(node, "`rule` must be a list of tables: [[rule]]");
+    }
+    for (const toml::node& item : *array) {
+      const toml::table& table = *item.as_table();
+      AccessRule rule;
+      rule.where = Location(source_, table.source().begin);
+      for (auto&& [key, value] : table) {
+        const std::string name(key.str());
+        absl::Status status;
+        if (name == "registries") {
+          absl::StatusOr<std::vector<std::string>> globs = Globs(key, value);
+          if (!globs.ok()) return globs.status();
+          rule.registries = *std::move(globs);
+        } else if (name == "users") {
+          status = Ids<uid_t>(key, value, &UserId, rule.users);
+        } else if (name == "groups") {
+          status = Ids<gid_t>(key, value, &GroupId, rule.groups);
+        } else if (name == "operations") {
+          absl::StatusOr<std::vector<std::string>> operations = Globs(key, value);
+          if (!operations.ok()) return operations.status();
+          for (const std::string& operation : *operations) {
+            std::optional<cargo_credential::OperationKind> kind;
+            for (auto each : {cargo_credential::OperationKind::kRead,
+                              cargo_credential::OperationKind::kPublish,
+                              cargo_credential::OperationKind::kYank,
+                              cargo_credential::OperationKind::kUnyank,
+                              cargo_credential::OperationKind::kOwners}) {
+              if (cargo_credential::OperationKindName(each) == operation) kind = each;
+            }
+            if (!kind.has_value()) {
+              return ErrorAt(value, absl::StrCat("unknown operation `", operation,
+                                                 "`; expected read, publish, yank, unyank or "
+                                                 "owners"));
+            }
+            rule.operations.insert(*kind);
+          }
+        } else if (name == "login") {
+          if (!value.is_boolean()) return ErrorAt(value, "`login` must be true or false");
+          rule.login = value.as_boolean()->get();
+        } else {
+          return ErrorAt(key, absl::StrCat("unknown key `", name,
+                                           "` in [[rule]]; expected registries, users, groups, "
+                                           "operations or login"));
+        }
+        if (!status.ok()) return status;
+      }
+      if (rule.registries.empty()) {
+        return ErrorAt(table, "a [[rule]] must list the `registries` it admits to (globs on "
+                              "index URLs; \"*\" for all)");
+      }
+      if (rule.users.empty() && rule.groups.empty()) {
+        return ErrorAt(table, "a [[rule]] must name the `users` or `groups` it admits");
+      }
+      if (rule.operations.empty() && !rule.login) {
+        return ErrorAt(table, "a [[rule]] must allow some `operations` (or `login = true`)");
+      }
+      rules.push_back(std::move(rule));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseAdmin(const toml::node& node, std::set<uid_t>& users,
+                          std::set<gid_t>& groups) const {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) return ErrorAt(node, "`admin` must be a table: [admin]");
+    for (auto&& [key, value] : *table) {
+      absl::Status status;
+      if (key.str() == "users") {
+        status = Ids<uid_t>(key, value, &UserId, users);
+      } else if (key.str() == "groups") {
+        status = Ids<gid_t>(key, value, &GroupId, groups);
+      } else {
+        status = ErrorAt(key, absl::StrCat("unknown key `", std::string(key.str()),
+                                           "` in [admin]; expected users or groups"));
+      }
+      if (!status.ok()) return status;
+    }
+    return absl::OkStatus();
+  }
+
+  // A positive integer of at most `most`.
+  absl::StatusOr<int64_t> Count(const toml::key& key, const toml::node& value, int64_t most) const {
+    if (!value.is_integer() || value.as_integer()->get() <= 0 ||
+        value.as_integer()->get() > most) {
+      return ErrorAt(value, absl::StrCat("`", std::string(key.str()),
+                                         "` must be a whole number from 1 to ", most));
+    }
+    return value.as_integer()->get();
+  }
+
+  absl::Status ParseAudit(const toml::node& node, AuditSettings& audit) const {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) return ErrorAt(node, "`audit` must be a table: [audit]");
+    for (auto&& [key, value] : *table) {
+      const std::string name(key.str());
+      if (name == "file") {
+        if (!value.is_string() || value.as_string()->get().empty() ||
+            value.as_string()->get().front() != '/') {
+          return ErrorAt(value, "`file` in [audit] must be an absolute path");
+        }
+        audit.file = value.as_string()->get();
+        continue;
+      }
+      absl::StatusOr<int64_t> count;
+      if (name == "max_size") {
+        count = Count(key, value, int64_t{1} << 40);
+        if (count.ok()) audit.max_size = *count;
+      } else if (name == "keep") {
+        count = Count(key, value, 100);
+        if (count.ok()) audit.keep = static_cast<int>(*count);
+      } else {
+        count = ErrorAt(key, absl::StrCat("unknown key `", name,
+                                          "` in [audit]; expected file, max_size or keep"));
+      }
+      if (!count.ok()) return count.status();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseLimits(const toml::node& node, TeamLimits& limits) const {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) return ErrorAt(node, "`limits` must be a table: [limits]");
+    for (auto&& [key, value] : *table) {
+      const std::string name(key.str());
+      int* target = nullptr;
+      int64_t most = 0;
+      if (name == "entries_per_user") target = &limits.entries_per_user, most = 1 << 20;
+      if (name == "request_bytes") target = &limits.request_bytes, most = 4 << 20;
+      if (name == "calls_per_user") target = &limits.calls_per_user, most = 4096;
+      if (target == nullptr) {
+        return ErrorAt(key, absl::StrCat("unknown key `", name,
+                                         "` in [limits]; expected entries_per_user, "
+                                         "request_bytes or calls_per_user"));
+      }
+      absl::StatusOr<int64_t> count = Count(key, value, most);
+      if (!count.ok()) return count.status();
+      *target = static_cast<int>(*count);
     }
     return absl::OkStatus();
   }
@@ -214,6 +480,12 @@ class Parser {
         }
         settings.run_in_caller = where == "caller";
         settings.shares_answers = !(settings.run_in_caller && kind->answers_per_caller);
+      } else if (name == "scope") {
+        const std::string scope = value.is_string() ? value.as_string()->get() : "";
+        if (scope != "shared" && scope != "personal") {
+          return ErrorAt(value, "`scope` must be \"shared\" or \"personal\"");
+        }
+        settings.personal = scope == "personal";
       } else if (std::find(kind->option_keys.begin(), kind->option_keys.end(), name) ==
                  kind->option_keys.end()) {
         std::vector<std::string> allowed(CommonBackendKeys().begin(), CommonBackendKeys().end());
@@ -240,6 +512,19 @@ class Parser {
     absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> made = kind->make(options);
     if (!made.ok()) return made.status();
     backend.credential = std::shared_ptr<cargo_credential::Credential>(std::move(*made));
+    if (settings.personal && !settings.run_in_caller) {
+      // Each owner's store is made as this one was, from the same table.
+      backend.personal = std::make_shared<PersonalStores>(
+          [kind, table = toml::table(table), source = source_, name = settings.name,
+           timeout = settings.timeout]()
+              -> absl::StatusOr<std::shared_ptr<cargo_credential::Credential>> {
+            BackendOptions options(table, source, name, timeout);
+            absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> made =
+                kind->make(options);
+            if (!made.ok()) return made.status();
+            return std::shared_ptr<cargo_credential::Credential>(*std::move(made));
+          });
+    }
     return backend;
   }
 

@@ -15,10 +15,20 @@
 //   run_in = "caller"      # daemon (default) | caller: run it in the shim
 //                          # cargo started (command, env, cargo-provider)
 //   command = ["corp-token", "{index_url}"]                # the kind's own keys
+//   scope = "shared"       # shared | personal: in a team daemon (below),
+//                          # whose tokens these are; required there
 //
 // A backend with one token for any registry (env, command; see BackendKind)
 // must name the registries it serves. Durations are at most 30 days, a
 // backend's timeout at most an hour.
+//
+// `[listen]`, `[[rule]]`, `[admin]`, `[audit]` and `[limits]` make a team
+// daemon (daemon/team.h). There every backend says its scope: `shared`
+// tokens are fetched with the daemon's own account and served to everyone
+// a rule admits (so they cannot run in the caller); `personal` ones are
+// kept per uid, and so must come from their owner: a backend that runs in
+// the caller, or `kind = "memory"`, which holds what each user logged in
+// with.
 //
 // Any mistake (bad TOML, an unknown key, a wrong type, a bad duration, an
 // unknown kind, a backend option it does not take) is refused with
@@ -28,12 +38,14 @@
 #ifndef CREDCACHE_DAEMON_CONFIG_H_
 #define CREDCACHE_DAEMON_CONFIG_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "daemon/router.h"
+#include "daemon/team.h"
 #include "daemon/token_cache.h"
 
 namespace credcache {
@@ -48,6 +60,8 @@ struct Config {
   std::string note;
   CachePolicy cache;
   std::vector<Backend> backends;
+  // Set for a team daemon.
+  std::optional<TeamSettings> team;
 };
 
 // Parses `text`, naming `source` in errors, and makes the backends.

@@ -97,6 +97,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags, int* exit_code) {
       flags->daemon.config_required = true;
     } else if (arg == "--socket" && value(&flags->daemon.socket_path)) {
       flags->daemon.socket_path = Absolute(flags->daemon.socket_path);
+      flags->daemon.socket_explicit = true;
     } else if (arg == "--foreground") {
       flags->foreground = true;
     } else if (arg == "--check-config") {
@@ -218,6 +219,12 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
   if (passed == 1) {
     flags.daemon.inherited_fd = SD_LISTEN_FDS_START;
     flags.foreground = true;
+  }
+  // A team daemon's socket is its config's (`[listen] socket`), unless
+  // --socket says otherwise; its log goes beside it.
+  if (absl::StatusOr<Config> peek = LoadConfig(flags.daemon);
+      peek.ok() && peek->team.has_value() && !flags.daemon.socket_explicit) {
+    flags.daemon.socket_path = peek->team->socket;
   }
   if (!flags.foreground) {
     const int parent_exit =

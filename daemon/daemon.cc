@@ -1,5 +1,7 @@
 #include "daemon/daemon.h"
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <map>
 #include <utility>
@@ -31,10 +33,28 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
       &daemon->clock_, &daemon->stats_, config->cache,
       std::make_shared<Router>(std::move(config->backends), &daemon->stats_));
 
-  absl::StatusOr<std::unique_ptr<Listener>> listener = options.inherited_fd >= 0
-                                                           ? Listener::Adopt(options.inherited_fd)
-                                                           : Listener::Bind(options.socket_path);
+  const bool team = config->team.has_value();
+  absl::StatusOr<std::unique_ptr<Listener>> listener;
+  if (options.inherited_fd >= 0) {
+    listener = Listener::Adopt(options.inherited_fd, team);
+  } else if (team) {
+    listener = Listener::BindShared(
+        options.socket_explicit ? options.socket_path : config->team->socket, config->team->group);
+  } else {
+    listener = Listener::Bind(options.socket_path);
+  }
   if (!listener.ok()) return listener.status();
+  if (team) {
+    // Under systemd the journal keeps the records; anywhere else a file.
+    const bool journal = getenv("INVOCATION_ID") != nullptr;
+    absl::StatusOr<std::unique_ptr<AuditLog>> audit = AuditLog::Open(config->team->audit, journal);
+    if (!audit.ok()) return audit.status();
+    daemon->broker_->SetTeam(config->team->limits.entries_per_user);
+    daemon->team_ = std::make_unique<TeamGate>(
+        std::make_shared<const TeamSettings>(*std::move(config->team)), *std::move(audit));
+    Log(absl::StrCat("a team daemon: ", daemon->team_->settings()->access.rules().size(),
+                     " rule(s), audit to ", daemon->team_->audit().sink()));
+  }
   daemon->listener_ = *std::move(listener);
 
   DaemonIdentity identity;
@@ -45,7 +65,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
                                                   : kStartedByHand;
   identity.started = absl::Now();
   daemon->service_ = std::make_unique<CredcacheService>(daemon->broker_.get(), &daemon->stats_,
-                                                        daemon.get(), identity);
+                                                        daemon.get(), identity, daemon->team_.get());
   grpc::ServerBuilder builder;
   builder.RegisterService(daemon->service_.get());
   // Shims PING a quiet call to tell a slow backend from a stopped daemon
@@ -118,12 +138,30 @@ absl::StatusOr<std::string> Daemon::Reload() {
     Log(absl::StrCat("reload refused, the old config keeps serving: ", config.status().message()));
     return config.status();
   }
-  // Tokens of a backend that kept its exact settings stay cached.
-  std::map<std::string, std::string> kept;
-  for (const Backend& backend : config->backends) {
-    kept[backend.settings.name] = backend.settings.fingerprint;
+  // Being a team daemon, and its door, are the process's: a restart
+  // changes them, a reload cannot.
+  if (config->team.has_value() != (team_ != nullptr) ||
+      (team_ != nullptr && (config->team->socket != team_->settings()->socket ||
+                            config->team->group != team_->settings()->group))) {
+    const absl::Status refused = absl::FailedPreconditionError(absl::StrCat(
+        "reload refused, the old config keeps serving: ", config->source,
+        " changes [listen] (or whether this is a team daemon); restart credcached for that"));
+    Log(refused.message());
+    return refused;
   }
   const std::shared_ptr<const Router> old_router = broker_->router();
+  // Tokens of a backend that kept its exact settings stay cached, and its
+  // users' personal stores stay theirs.
+  std::map<std::string, std::string> kept;
+  for (Backend& backend : config->backends) {
+    kept[backend.settings.name] = backend.settings.fingerprint;
+    for (const Backend& old : old_router->backends()) {
+      if (old.settings.name == backend.settings.name &&
+          old.settings.fingerprint == backend.settings.fingerprint && old.personal != nullptr) {
+        backend.personal = old.personal;
+      }
+    }
+  }
   for (const Backend& old : old_router->backends()) {
     auto it = kept.find(old.settings.name);
     if (it == kept.end() || it->second != old.settings.fingerprint) {
@@ -131,6 +169,10 @@ absl::StatusOr<std::string> Daemon::Reload() {
     }
   }
   const std::string source = config->source;
+  if (team_ != nullptr) {
+    broker_->SetTeam(config->team->limits.entries_per_user);
+    team_->SetSettings(std::make_shared<const TeamSettings>(*std::move(config->team)));
+  }
   broker_->SetRouter(config->cache, std::make_shared<Router>(std::move(config->backends), &stats_));
   {
     absl::MutexLock lock(&mutex_);

@@ -18,6 +18,7 @@
 #include "daemon/config.h"
 #include "daemon/listener.h"
 #include "daemon/service.h"
+#include "daemon/team_gate.h"
 #include "daemon/stats.h"
 #include "grpcpp/server.h"
 
@@ -31,6 +32,8 @@ struct DaemonOptions {
   // the default path may be missing (then the embedded default serves).
   bool config_required = false;
   std::string socket_path;
+  // Whether --socket named it: then it wins over a team config's own.
+  bool socket_explicit = false;
   // Exit after this long with no request (zero: never). Set by the shim
   // when it starts a daemon on demand.
   absl::Duration idle_exit = absl::ZeroDuration();
@@ -73,6 +76,8 @@ class Daemon : public DaemonControl {
   RealClock clock_;
   Stats stats_;
   std::unique_ptr<Broker> broker_;
+  // Set for a team daemon (config `[listen]`).
+  std::unique_ptr<TeamGate> team_;
   std::unique_ptr<CredcacheService> service_;
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<grpc::Server> server_;

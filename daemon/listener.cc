@@ -12,6 +12,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/paths.h"
 #include "common/unix_socket.h"
@@ -37,7 +38,67 @@ std::string HolderOf(int fd) {
   return "";
 }
 
+// A team socket's directory: this account's (or root's, made by systemd),
+// writable by nobody else, so nobody else can put a socket of their own in
+// its place. `group`, when given, may enter it.
+absl::Status EnsureSharedDirectory(const std::string& dir, std::optional<gid_t> group) {
+  struct stat info;
+  if (lstat(dir.c_str(), &info) != 0) {
+    if (errno != ENOENT) return Errno(absl::StrCat("cannot check ", dir));
+    absl::Status made = cargo_credential::MakeDirectories(dir, 0750);
+    if (!made.ok()) return made;
+    if (group.has_value() && chown(dir.c_str(), static_cast<uid_t>(-1), *group) != 0) {
+      return Errno(absl::StrCat("cannot give ", dir, " to group ", *group));
+    }
+    if (chmod(dir.c_str(), 0750) != 0) return Errno(absl::StrCat("cannot chmod ", dir));
+    if (lstat(dir.c_str(), &info) != 0) return Errno(absl::StrCat("cannot check ", dir));
+  }
+  if (!S_ISDIR(info.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(dir, " is not a directory"));
+  }
+  if ((info.st_uid != geteuid() && info.st_uid != 0) || (info.st_mode & 022) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the team socket's directory ", dir, " must belong to this account (uid ", geteuid(),
+        ") and be writable by nobody else (mode 0750); it is uid ", info.st_uid, ", mode ",
+        absl::StrFormat("%04o", info.st_mode & 07777)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<Listener>> Listener::BindShared(const std::string& socket_path,
+                                                               std::optional<gid_t> group) {
+  if (socket_path.size() > kMaxSocketPath) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("socket path is longer than ", kMaxSocketPath, " bytes: ", socket_path));
+  }
+  absl::Status dir = EnsureSharedDirectory(cargo_credential::DirectoryOf(socket_path), group);
+  if (!dir.ok()) return dir;
+  std::unique_ptr<Listener> listener(new Listener());
+  listener->socket_path_ = socket_path;
+  listener->shared_ = true;
+  absl::Status locked = listener->Lock();
+  if (!locked.ok()) return locked;
+  unlink(socket_path.c_str());
+  listener->listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener->listen_fd_ < 0) return Errno("socket");
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  memcpy(address.sun_path, socket_path.data(), socket_path.size());
+  // Born 0660 with this process's group; given to the team's group before
+  // anyone can connect (listen() comes after).
+  const mode_t saved_umask = umask(0117);
+  const int bound =
+      bind(listener->listen_fd_, reinterpret_cast<struct sockaddr*>(&address), sizeof(address));
+  umask(saved_umask);
+  if (bound != 0) return Errno(absl::StrCat("cannot bind ", socket_path));
+  if (group.has_value() && chown(socket_path.c_str(), static_cast<uid_t>(-1), *group) != 0) {
+    return Errno(absl::StrCat("cannot give ", socket_path, " to group ", *group));
+  }
+  if (listen(listener->listen_fd_, SOMAXCONN) != 0) return Errno("listen");
+  return listener;
+}
 
 absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(const std::string& socket_path) {
   if (socket_path.size() > kMaxSocketPath) {
@@ -69,7 +130,7 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(const std::string& sock
   return listener;
 }
 
-absl::StatusOr<std::unique_ptr<Listener>> Listener::Adopt(int fd) {
+absl::StatusOr<std::unique_ptr<Listener>> Listener::Adopt(int fd, bool shared) {
   struct sockaddr_un address = {};
   socklen_t length = sizeof(address);
   if (getsockname(fd, reinterpret_cast<struct sockaddr*>(&address), &length) != 0 ||
@@ -80,11 +141,13 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Adopt(int fd) {
   std::unique_ptr<Listener> listener(new Listener());
   listener->socket_path_ = address.sun_path;
   listener->owns_socket_file_ = false;
+  listener->shared_ = shared;
   listener->listen_fd_ = fd;
   fcntl(fd, F_SETFD, FD_CLOEXEC);
-  absl::Status private_dir =
-      EnsurePrivateDirectory(cargo_credential::DirectoryOf(listener->socket_path_));
-  if (!private_dir.ok()) return private_dir;
+  const std::string dir = cargo_credential::DirectoryOf(listener->socket_path_);
+  absl::Status checked =
+      shared ? EnsureSharedDirectory(dir, std::nullopt) : EnsurePrivateDirectory(dir);
+  if (!checked.ok()) return checked;
   absl::Status locked = listener->Lock();
   if (!locked.ok()) return locked;
   return listener;
@@ -148,7 +211,7 @@ void Listener::Serve(grpc::Server* server) {
       continue;
     }
     absl::StatusOr<uid_t> peer = PeerUid(fd);
-    if (!peer.ok() || *peer != self) {
+    if (!peer.ok() || (*peer != self && !shared_)) {
       Log(peer.ok() ? absl::StrCat("refused a connection from uid ", *peer)
                     : absl::StrCat("refused a connection: ", peer.status().message()));
       close(fd);

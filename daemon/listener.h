@@ -7,10 +7,15 @@
 // A daemon that stops hands over: it releases socket and lock first and only
 // then drains; a daemon starting meanwhile waits a moment for the lock.
 //
-// The socket is bound under umask 077 and made 0600 inside a 0700
-// directory; every accepted connection's peer uid (SO_PEERCRED) must be this
-// user's, or the connection is closed unread. Accepted connections are
-// handed to gRPC, which cannot check peers of a Unix socket itself.
+// A personal daemon's socket is bound under umask 077 and made 0600 inside
+// a 0700 directory; every accepted connection's peer uid (SO_PEERCRED) must
+// be this user's, or the connection is closed unread. A team daemon's
+// (BindShared) is 0660, its group the team's, in a 0750 directory owned by
+// the daemon's account and that group: the filesystem is the first gate,
+// and the daemon's rules (daemon/team_gate.h) decide on every call. It is
+// never an abstract socket, which would have no permissions at all.
+// Accepted connections are handed to gRPC, which cannot check peers of a
+// Unix socket itself.
 //
 // Ownership: owns the listening socket and the lock; the destructor closes
 // both and removes the socket file.
@@ -22,6 +27,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -34,11 +40,17 @@ class Listener {
   // Takes the lock and binds `socket_path`. FailedPrecondition when another
   // daemon holds the lock.
   static absl::StatusOr<std::unique_ptr<Listener>> Bind(const std::string& socket_path);
+  // Binds a team daemon's socket, shared with `group` (none: this
+  // process's own group), as described above; any uid may connect. Makes
+  // the directory when missing; refuses one that others could write.
+  static absl::StatusOr<std::unique_ptr<Listener>> BindShared(const std::string& socket_path,
+                                                              std::optional<gid_t> group);
 
   // Serves a listening socket someone else made and owns (systemd socket
   // activation passes it as `fd`): takes the lock beside its path, but never
   // binds, and never removes the socket file, which outlives this daemon.
-  static absl::StatusOr<std::unique_ptr<Listener>> Adopt(int fd);
+  // `shared`: a team daemon's socket (systemd's SocketMode=0660).
+  static absl::StatusOr<std::unique_ptr<Listener>> Adopt(int fd, bool shared = false);
   ~Listener();
 
   // Accepts connections into `server` until Stop(). Returns when stopped.
@@ -61,6 +73,7 @@ class Listener {
 
   std::string socket_path_;
   bool owns_socket_file_ = true;
+  bool shared_ = false;  // A team daemon's: any uid may connect.
   int lock_fd_ = -1;
   int listen_fd_ = -1;
   int wake_read_ = -1;

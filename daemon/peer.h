@@ -17,11 +17,36 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "lib/files.h"
 
 namespace credcache {
+
+// Who is asking, for the access rules and the audit of a team daemon: the
+// credentials the kernel recorded when the process connected (SO_PEERCRED)
+// and the groups it held then (SO_PEERGROUPS: the process's own, so one
+// that dropped its groups has none, whatever /etc/group says). The pid is
+// for the audit only: pids are reused.
+struct PeerIdentity {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  pid_t pid = 0;
+  std::vector<gid_t> groups;  // Supplementary groups, as the kernel gave them.
+
+  // The identity of the peer of the connected Unix socket `fd`, or of the
+  // gRPC call whose peer is `grpc_peer` ("fd:N"; resolve it while the call
+  // runs, never keep it across calls: fd numbers are reused). Unavailable
+  // whenever the kernel does not say all of it; never guessed.
+  static absl::StatusOr<PeerIdentity> OfSocket(int fd);
+  static absl::StatusOr<PeerIdentity> OfCall(absl::string_view grpc_peer);
+
+  // Whether `group` is its primary or a supplementary group.
+  bool InGroup(gid_t group) const;
+};
 
 class PeerProcess {
  public:

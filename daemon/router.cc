@@ -14,16 +14,17 @@
 #include "lib/user_text.h"
 
 namespace credcache {
-namespace {
 
-using cargo_credential::ErrorKind;
-
-bool MatchesAny(const std::vector<std::string>& globs, const std::string& value) {
+bool MatchesAnyGlob(const std::vector<std::string>& globs, const std::string& value) {
   for (const std::string& glob : globs) {
     if (fnmatch(glob.c_str(), value.c_str(), 0) == 0) return true;
   }
   return false;
 }
+
+namespace {
+
+using cargo_credential::ErrorKind;
 
 // What a backend thread and its waiter share. The thread keeps it alive, so
 // a waiter that gave up leaves nothing dangling.
@@ -51,8 +52,22 @@ Router::Router(std::vector<Backend> backends, Stats* stats)
 bool Router::Serves(const BackendSettings& backend,
                     const cargo_credential::RegistryInfo& registry) {
   if (backend.index_urls.empty() && backend.names.empty()) return true;
-  if (MatchesAny(backend.index_urls, registry.index_url)) return true;
-  return registry.name.has_value() && MatchesAny(backend.names, *registry.name);
+  if (MatchesAnyGlob(backend.index_urls, registry.index_url)) return true;
+  return registry.name.has_value() && MatchesAnyGlob(backend.names, *registry.name);
+}
+
+absl::StatusOr<std::shared_ptr<cargo_credential::Credential>> PersonalStores::For(int64_t owner) {
+  absl::MutexLock lock(&mutex_);
+  std::shared_ptr<cargo_credential::Credential>& store = stores_[owner];
+  if (store == nullptr) {
+    absl::StatusOr<std::shared_ptr<cargo_credential::Credential>> made = make_();
+    if (!made.ok()) {
+      stores_.erase(owner);
+      return made.status();
+    }
+    store = *std::move(made);
+  }
+  return store;
 }
 
 std::vector<const Backend*> Router::Route(const cargo_credential::RegistryInfo& registry) const {
@@ -72,7 +87,7 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
   }
   std::string said;
   absl::StatusOr<cargo_credential::CredentialResponse> result =
-      RunOne(backend, registry, action, args, watch.slow, named, &said);
+      RunOne(backend, registry, action, args, watch.slow, watch.owner, named, &said);
   if (!said.empty() && watch.said) watch.said(backend.settings.name, said);
   return result;
 }
@@ -80,7 +95,7 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
 absl::StatusOr<cargo_credential::CredentialResponse> Router::RunOne(
     const Backend& backend, const cargo_credential::RegistryInfo& registry,
     const cargo_credential::Action& action, const std::vector<std::string>& args,
-    const SlowNotice& notice, bool* named, std::string* said) const {
+    const SlowNotice& notice, int64_t owner, bool* named, std::string* said) const {
   // `named`: the error returned already names the backend.
   *named = false;
   if (backend.hung->load() >= kMaxHungCalls) {
@@ -95,6 +110,12 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::RunOne(
   pending->action = action.Clone();
   pending->args = args;
   std::shared_ptr<cargo_credential::Credential> credential = backend.credential;
+  if (backend.personal != nullptr) {
+    absl::StatusOr<std::shared_ptr<cargo_credential::Credential>> own =
+        backend.personal->For(owner);
+    if (!own.ok()) return own.status();
+    credential = *std::move(own);
+  }
   std::shared_ptr<std::atomic<int>> hung = backend.hung;
   const absl::Time start = absl::Now();
   try {

@@ -33,13 +33,16 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "daemon/cache_key.h"
 #include "daemon/caller.h"
 #include "daemon/stats.h"
 #include "lib/credential.h"
@@ -61,17 +64,43 @@ struct BackendSettings {
   // that answers each caller alone (an `env` backend in the caller reads
   // that cargo's environment), whose askers are never coalesced.
   bool shares_answers = true;
+  // `scope = "personal"`: its tokens are each caller's own, kept and
+  // answered per uid (CallWatch::owner); never served to another uid.
+  bool personal = false;
   // The backend's whole config table as text: equal fingerprints mean a
   // reload left the backend as it was, so its cached tokens may stay.
   std::string fingerprint;
 };
 
+// A personal backend's stores in the daemon (`scope = "personal"`, kind
+// `memory`): one per owner uid, made on its first use, so one user's
+// logins are never another's. Thread-safe.
+class PersonalStores {
+ public:
+  using Make = std::function<absl::StatusOr<std::shared_ptr<cargo_credential::Credential>>()>;
+  explicit PersonalStores(Make make) : make_(std::move(make)) {}
+  // The store of `owner` (a uid), made now if it has none.
+  absl::StatusOr<std::shared_ptr<cargo_credential::Credential>> For(int64_t owner);
+
+ private:
+  const Make make_;
+  absl::Mutex mutex_;
+  std::map<int64_t, std::shared_ptr<cargo_credential::Credential>> stores_ ABSL_GUARDED_BY(mutex_);
+};
+
 struct Backend {
   BackendSettings settings;
   std::shared_ptr<cargo_credential::Credential> credential;
+  // Set for a personal backend the daemon runs: `credential` is then only
+  // a template, and each owner's calls go to its own store.
+  std::shared_ptr<PersonalStores> personal = nullptr;
   // Calls that timed out and still run, shared with their threads.
   std::shared_ptr<std::atomic<int>> hung = std::make_shared<std::atomic<int>>(0);
 };
+
+// Whether `value` matches one of `globs` (shell globs, where `*` also
+// matches `/`): the one way config's registry patterns are matched.
+bool MatchesAnyGlob(const std::vector<std::string>& globs, const std::string& value);
 
 // How many timed-out calls of one backend may still run before it is
 // refused outright.
@@ -108,6 +137,16 @@ struct CallWatch {
   // How the router runs a backend configured to run in the caller; without
   // it, such a backend fails with an error saying so.
   InCaller in_caller;
+  // Whose personal stores the call may use (a uid, in a team daemon), or
+  // kSharedOwner.
+  int64_t owner = kSharedOwner;
+  // Where the broker notes how the request was served (for the audit):
+  // "miss" or "coalesced", and the backend that answered. May be null.
+  struct Served {
+    std::string how;
+    std::string backend;
+  };
+  Served* served = nullptr;
 };
 inline constexpr absl::Duration kSlowNotice = absl::Milliseconds(500);
 
@@ -154,7 +193,7 @@ class Router {
   absl::StatusOr<cargo_credential::CredentialResponse> RunOne(
       const Backend& backend, const cargo_credential::RegistryInfo& registry,
       const cargo_credential::Action& action, const std::vector<std::string>& args,
-      const SlowNotice& notice, bool* named, std::string* said) const;
+      const SlowNotice& notice, int64_t owner, bool* named, std::string* said) const;
   // RunOne for a backend that runs in the caller.
   absl::StatusOr<cargo_credential::CredentialResponse> RunInCaller(
       const Backend& backend, const cargo_credential::RegistryInfo& registry,

@@ -32,11 +32,12 @@ class CredcacheService::Activity {
 };
 
 CredcacheService::CredcacheService(Broker* broker, credcache::Stats* stats, DaemonControl* control,
-                                   DaemonIdentity identity)
+                                   DaemonIdentity identity, TeamGate* team)
     : broker_(broker),
       stats_(stats),
       control_(control),
       identity_(std::move(identity)),
+      team_(team),
       last_activity_ns_(absl::ToUnixNanos(absl::Now())) {}
 
 CredcacheService::~CredcacheService() {
@@ -189,9 +190,30 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
   cargo_credential::CredentialRequest decoded = FromProto(request->request());
   std::optional<v1::CallerReport> report;
   if (request->has_report()) report = request->report();
+  // A team daemon decides who may ask what before anything is looked up,
+  // from the kernel's word on the caller, taken now, while the call's
+  // connection is surely the one it came on.
+  std::optional<TeamGate::Admission> admission;
+  int64_t owner = kSharedOwner;
+  if (team_ != nullptr) {
+    absl::StatusOr<TeamGate::Admission> admitted =
+        team_->Admit(PeerIdentity::OfCall(context->peer()), decoded, request->ByteSizeLong(),
+                     report.has_value(), request->backend());
+    if (!admitted.ok()) {
+      *response = ResultToProto(admitted.status());
+      return Finished(context, grpc::Status::OK);
+    }
+    owner = admitted->owner();
+    admission.emplace(*std::move(admitted));
+  }
   if (request->backend().empty() && !report.has_value()) {
+    std::string backend;
     if (std::optional<cargo_credential::CredentialResponse> hit =
-            broker_->Cached(decoded.registry, decoded.action, decoded.args)) {
+            broker_->Cached(decoded.registry, decoded.action, decoded.args, owner, &backend)) {
+      if (admission.has_value()) {
+        team_->Finish(*std::move(admission), "hit", backend, ScopeOf(backend),
+                      absl::StatusOr<cargo_credential::CredentialResponse>(hit->Clone()));
+      }
       *response = ResultToProto(*std::move(hit));
       return Finished(context, grpc::Status::OK);
     }
@@ -200,9 +222,10 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
   ++in_flight_;  // Until the thread below has answered.
   try {
     std::thread([this, decoded = std::move(decoded), backend = request->backend(),
-                 report = std::move(report), context, response, reactor]() mutable {
+                 report = std::move(report), context, response, reactor,
+                 admission = std::move(admission)]() mutable {
       PerformSlowly(std::move(decoded), std::move(backend), std::move(report), context, response,
-                    reactor);
+                    reactor, std::move(admission));
       last_activity_ns_ = absl::ToUnixNanos(absl::Now());
       --in_flight_;
     }).detach();
@@ -219,7 +242,8 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
                                      std::string backend, std::optional<v1::CallerReport> report,
                                      grpc::CallbackServerContext* context,
                                      v1::PerformResponse* response,
-                                     grpc::ServerUnaryReactor* reactor) {
+                                     grpc::ServerUnaryReactor* reactor,
+                                     std::optional<TeamGate::Admission> admission) {
   PerformCall call(context, response, reactor);
   // When a backend is slow, the response headers go ahead, naming it: the
   // shim tells the user what the wait is for (common/wire.h).
@@ -228,6 +252,9 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
     call.Waiting(name, timeout);
   };
   watch.caller = &call;
+  CallWatch::Served served;
+  watch.served = &served;
+  if (admission.has_value()) watch.owner = admission->owner();
   // What backends said for the user goes back with the answer; the log
   // keeps that they spoke, never what (it may be anything, a token even).
   std::string user_text;
@@ -263,7 +290,14 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
   }
   // A call that carries a job instead has nothing to log: the answer it
   // would have had reaches no one.
-  if (call.Answer(result, std::move(user_text)) && !result.ok() &&
+  const bool answered = call.Answer(result, std::move(user_text));
+  if (admission.has_value()) {
+    if (served.how.empty()) served.how = report.has_value() ? "report" : "write";
+    if (!answered) served.how = "ran in the caller";
+    team_->Finish(*std::move(admission), served.how, served.backend, ScopeOf(served.backend),
+                  result);
+  }
+  if (answered && !result.ok() &&
       cargo_credential::KindOf(result.status()) == cargo_credential::ErrorKind::kOther) {
     Log(absl::StrCat(report.has_value()
                          ? "report of a run in the caller"
@@ -284,6 +318,11 @@ grpc::ServerUnaryReactor* CredcacheService::Status(grpc::CallbackServerContext* 
   response->set_pid(getpid());
   response->set_on_demand(identity_.started_by == kStartedByShim);
   response->set_started_by(identity_.started_by);
+  if (team_ != nullptr) {
+    response->set_team(true);
+    response->set_audit(team_->audit().sink());
+    response->set_rules(static_cast<int64_t>(team_->settings()->access.rules().size()));
+  }
   const std::shared_ptr<const Router> router = broker_->router();  // Alive for the loop.
   for (const Backend& backend : router->backends()) {
     v1::BackendInfo* info = response->add_backends();
@@ -303,6 +342,7 @@ grpc::ServerUnaryReactor* CredcacheService::List(grpc::CallbackServerContext* co
                                                  const v1::ListRequest* request,
                                                  v1::ListResponse* response) {
   Activity activity(this);
+  if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "list")) return refused;
   for (const CacheEntryInfo& entry : broker_->cache().List()) {
     v1::CacheEntry* out = response->add_entries();
     out->set_index_url(entry.index_url);
@@ -313,6 +353,8 @@ grpc::ServerUnaryReactor* CredcacheService::List(grpc::CallbackServerContext* co
     out->set_cache(ToProto(entry.cache));
     out->set_seconds_left(absl::ToInt64Seconds(entry.left));
     out->set_hits(entry.hits);
+    out->set_personal(entry.owner != kSharedOwner);
+    if (entry.owner != kSharedOwner) out->set_owner_uid(entry.owner);
   }
   return Finished(context, grpc::Status::OK);
 }
@@ -321,6 +363,7 @@ grpc::ServerUnaryReactor* CredcacheService::Forget(grpc::CallbackServerContext* 
                                                    const v1::ForgetRequest* request,
                                                    v1::ForgetResponse* response) {
   Activity activity(this);
+  if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "forget")) return refused;
   response->set_removed(broker_->cache().Forget(request->registry()));
   Log(absl::StrCat("forget ", request->registry(), ": ", response->removed(), " removed"));
   return Finished(context, grpc::Status::OK);
@@ -330,6 +373,7 @@ grpc::ServerUnaryReactor* CredcacheService::Flush(grpc::CallbackServerContext* c
                                                   const v1::FlushRequest* request,
                                                   v1::FlushResponse* response) {
   Activity activity(this);
+  if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "flush")) return refused;
   response->set_removed(broker_->cache().Flush());
   Log(absl::StrCat("flush: ", response->removed(), " removed"));
   return Finished(context, grpc::Status::OK);
@@ -339,6 +383,7 @@ grpc::ServerUnaryReactor* CredcacheService::Stats(grpc::CallbackServerContext* c
                                                   const v1::StatsRequest* request,
                                                   v1::StatsResponse* response) {
   Activity activity(this);
+  if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "stats")) return refused;
   const StatsSnapshot snapshot = stats_->Snapshot();
   response->set_requests(snapshot.requests);
   response->set_hits(snapshot.hits);
@@ -363,6 +408,7 @@ grpc::ServerUnaryReactor* CredcacheService::Reload(grpc::CallbackServerContext* 
                                                    const v1::ReloadRequest* request,
                                                    v1::ReloadResponse* response) {
   Activity activity(this);
+  if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "reload")) return refused;
   absl::StatusOr<std::string> source = control_->Reload();
   if (!source.ok()) {
     return Finished(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -376,9 +422,48 @@ grpc::ServerUnaryReactor* CredcacheService::Stop(grpc::CallbackServerContext* co
                                                  const v1::StopRequest* request,
                                                  v1::StopResponse* response) {
   Activity activity(this);
+  if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "stop")) return refused;
   Log("stop requested");
   control_->RequestStop();
   return Finished(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* CredcacheService::Audit(grpc::CallbackServerContext* context,
+                                                  const v1::AuditRequest* request,
+                                                  v1::AuditResponse* response) {
+  Activity activity(this);
+  if (team_ == nullptr) {
+    return Finished(context, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                          "this credcached is a personal daemon, which keeps no "
+                                          "audit; team daemons do ([listen] in their config)"));
+  }
+  if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "audit")) return refused;
+  const size_t count = request->count() > 0 ? static_cast<size_t>(request->count()) : kAuditMemory;
+  for (std::string& record : team_->audit().Recent(count)) {
+    response->add_records(std::move(record));
+  }
+  return Finished(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* CredcacheService::RefuseNonAdmin(grpc::CallbackServerContext* context,
+                                                           const std::string& call) {
+  if (team_ == nullptr || team_->MayAdminister(PeerIdentity::OfCall(context->peer()), call)) {
+    return nullptr;
+  }
+  return Finished(context,
+                  grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                               absl::StrCat("`", call,
+                                            "` on a team daemon is for its account, root and "
+                                            "the [admin] users and groups of its config")));
+}
+
+std::string CredcacheService::ScopeOf(const std::string& backend) const {
+  if (backend.empty() || team_ == nullptr) return "";
+  const std::shared_ptr<const Router> router = broker_->router();
+  for (const Backend& each : router->backends()) {
+    if (each.settings.name == backend) return each.settings.personal ? "personal" : "shared";
+  }
+  return "";
 }
 
 }  // namespace credcache

@@ -31,6 +31,7 @@
 #include "common/wire.h"
 #include "daemon/broker.h"
 #include "daemon/stats.h"
+#include "daemon/team_gate.h"
 #include "proto/convert.h"
 #include "proto/credcache.grpc.pb.h"
 
@@ -58,9 +59,11 @@ struct DaemonIdentity {
 
 class CredcacheService final : public v1::Credcache::CallbackService {
  public:
-  // All pointers must outlive the service.
+  // All pointers must outlive the service. `team`, set for a team daemon,
+  // admits and audits each request (daemon/team_gate.h) and keeps the
+  // admin calls to admins.
   CredcacheService(Broker* broker, credcache::Stats* stats, DaemonControl* control,
-                   DaemonIdentity identity);
+                   DaemonIdentity identity, TeamGate* team = nullptr);
   // Waits for the threads it started to end: one may still run after its
   // call was answered (its bookkeeping, or a request whose shim took a job
   // and waits on the report until the backend's timeout). Call after the
@@ -91,6 +94,9 @@ class CredcacheService final : public v1::Credcache::CallbackService {
   grpc::ServerUnaryReactor* Stop(grpc::CallbackServerContext* context,
                                  const v1::StopRequest* request,
                                  v1::StopResponse* response) override;
+  grpc::ServerUnaryReactor* Audit(grpc::CallbackServerContext* context,
+                                  const v1::AuditRequest* request,
+                                  v1::AuditResponse* response) override;
 
   // When the last call ended, and how many run now; for the idle exit.
   absl::Time last_activity() const;
@@ -104,11 +110,19 @@ class CredcacheService final : public v1::Credcache::CallbackService {
   credcache::Stats* const stats_;
   DaemonControl* const control_;
   const DaemonIdentity identity_;
+  TeamGate* const team_;
+  // For a team daemon: nullptr when `context`'s caller may use the admin
+  // calls, else the call finished with PERMISSION_DENIED.
+  grpc::ServerUnaryReactor* RefuseNonAdmin(grpc::CallbackServerContext* context,
+                                           const std::string& call);
+  // "shared" or "personal" for a team daemon's backend, for the audit.
+  std::string ScopeOf(const std::string& backend) const;
   // Answers a Perform that may wait on backends (or, with a `report`, the
   // report of a backend run in the caller); runs on its own thread.
   void PerformSlowly(cargo_credential::CredentialRequest decoded, std::string backend,
                      std::optional<v1::CallerReport> report, grpc::CallbackServerContext* context,
-                     v1::PerformResponse* response, grpc::ServerUnaryReactor* reactor);
+                     v1::PerformResponse* response, grpc::ServerUnaryReactor* reactor,
+                     std::optional<TeamGate::Admission> admission);
 
   std::atomic<int> in_flight_{0};
   std::atomic<int64_t> last_activity_ns_;

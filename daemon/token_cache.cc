@@ -15,11 +15,12 @@ TokenCache::TokenCache(const Clock* clock) : clock_(clock) {}
 
 std::optional<CredentialResponse> TokenCache::Lookup(const std::string& index_url,
                                                      const std::vector<std::string>& args,
-                                                     const Operation& operation) {
+                                                     const Operation& operation, int64_t owner,
+                                                     std::string* backend) {
   absl::MutexLock lock(&mutex_);
   const absl::Time now = clock_->Now();
-  for (const CacheKey& key :
-       {CacheKey::AnyOperation(index_url, args), CacheKey::For(index_url, args, operation)}) {
+  for (const CacheKey& key : {CacheKey::AnyOperation(index_url, args, owner),
+                              CacheKey::For(index_url, args, operation, owner)}) {
     auto it = entries_.find(key);
     if (it == entries_.end()) continue;
     if (it->second.expires_at <= now) {
@@ -27,6 +28,7 @@ std::optional<CredentialResponse> TokenCache::Lookup(const std::string& index_ur
       continue;
     }
     ++it->second.hits;
+    if (backend != nullptr) *backend = it->second.backend;
     return it->second.response.Clone();
   }
   return std::nullopt;
@@ -53,7 +55,8 @@ uint64_t TokenCache::GenerationLocked(const std::string& index_url,
 bool TokenCache::Insert(const std::string& index_url, const std::optional<std::string>& name,
                         const std::vector<std::string>& args, const Operation& operation,
                         const CredentialResponse& response, const std::string& backend,
-                        const CachePolicy& policy, uint64_t generation) {
+                        const CachePolicy& policy, uint64_t generation,
+                        const EntryOwner& owner) {
   if (response.kind != cargo_credential::ResponseKind::kGet) return false;
   // An operation this daemon does not know carries no parts it can key on
   // (a newer cargo's): a token for it alone is never cached.
@@ -80,9 +83,20 @@ bool TokenCache::Insert(const std::string& index_url, const std::optional<std::s
       return false;
   }
   if (expires_at <= now) return false;
-  const CacheKey key = response.operation_independent ? CacheKey::AnyOperation(index_url, args)
-                                                      : CacheKey::For(index_url, args, operation);
+  const CacheKey key = response.operation_independent
+                           ? CacheKey::AnyOperation(index_url, args, owner.uid)
+                           : CacheKey::For(index_url, args, operation, owner.uid);
+  if (owner.cap > 0 && entries_.count(key) == 0) {
+    int charged = 0;
+    for (const auto& [each_key, each] : entries_) {
+      if (each.charged == owner.charged && each.expires_at > now) ++charged;
+    }
+    // Served all the same, uncached: one user's many registries never
+    // evict another's tokens.
+    if (charged >= owner.cap) return false;
+  }
   Entry& entry = entries_[key];
+  entry.charged = owner.charged;
   entry.response = response.Clone();
   entry.name = name;
   entry.backend = backend;
@@ -145,7 +159,7 @@ std::vector<CacheEntryInfo> TokenCache::List() const {
   std::vector<CacheEntryInfo> out;
   for (const auto& [key, entry] : entries_) {
     if (entry.expires_at <= now) continue;
-    out.push_back({key.index_url, entry.name.value_or(""), entry.backend, key.args, key.operation,
+    out.push_back({key.owner, key.index_url, entry.name.value_or(""), entry.backend, key.args, key.operation,
                    entry.response.cache.kind, entry.expires_at - now, entry.hits});
   }
   return out;

@@ -12,6 +12,11 @@
 // taken before the backend call is dropped if the generation moved, so a
 // token fetched before a logout is never cached after it.
 //
+// In a team daemon each entry has an owner (CacheKey::owner: a uid, or
+// shared) and is charged to the uid whose request added it: one user may
+// add at most a set number of entries (EntryOwner::cap), so that nobody can
+// fill the daemon and push everyone else's tokens out.
+//
 // Tokens are Secrets: Lookup returns a clone, and entries are wiped when
 // they expire or are removed.
 //
@@ -44,8 +49,16 @@ struct CachePolicy {
   absl::Duration expiry_margin = absl::Seconds(60);
 };
 
+// Whose an entry is, and who pays for it.
+struct EntryOwner {
+  int64_t uid = kSharedOwner;      // Whose token it is (CacheKey::owner).
+  int64_t charged = kSharedOwner;  // The uid whose request added it.
+  int cap = 0;                     // Most live entries `charged` may add; 0: no cap.
+};
+
 // What `list` shows of an entry: everything but the token.
 struct CacheEntryInfo {
+  int64_t owner = kSharedOwner;
   std::string index_url;
   std::string name;
   std::string backend;
@@ -63,9 +76,12 @@ class TokenCache {
 
   // A live token for `operation` on `index_url` asked with `args`, counting
   // a hit, or nullopt.
+  // Only `owner`'s own entries and shared ones answer; `backend`, when
+  // given, is set to the backend the answer came from.
   std::optional<cargo_credential::CredentialResponse> Lookup(
       const std::string& index_url, const std::vector<std::string>& args,
-      const cargo_credential::Operation& operation);
+      const cargo_credential::Operation& operation, int64_t owner = kSharedOwner,
+      std::string* backend = nullptr);
 
   // The registry's current generation; pass it to Insert. It moves when
   // the registry is forgotten by its index URL or by its name, so a forget
@@ -76,11 +92,12 @@ class TokenCache {
   // with `args`, under
   // `policy` (the backend's ttl already folded in). Does nothing when the
   // answer must not be cached (never, unknown, or already too close to its
-  // expiration) or when `generation` is stale. Returns whether it cached.
+  // expiration), when `generation` is stale, or when `owner.charged` has
+  // added `owner.cap` live entries already. Returns whether it cached.
   bool Insert(const std::string& index_url, const std::optional<std::string>& name,
               const std::vector<std::string>& args, const cargo_credential::Operation& operation,
               const cargo_credential::CredentialResponse& response, const std::string& backend,
-              const CachePolicy& policy, uint64_t generation);
+              const CachePolicy& policy, uint64_t generation, const EntryOwner& owner = {});
 
   // Removes every entry of the registry whose index URL or name hint is
   // `registry`, and bumps the generation of each such index URL (and of
@@ -103,6 +120,7 @@ class TokenCache {
     cargo_credential::CredentialResponse response;
     std::optional<std::string> name;
     std::string backend;
+    int64_t charged = kSharedOwner;
     absl::Time expires_at;
     int64_t hits = 0;
   };

@@ -39,6 +39,7 @@ SYSTEM = [
     ("systemd/", {"//third_party/system:systemd"}),
     ("nghttp2/", {"//third_party/system:nghttp2"}),
     ("libsecret/", {"//third_party/system:libsecret"}),
+    ("sodium", {"//third_party/system:sodium"}),
     ("fuzzer/", set()),
 ]
 # Deps that are there to link, not to be included.

@@ -9,7 +9,7 @@ CREDCACHE_PACKAGES=(
   bazel-bootstrap bazel-platforms bazel-rules-java g++
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libtomlplusplus-dev
-  libsecret-1-dev libsystemd-dev libnghttp2-dev python3
+  libsecret-1-dev libsystemd-dev libnghttp2-dev libsodium-dev python3
   gnome-keyring libsecret-tools dbus dbus-daemon dbus-bin systemd util-linux
   clang-14 libclang-rt-14-dev clang-format-14
 )
