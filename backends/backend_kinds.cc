@@ -4,6 +4,7 @@
 
 #include "backends/backend.h"
 #include "backends/caller_kinds.h"
+#include "backends/credcache_backend.h"
 #include "backends/file_backend.h"
 #include "backends/libsecret_backend.h"
 #include "backends/memory_backend.h"
@@ -18,6 +19,8 @@ const std::vector<BackendKind>& BackendKinds() {
     all->insert(all->end(), CallerKinds().begin(), CallerKinds().end());
     all->push_back({"libsecret", {}, MakeLibsecretBackend, nullptr, /*takes_logins=*/true});
     all->push_back({"memory", {}, MakeMemoryBackend, nullptr, /*takes_logins=*/true});
+    all->push_back(
+        {"credcache", {"socket", "owner"}, MakeCredcacheBackend, nullptr, /*takes_logins=*/true});
     return all;
   }();
   return *kinds;

@@ -101,8 +101,8 @@ TEST(BackendKindsTest, EveryKindInOrderWithItsKeys) {
     names.push_back(kind.name);
     EXPECT_TRUE(kind.make) << kind.name;
   }
-  EXPECT_THAT(names,
-              ElementsAre("file", "env", "command", "cargo-provider", "libsecret", "memory"));
+  EXPECT_THAT(names, ElementsAre("file", "env", "command", "cargo-provider", "libsecret", "memory",
+                                 "credcache"));
   EXPECT_THAT(FindBackendKind("file")->option_keys, ElementsAre("path"));
   EXPECT_THAT(FindBackendKind("env")->option_keys, ElementsAre("variable"));
   EXPECT_THAT(FindBackendKind("command")->option_keys, ElementsAre("command", "cache", "lifetime"));

@@ -41,8 +41,7 @@ TEST(MemoryBackendTest, KeepsWhatWasLoggedInWithPerRegistryUntilLogout) {
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(KindOf(backend.Perform(Registry(kUrlA), Get(), {}).status()), ErrorKind::kNotFound);
   // Logging out of nothing says so, as cargo's fallback rules expect.
-  EXPECT_EQ(KindOf(backend.Perform(Registry(kUrlA), Logout(), {}).status()),
-            ErrorKind::kNotFound);
+  EXPECT_EQ(KindOf(backend.Perform(Registry(kUrlA), Logout(), {}).status()), ErrorKind::kNotFound);
 }
 
 }  // namespace

@@ -42,7 +42,8 @@ absl::Status AccessPolicy::Refusal(const PeerIdentity& who, const std::string& i
       absl::StrCat("credcache's team daemon refuses ", AccessOperationName(action), " on `",
                    index_url, "` for uid ", who.uid, ": no [[rule]] in ", source_,
                    " admits you for it"),
-      {absl::StrCat("ask ", contact_, " to add you (or your group) to a rule; nothing was sent to "
+      {absl::StrCat("ask ", contact_,
+                    " to add you (or your group) to a rule; nothing was sent to "
                     "any backend")});
 }
 

@@ -99,9 +99,8 @@ std::string AuditLog::Fingerprint(const cargo_credential::Secret& token) const {
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256_state state;
   crypto_auth_hmacsha256_init(&state, key_.data(), key_.size());
-  crypto_auth_hmacsha256_update(&state,
-                                reinterpret_cast<const unsigned char*>(token.Expose().data()),
-                                token.Expose().size());
+  crypto_auth_hmacsha256_update(
+      &state, reinterpret_cast<const unsigned char*>(token.Expose().data()), token.Expose().size());
   crypto_auth_hmacsha256_final(&state, mac);
   sodium_memzero(&state, sizeof(state));
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(mac), 8));
@@ -144,10 +143,11 @@ void AuditLog::WriteFileLocked(const std::string& line) {
     } else {
       unlink(sink_.c_str());
     }
-    file_.reset(
-        open(sink_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_TRUNC, 0600));
+    file_.reset(open(sink_.c_str(),
+                     O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_TRUNC, 0600));
     file_size_ = 0;
-    if (!file_.valid()) Log(absl::StrCat("cannot reopen the audit file ", sink_, ": ", strerror(errno)));
+    if (!file_.valid())
+      Log(absl::StrCat("cannot reopen the audit file ", sink_, ": ", strerror(errno)));
   }
   if (!file_.valid()) return;
   if (!cargo_credential::WriteAll(file_.get(), text).ok()) {

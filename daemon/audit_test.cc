@@ -103,8 +103,8 @@ TEST(AuditLogTest, RepeatedDenialsOfOneUidAreRateLimitedAndCountedOthersAreNot) 
   later.allowed = false;
   later.time = start + absl::Minutes(2);
   (*log)->Record(later);
-  EXPECT_NE((*log)->Recent(1)[0].find(absl::StrCat("\"denials_left_out\":",
-                                                   50 - credcache::kDenialsPerMinute)),
+  EXPECT_NE((*log)->Recent(1)[0].find(
+                absl::StrCat("\"denials_left_out\":", 50 - credcache::kDenialsPerMinute)),
             std::string::npos)
       << (*log)->Recent(1)[0];
 }

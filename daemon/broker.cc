@@ -161,8 +161,8 @@ std::optional<CredentialResponse> Broker::Cached(const RegistryInfo& registry, c
                                                  const std::vector<std::string>& args,
                                                  int64_t owner, std::string* backend) {
   if (action.kind != ActionKind::kGet) return std::nullopt;
-  std::optional<CredentialResponse> hit = cache_.Lookup(
-      registry.index_url, args, action.operation, KeyOwner(registry, owner), backend);
+  std::optional<CredentialResponse> hit =
+      cache_.Lookup(registry.index_url, args, action.operation, KeyOwner(registry, owner), backend);
   if (hit.has_value()) {
     stats_->Request();
     stats_->Hit();

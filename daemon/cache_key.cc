@@ -15,8 +15,8 @@ CacheKey CacheKey::For(const std::string& index_url, const std::vector<std::stri
   return {index_url, args, std::move(key), owner};
 }
 
-CacheKey CacheKey::AnyOperation(const std::string& index_url,
-                                const std::vector<std::string>& args, int64_t owner) {
+CacheKey CacheKey::AnyOperation(const std::string& index_url, const std::vector<std::string>& args,
+                                int64_t owner) {
   return {index_url, args, "", owner};
 }
 

@@ -43,9 +43,8 @@ constexpr char kDefaultKeyringText[] =
     "kind = \"file\"\n";
 
 const std::set<std::string>& CommonBackendKeys() {
-  static const auto* keys =
-      new std::set<std::string>{"name",    "kind",   "index_urls", "names",
-                                "ttl",     "timeout", "run_in",     "scope"};
+  static const auto* keys = new std::set<std::string>{"name", "kind",    "index_urls", "names",
+                                                      "ttl",  "timeout", "run_in",     "scope"};
   return *keys;
 }
 
@@ -163,7 +162,8 @@ class Parser {
       }
       if (!status.ok()) return status;
     }
-    if (contact.empty()) contact = absl::StrCat("the account running it (", UserName(geteuid()), ")");
+    if (contact.empty())
+      contact = absl::StrCat("the account running it (", UserName(geteuid()), ")");
     team.access = AccessPolicy(std::move(rules), std::move(admin_users), std::move(admin_groups),
                                source_, contact);
     const toml::array* tables = root.get("backend") ? root.get("backend")->as_array() : nullptr;
@@ -183,13 +183,13 @@ class Parser {
                                             "theirs, so its scope must be \"personal\""));
       }
       if (settings.personal && !settings.run_in_caller && settings.kind != "memory") {
-        return ErrorAt(*scope,
-                       absl::StrCat("backend `", settings.name,
-                                    "` is personal, but a `", settings.kind,
-                                    "` backend in the daemon reads the daemon's account's store, "
-                                    "not each user's: run it in the caller (`run_in = "
-                                    "\"caller\"`) or keep personal logins with `kind = "
-                                    "\"memory\"`"));
+        return ErrorAt(
+            *scope,
+            absl::StrCat("backend `", settings.name, "` is personal, but a `", settings.kind,
+                         "` backend in the daemon reads the daemon's account's store, "
+                         "not each user's: run it in the caller (`run_in = "
+                         "\"caller\"`) or keep personal logins with `kind = "
+                         "\"memory\"`"));
       }
     }
     config.team = std::move(team);
@@ -266,11 +266,10 @@ class Parser {
           if (!operations.ok()) return operations.status();
           for (const std::string& operation : *operations) {
             std::optional<cargo_credential::OperationKind> kind;
-            for (auto each : {cargo_credential::OperationKind::kRead,
-                              cargo_credential::OperationKind::kPublish,
-                              cargo_credential::OperationKind::kYank,
-                              cargo_credential::OperationKind::kUnyank,
-                              cargo_credential::OperationKind::kOwners}) {
+            for (auto each :
+                 {cargo_credential::OperationKind::kRead, cargo_credential::OperationKind::kPublish,
+                  cargo_credential::OperationKind::kYank, cargo_credential::OperationKind::kUnyank,
+                  cargo_credential::OperationKind::kOwners}) {
               if (cargo_credential::OperationKindName(each) == operation) kind = each;
             }
             if (!kind.has_value()) {
@@ -291,8 +290,9 @@ class Parser {
         if (!status.ok()) return status;
       }
       if (rule.registries.empty()) {
-        return ErrorAt(table, "a [[rule]] must list the `registries` it admits to (globs on "
-                              "index URLs; \"*\" for all)");
+        return ErrorAt(table,
+                       "a [[rule]] must list the `registries` it admits to (globs on "
+                       "index URLs; \"*\" for all)");
       }
       if (rule.users.empty() && rule.groups.empty()) {
         return ErrorAt(table, "a [[rule]] must name the `users` or `groups` it admits");
@@ -326,8 +326,7 @@ class Parser {
 
   // A positive integer of at most `most`.
   absl::StatusOr<int64_t> Count(const toml::key& key, const toml::node& value, int64_t most) const {
-    if (!value.is_integer() || value.as_integer()->get() <= 0 ||
-        value.as_integer()->get() > most) {
+    if (!value.is_integer() || value.as_integer()->get() <= 0 || value.as_integer()->get() > most) {
       return ErrorAt(value, absl::StrCat("`", std::string(key.str()),
                                          "` must be a whole number from 1 to ", most));
     }

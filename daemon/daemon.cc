@@ -64,8 +64,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
                         : options.started_by_shim ? kStartedByShim
                                                   : kStartedByHand;
   identity.started = absl::Now();
-  daemon->service_ = std::make_unique<CredcacheService>(daemon->broker_.get(), &daemon->stats_,
-                                                        daemon.get(), identity, daemon->team_.get());
+  daemon->service_ = std::make_unique<CredcacheService>(
+      daemon->broker_.get(), &daemon->stats_, daemon.get(), identity, daemon->team_.get());
   grpc::ServerBuilder builder;
   builder.RegisterService(daemon->service_.get());
   // Shims PING a quiet call to tell a slow backend from a stopped daemon

@@ -18,8 +18,8 @@
 #include "daemon/config.h"
 #include "daemon/listener.h"
 #include "daemon/service.h"
-#include "daemon/team_gate.h"
 #include "daemon/stats.h"
+#include "daemon/team_gate.h"
 #include "grpcpp/server.h"
 
 namespace credcache {

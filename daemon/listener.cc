@@ -48,7 +48,8 @@ absl::Status EnsureSharedDirectory(const std::string& dir, std::optional<gid_t> 
     absl::Status made = cargo_credential::MakeDirectories(dir, 0750);
     if (!made.ok()) return made;
     if (group.has_value() && chown(dir.c_str(), static_cast<uid_t>(-1), *group) != 0) {
-      return Errno(absl::StrCat("cannot give ", dir, " to group ", *group));
+      return Errno(absl::StrCat("cannot give ", dir, " to group ", *group,
+                                " (add this account to the group)"));
     }
     if (chmod(dir.c_str(), 0750) != 0) return Errno(absl::StrCat("cannot chmod ", dir));
     if (lstat(dir.c_str(), &info) != 0) return Errno(absl::StrCat("cannot check ", dir));
@@ -57,10 +58,10 @@ absl::Status EnsureSharedDirectory(const std::string& dir, std::optional<gid_t> 
     return absl::FailedPreconditionError(absl::StrCat(dir, " is not a directory"));
   }
   if ((info.st_uid != geteuid() && info.st_uid != 0) || (info.st_mode & 022) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the team socket's directory ", dir, " must belong to this account (uid ", geteuid(),
-        ") and be writable by nobody else (mode 0750); it is uid ", info.st_uid, ", mode ",
-        absl::StrFormat("%04o", info.st_mode & 07777)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the team socket's directory ", dir, " must belong to this account (uid ",
+                     geteuid(), ") and be writable by nobody else (mode 0750); it is uid ",
+                     info.st_uid, ", mode ", absl::StrFormat("%04o", info.st_mode & 07777)));
   }
   return absl::OkStatus();
 }
@@ -94,7 +95,10 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::BindShared(const std::string
   umask(saved_umask);
   if (bound != 0) return Errno(absl::StrCat("cannot bind ", socket_path));
   if (group.has_value() && chown(socket_path.c_str(), static_cast<uid_t>(-1), *group) != 0) {
-    return Errno(absl::StrCat("cannot give ", socket_path, " to group ", *group));
+    return Errno(absl::StrCat("cannot give ", socket_path, " to group ", *group,
+                              " (a daemon may give its files only to a group it is in: add its "
+                              "account to the group, or let systemd make the socket, "
+                              "credcached-team.socket)"));
   }
   if (listen(listener->listen_fd_, SOMAXCONN) != 0) return Errno("listen");
   return listener;

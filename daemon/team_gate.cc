@@ -79,8 +79,8 @@ absl::StatusOr<TeamGate::Admission> TeamGate::Admit(const absl::StatusOr<PeerIde
     record.rule = "lease";
     record.operation = "report";
   } else {
-    AccessDecision decision = settings->access.Decide(*who, request.registry.index_url,
-                                                      request.action);
+    AccessDecision decision =
+        settings->access.Decide(*who, request.registry.index_url, request.action);
     record.rule = decision.rule;
     if (!decision.allowed) {
       refused = settings->access.Refusal(*who, request.registry.index_url, request.action);

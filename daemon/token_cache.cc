@@ -55,8 +55,7 @@ uint64_t TokenCache::GenerationLocked(const std::string& index_url,
 bool TokenCache::Insert(const std::string& index_url, const std::optional<std::string>& name,
                         const std::vector<std::string>& args, const Operation& operation,
                         const CredentialResponse& response, const std::string& backend,
-                        const CachePolicy& policy, uint64_t generation,
-                        const EntryOwner& owner) {
+                        const CachePolicy& policy, uint64_t generation, const EntryOwner& owner) {
   if (response.kind != cargo_credential::ResponseKind::kGet) return false;
   // An operation this daemon does not know carries no parts it can key on
   // (a newer cargo's): a token for it alone is never cached.
@@ -159,8 +158,8 @@ std::vector<CacheEntryInfo> TokenCache::List() const {
   std::vector<CacheEntryInfo> out;
   for (const auto& [key, entry] : entries_) {
     if (entry.expires_at <= now) continue;
-    out.push_back({key.owner, key.index_url, entry.name.value_or(""), entry.backend, key.args, key.operation,
-                   entry.response.cache.kind, entry.expires_at - now, entry.hits});
+    out.push_back({key.owner, key.index_url, entry.name.value_or(""), entry.backend, key.args,
+                   key.operation, entry.response.cache.kind, entry.expires_at - now, entry.hits});
   }
   return out;
 }

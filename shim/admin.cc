@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -50,7 +51,12 @@ nlohmann::ordered_json ToJson(const v1::StatusResponse& status) {
                                  {"config", status.config()},
                                  {"on_demand", status.on_demand()},
                                  {"started_by", status.started_by()},
-                                 {"shim_version", BuildVersion()}};
+                                 {"shim_version", BuildVersion()},
+                                 {"team", status.team()}};
+  if (status.team()) {
+    json["audit"] = status.audit();
+    json["rules"] = status.rules();
+  }
   nlohmann::ordered_json backends = nlohmann::ordered_json::array();
   for (const v1::BackendInfo& backend : status.backends()) {
     backends.push_back(
@@ -77,7 +83,9 @@ nlohmann::ordered_json ToJson(const v1::ListResponse& list) {
          {"operation", entry.operation()},
          {"cache", std::string(cargo_credential::CacheKindName(FromProto(entry.cache())))},
          {"seconds_left", entry.seconds_left()},
-         {"hits", entry.hits()}});
+         {"hits", entry.hits()},
+         {"owner_uid", entry.personal() ? nlohmann::ordered_json(entry.owner_uid())
+                                        : nlohmann::ordered_json()}});
   }
   return {{"entries", entries}};
 }
@@ -111,8 +119,12 @@ void PrintStatus(const v1::StatusResponse& status) {
                           : "stop it and start this version's credcached";
     printf("warning: this shim is %s; %s\n", BuildVersion().c_str(), fix);
   }
-  printf("socket:  %s\nconfig:  %s\nbackends, tried in this order:\n", status.socket().c_str(),
-         status.config().c_str());
+  printf("socket:  %s\nconfig:  %s\n", status.socket().c_str(), status.config().c_str());
+  if (status.team()) {
+    printf("team:    %lld access rule(s); audit to %s\n", static_cast<long long>(status.rules()),
+           status.audit().c_str());
+  }
+  printf("backends, tried in this order:\n");
   for (const v1::BackendInfo& backend : status.backends()) {
     std::vector<std::string> serves;
     for (const std::string& glob : backend.index_urls()) serves.push_back(glob);
@@ -137,6 +149,7 @@ void PrintList(const v1::ListResponse& list) {
     if (!entry.args().empty())
       absl::StrAppend(&registry, " [", absl::StrJoin(entry.args(), " "), "]");
     if (!entry.operation().empty()) absl::StrAppend(&registry, " (", entry.operation(), ")");
+    if (entry.personal()) absl::StrAppend(&registry, " {uid ", entry.owner_uid(), "}");
     printf("%-48s %-12s %-12s %-8s %-10s %lld\n", registry.c_str(),
            entry.name().empty() ? "-" : entry.name().c_str(), entry.backend().c_str(),
            std::string(cargo_credential::CacheKindName(FromProto(entry.cache()))).c_str(),
@@ -188,8 +201,8 @@ constexpr char kProgram[] = "cargo-credential-credcache";
 std::function<int(const Invocation&)> WithDaemon(
     const std::string& command, std::function<int(const Invocation&, const ConnectOptions&)> run) {
   return [command, run](const Invocation& invocation) {
-    ConnectOptions options;
-    options.socket_path = Absolute(invocation.Value("--socket", DefaultSocketPath()));
+    ConnectOptions options =
+        ConnectOptionsFor(Absolute(invocation.Value("--socket", DefaultSocketPath())));
     options.spawn = false;  // Managing a daemon never starts one.
     absl::StatusOr<int> probe = ConnectToDaemonSocket(options);
     if (probe.ok()) {
@@ -287,6 +300,45 @@ int Stop(const Invocation& invocation, const ConnectOptions& daemon) {
   return 0;
 }
 
+int Audit(const Invocation& invocation, const ConnectOptions& daemon) {
+  v1::AuditRequest request;
+  const std::string count = invocation.Value("--count", "50");
+  int64_t wanted = 0;
+  if (!absl::SimpleAtoi(count, &wanted) || wanted <= 0) {
+    fprintf(stderr, "%s: --count must be a positive number, not `%s`\n", kProgram, count.c_str());
+    return 2;
+  }
+  request.set_count(wanted);
+  v1::AuditResponse response;
+  if (!Call(daemon, "Audit", request, &response)) return 1;
+  nlohmann::ordered_json records = nlohmann::ordered_json::array();
+  for (const std::string& record : response.records()) {
+    records.push_back(nlohmann::ordered_json::parse(record, nullptr, /*allow_exceptions=*/false));
+  }
+  if (invocation.Has("--json")) {
+    PrintJson({{"records", records}});
+    return 0;
+  }
+  if (records.empty()) printf("no audit records yet\n");
+  for (const nlohmann::ordered_json& record : records) {
+    if (!record.is_object()) continue;
+    auto text = [&record](const char* key) {
+      return record.contains(key) && record[key].is_string() ? record[key].get<std::string>()
+                                                             : std::string("-");
+    };
+    printf(
+        "%s %s(%lld) %s %s %s by %s: %s%s%s\n", text("time").c_str(), text("user").c_str(),
+        static_cast<long long>(record.value("uid", -1)), text("decision").c_str(),
+        text("operation").c_str(), text("registry").c_str(), text("rule").c_str(),
+        text("outcome").c_str(),
+        record.contains("backend") && !text("backend").empty()
+            ? absl::StrCat(" from ", text("backend")).c_str()
+            : "",
+        record.contains("token_hmac") ? absl::StrCat(" token ", text("token_hmac")).c_str() : "");
+  }
+  return 0;
+}
+
 ServiceInstallOptions ServiceOptions(const Invocation& invocation) {
   ServiceInstallOptions options;
   options.bindir = invocation.Value("--bindir");
@@ -330,6 +382,7 @@ const CommandLine& AdminCommandLine() {
            "the backend that takes the tokens (default: the registry's chain)"},
           {"--cargo-home", "DIR", "cargo's home (default: $CARGO_HOME, else ~/.cargo)"},
           {"--remove", "", "delete each token from credentials.toml once credcache holds it"},
+          {"--count", "N", "how many of the most recent records (default: 50)"},
       },
       {
           {"status",
@@ -370,6 +423,15 @@ const CommandLine& AdminCommandLine() {
            "",
            kDaemonOptions,
            WithDaemon("stop", Stop)},
+          {"audit",
+           {},
+           "a team daemon's recent access decisions (for its admins)",
+           "One record per request: who (uid, groups, pid), registry, operation, the\n"
+           "rule that decided, allow or deny, how it was served, and a keyed\n"
+           "fingerprint of the token handed out (never the token). The daemon keeps the\n"
+           "last 1000; its journal or audit file keeps them all.",
+           {"--socket", "--json", "--count"},
+           WithDaemon("audit", Audit)},
           {"install-service",
            {},
            "install the programs and the systemd user units, and\nenable credcached.socket",

@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/accounts.h"
 #include "common/paths.h"
 #include "common/unix_socket.h"
 #include "lib/files.h"
@@ -25,16 +27,25 @@ absl::Status Unavailable(const std::string& socket, absl::string_view what) {
       absl::StrCat("credcached is not reachable on ", socket, ": ", what));
 }
 
-// Connects and checks the daemon is us; NotFound when nothing listens.
-absl::StatusOr<int> ConnectToOwnDaemon(const std::string& socket) {
+// Connects and checks the daemon runs as `expected` (this user, or the
+// team daemon's account); NotFound when nothing listens.
+absl::StatusOr<int> ConnectToDaemonOf(const std::string& socket, uid_t expected,
+                                      const std::string& owner) {
   absl::StatusOr<int> fd = ConnectUnixSocket(socket);
   if (!fd.ok()) return fd.status();
   absl::StatusOr<uid_t> peer = PeerUid(*fd);
-  if (!peer.ok() || *peer != geteuid()) {
+  if (!peer.ok() || *peer != expected) {
     close(*fd);
+    if (!peer.ok()) return absl::PermissionDeniedError(peer.status().message());
     return absl::PermissionDeniedError(
-        peer.ok() ? absl::StrCat("the process on ", socket, " runs as uid ", *peer, ", not as you")
-                  : std::string(peer.status().message()));
+        owner.empty()
+            ? absl::StrCat("the process on ", socket, " runs as uid ", *peer,
+                           ", not as you; if it is a team daemon, say which account runs it: "
+                           "CREDCACHE_SOCKET_OWNER=<account>")
+            : absl::StrCat("the process on ", socket, " runs as uid ", *peer, ", not as ", owner,
+                           " (uid ", expected,
+                           ") as CREDCACHE_SOCKET_OWNER says: refusing to "
+                           "send it anything"));
   }
   // Non-blocking: grpc_lite waits with poll().
   fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
@@ -98,6 +109,39 @@ absl::Status SpawnDaemon(const ConnectOptions& options, absl::Time deadline) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<int> ConnectToOwnDaemon(const std::string& socket) {
+  return ConnectToDaemonOf(socket, geteuid(), "");
+}
+
+// A daemon of another account: checked, never started.
+absl::StatusOr<int> ConnectToTeamDaemon(const ConnectOptions& options) {
+  const std::string& socket = options.socket_path;
+  absl::StatusOr<uid_t> owner = UserId(options.owner);
+  if (!owner.ok()) {
+    return Unavailable(socket, absl::StrCat("CREDCACHE_SOCKET_OWNER: ", owner.status().message()));
+  }
+  // Whoever can write the directory could put their own socket there.
+  const std::string dir = cargo_credential::DirectoryOf(socket);
+  struct stat info;
+  if (stat(dir.c_str(), &info) != 0) {
+    return absl::NotFoundError(
+        absl::StrCat("credcached is not reachable on ", socket, ": ", dir, ": ", strerror(errno)));
+  }
+  if ((info.st_uid != *owner && info.st_uid != 0) || (info.st_mode & 022) != 0) {
+    return Unavailable(socket, absl::StrCat(dir, " must belong to ", options.owner,
+                                            " (or root) and be writable by nobody else"));
+  }
+  absl::StatusOr<int> fd = ConnectToDaemonOf(socket, *owner, options.owner);
+  if (absl::IsNotFound(fd.status())) {
+    return absl::NotFoundError(absl::StrCat(
+        "credcached is not reachable on ", socket, ": no team daemon runs there (", options.owner,
+        "'s; it is never started on demand): ask whoever runs it, e.g. "
+        "`systemctl start credcached-team.socket`"));
+  }
+  if (!fd.ok()) return Unavailable(socket, fd.status().message());
+  return fd;
+}
+
 }  // namespace
 
 std::string FindDaemonProgram() {
@@ -115,11 +159,30 @@ std::string FindDaemonProgram() {
   return "credcached";  // posix_spawnp looks it up on PATH.
 }
 
+ConnectOptions ConnectOptionsFor(std::string socket_path) {
+  ConnectOptions options;
+  options.socket_path = std::move(socket_path);
+  if (const char* owner = getenv("CREDCACHE_SOCKET_OWNER"); owner != nullptr && *owner != '\0') {
+    options.owner = owner;
+    options.spawn = false;
+  }
+  return options;
+}
+
 absl::StatusOr<int> ConnectToDaemonSocket(const ConnectOptions& options) {
   const std::string& socket = options.socket_path;
   const std::string dir = cargo_credential::DirectoryOf(socket);
+  if (!options.owner.empty()) return ConnectToTeamDaemon(options);
   absl::Status private_dir = EnsurePrivateDirectory(dir);
-  if (!private_dir.ok()) return Unavailable(socket, private_dir.message());
+  if (!private_dir.ok()) {
+    struct stat info;
+    const bool others = stat(dir.c_str(), &info) == 0 && info.st_uid != geteuid();
+    return Unavailable(socket, absl::StrCat(private_dir.message(),
+                                            others ? "; if it is a team daemon's socket, say "
+                                                     "which account runs it: "
+                                                     "CREDCACHE_SOCKET_OWNER=<account>"
+                                                   : ""));
+  }
 
   absl::StatusOr<int> fd = ConnectToOwnDaemon(socket);
   if (fd.ok()) return fd;

@@ -13,6 +13,12 @@
 //     daemon; the daemon's own lock makes even a lost race harmless.
 //  4. Every wait is bounded: no path through here can hang cargo.
 //
+// A daemon run by another account (a team daemon, daemon/team.h) is used
+// only when the caller says which account runs it (`owner`, from
+// CREDCACHE_SOCKET_OWNER): then its directory must belong to that account
+// (or root) and be writable by nobody else, the process on the socket must
+// be exactly that account, and no daemon is ever started in its place.
+//
 // The daemon is `$CREDCACHE_DAEMON`, else `credcached` next to this program,
 // else the one among this program's Bazel runfiles (so that bazel-bin's shim
 // works before it is installed), else `credcached` on PATH. Its log goes to `<dir>/credcached.log`.
@@ -34,7 +40,14 @@ struct ConnectOptions {
   bool spawn = true;                             // Start a daemon when none runs.
   absl::Duration idle_exit = absl::Minutes(15);  // For a daemon we start.
   absl::Duration spawn_timeout = absl::Seconds(10);
+  // The account (name or uid) that runs the daemon, when it is not this
+  // user: a team daemon. Empty: this user's own daemon.
+  std::string owner;
 };
+
+// ConnectOptions for `socket_path` as the environment asks: the owner from
+// CREDCACHE_SOCKET_OWNER (a team daemon's account; spawning is then off).
+ConnectOptions ConnectOptionsFor(std::string socket_path);
 
 // A connected socket to a running daemon, checked to be this user's (the
 // caller closes it). Fails with NotFound when no daemon runs and `spawn` is

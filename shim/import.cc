@@ -159,8 +159,7 @@ int RunImport(const ImportOptions& options) {
     return 0;
   }
 
-  ConnectOptions connect;
-  connect.socket_path = options.socket;
+  ConnectOptions connect = ConnectOptionsFor(options.socket);
 
   std::vector<std::string> imported;
   int failed = 0;

@@ -12,10 +12,10 @@
 
 int main(int argc, char** argv) {
   if (argc >= 2 && strcmp(argv[1], "--cargo-plugin") == 0) {
-    credcache::ConnectOptions options;
-    options.socket_path = credcache::DefaultSocketPath();
+    credcache::ConnectOptions options =
+        credcache::ConnectOptionsFor(credcache::DefaultSocketPath());
     const char* no_spawn = getenv("CREDCACHE_NO_SPAWN");
-    options.spawn = no_spawn == nullptr || strcmp(no_spawn, "1") != 0;
+    if (no_spawn != nullptr && strcmp(no_spawn, "1") == 0) options.spawn = false;
     // How long a daemon this shim starts stays without requests.
     absl::Duration idle;
     const char* idle_text = getenv("CREDCACHE_IDLE_EXIT");
