@@ -215,3 +215,158 @@ TEST(ConfigTest, NonAsciiWhereWhitespaceMayBeIsAParseError) {
 
 }  // namespace
 }  // namespace credcache
+
+namespace credcache {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// A team config around `rest`: [listen] on a group every system has.
+std::string Team(const std::string& rest) {
+  return "[listen]\nsocket = \"/run/credcache-test/team.sock\"\ngroup = \"root\"\n" + rest;
+}
+
+constexpr char kSharedBackend[] =
+    "[[backend]]\nname = \"corp\"\nkind = \"env\"\nscope = \"shared\"\nindex_urls = [\"*\"]\n"
+    "variable = \"X\"\n";
+
+TEST(TeamConfigTest, ListenRulesAdminAuditLimitsAndScopes) {
+  absl::StatusOr<Config> config = ParseConfig(Team(R"(contact = "ops@example.com"
+
+[[backend]]
+name = "corp"
+kind = "env"
+scope = "shared"
+index_urls = ["sparse+https://cargo.corp.example/*"]
+variable = "CORP_TOKEN"
+
+[[backend]]
+name = "mine"
+kind = "memory"
+scope = "personal"
+
+[[backend]]
+name = "sso"
+kind = "command"
+scope = "personal"
+run_in = "caller"
+index_urls = ["*"]
+command = ["sso-token"]
+
+[[rule]]
+registries = ["sparse+https://cargo.corp.example/*"]
+groups = ["root"]
+users = ["root", "4242"]
+operations = ["read", "publish"]
+login = true
+
+[admin]
+users = ["root"]
+
+[audit]
+file = "/var/log/credcache/audit.log"
+max_size = 1000
+keep = 2
+
+[limits]
+entries_per_user = 8
+request_bytes = 4096
+calls_per_user = 4
+)"),
+                                              "team.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(config->team.has_value());
+  EXPECT_EQ(config->team->socket, "/run/credcache-test/team.sock");
+  EXPECT_EQ(config->team->group, 0u);
+  ASSERT_EQ(config->team->access.rules().size(), 1u);
+  const AccessRule& rule = config->team->access.rules()[0];
+  EXPECT_EQ(rule.where, "team.toml:26:1");
+  EXPECT_THAT(rule.users, ElementsAre(0u, 4242u));
+  EXPECT_TRUE(rule.login);
+  EXPECT_EQ(rule.operations.size(), 2u);
+  EXPECT_EQ(config->team->audit.file, "/var/log/credcache/audit.log");
+  EXPECT_EQ(config->team->audit.max_size, 1000);
+  EXPECT_EQ(config->team->limits.entries_per_user, 8);
+  EXPECT_EQ(config->team->limits.request_bytes, 4096);
+  EXPECT_EQ(config->team->limits.calls_per_user, 4);
+  EXPECT_FALSE(config->backends[0].settings.personal);
+  EXPECT_TRUE(config->backends[1].settings.personal);
+  // Each user's personal store is its own; the caller's runs in the caller.
+  ASSERT_NE(config->backends[1].personal, nullptr);
+  EXPECT_NE(*config->backends[1].personal->For(1), *config->backends[1].personal->For(2));
+  EXPECT_EQ(*config->backends[1].personal->For(1), *config->backends[1].personal->For(1));
+  EXPECT_EQ(config->backends[2].personal, nullptr);
+}
+
+TEST(TeamConfigTest, APersonalDaemonHasNoTeamSettings) {
+  absl::StatusOr<Config> config = ParseConfig(kSharedBackend, "c.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->team.has_value());
+}
+
+struct BadTeamConfig {
+  std::string text;
+  std::string error;
+};
+
+class BadTeamConfigTest : public ::testing::TestWithParam<BadTeamConfig> {};
+
+TEST_P(BadTeamConfigTest, IsRefusedWithItsPlace) {
+  absl::StatusOr<Config> config = ParseConfig(GetParam().text, "t.toml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr(GetParam().error));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadTeamConfigTest,
+    ::testing::Values(
+        BadTeamConfig{std::string(kSharedBackend) +
+                          "[[rule]]\nregistries = [\"*\"]\n"
+                          "groups = [\"root\"]\noperations = [\"read\"]\n",
+                      "[rule] is for a team daemon, which needs a [listen] section"},
+        BadTeamConfig{Team("[[backend]]\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"X\"\n"),
+                      "t.toml:4:1: backend `env`: a team daemon serves many users; say whose"},
+        BadTeamConfig{Team("[[backend]]\nkind = \"file\"\nscope = \"personal\"\n"),
+                      "t.toml:6:9: backend `file` is personal, but a `file` backend in the daemon "
+                      "reads the daemon's account's store"},
+        BadTeamConfig{Team("[[backend]]\nkind = \"env\"\nscope = \"shared\"\nrun_in = \"caller\"\n"
+                           "index_urls = [\"*\"]\nvariable = \"X\"\n"),
+                      "runs in the caller, as that user: its tokens are theirs"},
+        BadTeamConfig{Team("[[backend]]\nkind = \"env\"\nscope = \"everyone\"\n"),
+                      "t.toml:6:9: `scope` must be \"shared\" or \"personal\""},
+        BadTeamConfig{Team(std::string(kSharedBackend) +
+                           "[[rule]]\nregistries = [\"*\"]\ngroups = [\"no-such-group-cc\"]\n"
+                           "operations = [\"read\"]\n"),
+                      "t.toml:12:11: no group named `no-such-group-cc`"},
+        BadTeamConfig{Team(std::string(kSharedBackend) +
+                           "[[rule]]\nregistries = [\"*\"]\nusers = [\"no-such-user-cc\"]\n"
+                           "operations = [\"read\"]\n"),
+                      "no user named `no-such-user-cc`"},
+        BadTeamConfig{Team(std::string(kSharedBackend) +
+                           "[[rule]]\nregistries = [\"*\"]\ngroups = [\"root\"]\n"
+                           "operations = [\"delete\"]\n"),
+                      "unknown operation `delete`"},
+        BadTeamConfig{Team(std::string(kSharedBackend) +
+                           "[[rule]]\nregistries = [\"*\"]\noperations = [\"read\"]\n"),
+                      "must name the `users` or `groups` it admits"},
+        BadTeamConfig{Team(std::string(kSharedBackend) +
+                           "[[rule]]\ngroups = [\"root\"]\noperations = [\"read\"]\n"),
+                      "must list the `registries` it admits to"},
+        BadTeamConfig{Team(std::string(kSharedBackend) +
+                           "[[rule]]\nregistries = [\"*\"]\ngroups = [\"root\"]\n"),
+                      "must allow some `operations`"},
+        BadTeamConfig{Team(std::string(kSharedBackend) + "[[rule]]\nregistries = [\"*\"]\n"
+                                                         "groups = [\"root\"]\nread = true\n"),
+                      "unknown key `read` in [[rule]]"},
+        BadTeamConfig{"[listen]\nsocket = \"relative.sock\"\n" + std::string(kSharedBackend),
+                      "t.toml:2:10: `socket` must be an absolute path"},
+        BadTeamConfig{"[listen]\ngroup = \"no-such-group-cc\"\n" + std::string(kSharedBackend),
+                      "t.toml:2:9: no group named"},
+        BadTeamConfig{Team(std::string(kSharedBackend) + "[limits]\nentries_per_user = 0\n"),
+                      "`entries_per_user` must be a whole number from 1 to"},
+        BadTeamConfig{Team(std::string(kSharedBackend) + "[audit]\nfile = \"audit.log\"\n"),
+                      "`file` in [audit] must be an absolute path"}));
+
+}  // namespace
+}  // namespace credcache

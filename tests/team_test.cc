@@ -289,7 +289,11 @@ class TeamTest : public ::testing::Test {
                        {"CREDCACHE_SOCKET", w().socket},
                        {"CREDCACHE_SOCKET_OWNER", w().service}};
     options.set_env.insert(options.set_env.end(), env.begin(), env.end());
-    options.unset_env = {"XDG_RUNTIME_DIR", "CREDCACHE_CONFIG", "CARGO_HOME"};
+    for (const char* name : {"XDG_RUNTIME_DIR", "CREDCACHE_CONFIG", "CARGO_HOME"}) {
+      const bool set = std::any_of(env.begin(), env.end(),
+                                   [name](const auto& pair) { return pair.first == name; });
+      if (!set) options.unset_env.push_back(name);
+    }
     absl::StatusOr<SubprocessResult> result =
         cargo_credential::RunSubprocess(options, input, timeout);
     if (!result.ok()) return SubprocessResult{-1, "", std::string(result.status().message())};
@@ -516,6 +520,35 @@ TEST_F(TeamTest, TheShimAcceptsAnotherUsersDaemonOnlyWhenToldWhoseAndItIsExactly
   EXPECT_THAT(wrong.stdout_text, HasSubstr("\"kind\":\"other\""));
   EXPECT_THAT(wrong.stdout_text, HasSubstr(w().bob));
   EXPECT_THAT(wrong.stdout_text, Not(HasSubstr(w().registry_token)));
+}
+
+TEST_F(TeamTest, AlicesOwnDaemonPutsTheTeamDaemonBehindItsCache) {
+  // Her own daemon (started on demand by her shim, as her) asks the team
+  // daemon on a miss; the team daemon sees her uid, and decides by it.
+  const std::string home = w().Home(w().alice);
+  const std::string url = "sparse+http://cap-via-own/index/";
+  WriteFile(
+      home + "/config.toml",
+      absl::StrCat("[[backend]]\nname = \"team\"\nkind = \"credcache\"\nsocket = \"", w().socket,
+                   "\"\nowner = \"", w().service, "\"\nindex_urls = [\"sparse+http://cap-*\"]\n"));
+  RunAsRoot({"chown", "-R", absl::StrCat(w().alice, ":"), home});
+  const std::vector<std::pair<std::string, std::string>> own = {
+      {"CREDCACHE_SOCKET", home + "/run/credcache.sock"},
+      {"CREDCACHE_SOCKET_OWNER", ""},
+      {"CREDCACHE_CONFIG", home + "/config.toml"}};
+  SubprocessResult got = As(w().alice, {w().bin + "/cargo-credential-credcache", "--cargo-plugin"},
+                            GetRequestLine(url, "cap"), {"--init-groups"}, own);
+  EXPECT_THAT(AnswerLine(got), HasSubstr(w().registry_token)) << got.stderr_text;
+  SubprocessResult stop =
+      As(w().alice, {w().bin + "/cargo-credential-credcache", "stop"}, "", {"--init-groups"}, own);
+  EXPECT_EQ(stop.exit_code, 0) << stop.stderr_text;
+  bool audited = false;
+  for (const nlohmann::json& record : AuditRecords()) {
+    if (record.value("registry", "") != url) continue;
+    EXPECT_EQ(record.value("uid", -1), w().Uid(w().alice)) << record.dump();
+    audited = true;
+  }
+  EXPECT_TRUE(audited);
 }
 
 TEST_F(TeamTest, OnlyAdminsMayUseTheAdminCommands) {
