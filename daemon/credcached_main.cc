@@ -203,7 +203,12 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
       fprintf(stderr, "credcached: %s\n", std::string(config.status().message()).c_str());
       return kBadConfig;
     }
-    printf("%s: ok, %zu backend(s)\n", config->source.c_str(), config->backends.size());
+    printf("%s: ok, %zu backend(s)", config->source.c_str(), config->backends.size());
+    if (config->team.has_value()) {
+      printf("; a team daemon on %s with %zu access rule(s)", config->team->socket.c_str(),
+             config->team->access.rules().size());
+    }
+    printf("\n");
     return kOk;
   }
 

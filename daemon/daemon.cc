@@ -1,6 +1,7 @@
 #include "daemon/daemon.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -45,8 +46,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   }
   if (!listener.ok()) return listener.status();
   if (team) {
-    // Under systemd the journal keeps the records; anywhere else a file.
-    const bool journal = getenv("INVOCATION_ID") != nullptr;
+    // Under systemd the journal keeps the records; anywhere else (or with
+    // no journal to take them) a file.
+    const bool journal =
+        getenv("INVOCATION_ID") != nullptr && access("/run/systemd/journal/socket", W_OK) == 0;
     absl::StatusOr<std::unique_ptr<AuditLog>> audit = AuditLog::Open(config->team->audit, journal);
     if (!audit.ok()) return audit.status();
     daemon->broker_->SetTeam(config->team->limits.entries_per_user);
