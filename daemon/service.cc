@@ -280,6 +280,10 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
     absl::Status can = broker_->CanLogIn(decoded.registry, backend);
     if (can.ok()) {
       call.AskForToken();
+      if (admission.has_value()) {
+        team_->Finish(*std::move(admission), "asked for the token", "", "",
+                      cargo_credential::CredentialResponse::Login());
+      }
       return;
     }
     result = can;
