@@ -13,29 +13,19 @@
 //    registries. Reference: git's credential-cache daemon holding one
 //    credential (idle), and the idle figure (10,000).
 #include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
-#include "absl/synchronization/notification.h"
 #include "bench/daemon_probe.h"
+#include "bench/load.h"
 #include "bench/stopwatch.h"
-#include "common/unix_socket.h"
-#include "grpcpp/create_channel_posix.h"
-#include "lib/protocol.h"
-#include "proto/convert.h"
 #include "proto/credcache.grpc.pb.h"
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/test_env.h"
@@ -44,14 +34,6 @@ namespace credcache_bench {
 namespace {
 
 using credcache::v1::Credcache;
-
-credcache::v1::PerformRequest GetRequest(const std::string& url) {
-  cargo_credential::CredentialRequest get;
-  get.registry.index_url = url;
-  credcache::v1::PerformRequest request;
-  *request.mutable_request() = credcache::ToProto(get);
-  return request;
-}
 
 bool Get(Credcache::Stub& stub, const credcache::v1::PerformRequest& request) {
   grpc::ClientContext context;
@@ -76,86 +58,6 @@ int GitDaemonPid(const std::string& socket) {
   return found;
 }
 
-struct LoadResult {
-  double per_second;
-  Summary latency;
-  double cpu_percent;
-};
-
-// One client of the load: its own connection, one request outstanding at a
-// time, driven by gRPC's callback API so that 64 clients need no 64 threads
-// (they share the machine with the daemon under test).
-class LoadClient {
- public:
-  using Issue = std::function<void(Credcache::Stub*, grpc::ClientContext*,
-                                   std::function<void(grpc::Status)>)>;
-  LoadClient(const std::string& socket, Issue issue) : stub_(Connect(socket)), issue_(issue) {}
-
-  // Issues requests back to back until `end`, then notifies `done`.
-  void Run(absl::Time end, std::atomic<int>* running, absl::Notification* done) {
-    end_ = end;
-    running_ = running;
-    done_ = done;
-    Next();
-  }
-  const std::vector<absl::Duration>& latencies() const { return latencies_; }
-  bool failed() const { return failed_; }
-
- private:
-  void Next() {
-    if (absl::Now() >= end_) {
-      if (--*running_ == 0) done_->Notify();
-      return;
-    }
-    context_ = std::make_unique<grpc::ClientContext>();
-    started_ = absl::Now();
-    issue_(stub_.get(), context_.get(), [this](grpc::Status status) {
-      latencies_.push_back(absl::Now() - started_);
-      if (!status.ok()) failed_ = true;
-      Next();
-    });
-  }
-
-  std::unique_ptr<Credcache::Stub> stub_;
-  Issue issue_;
-  std::unique_ptr<grpc::ClientContext> context_;
-  absl::Time started_, end_;
-  std::atomic<int>* running_ = nullptr;
-  absl::Notification* done_ = nullptr;
-  std::vector<absl::Duration> latencies_;
-  bool failed_ = false;
-};
-
-LoadResult Load(const std::string& socket, int pid, int clients, absl::Duration duration,
-                const LoadClient::Issue& issue) {
-  std::vector<std::unique_ptr<LoadClient>> load;
-  for (int i = 0; i < clients; ++i) load.push_back(std::make_unique<LoadClient>(socket, issue));
-  {
-    // Every connection up and warm before the clock starts.
-    std::atomic<int> running{clients};
-    absl::Notification done;
-    for (auto& client : load) client->Run(absl::Now(), &running, &done);
-    done.WaitForNotification();
-  }
-  std::atomic<int> running{clients};
-  absl::Notification done;
-  const double cpu_before = CpuSeconds(pid);
-  const absl::Time start = absl::Now();
-  for (auto& client : load) client->Run(start + duration, &running, &done);
-  done.WaitForNotification();
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  const double cpu = CpuSeconds(pid) - cpu_before;
-  std::vector<absl::Duration> all;
-  for (auto& client : load) {
-    if (client->failed()) {
-      fprintf(stderr, "bench: a request failed under load\n");
-      exit(1);
-    }
-    all.insert(all.end(), client->latencies().begin(), client->latencies().end());
-  }
-  return {all.size() / seconds, Summarize(all), 100.0 * cpu / seconds};
-}
-
 void Throughput(credcache_testing::DaemonEnv& env, absl::Duration duration) {
   env.WriteConfig(
       "[[backend]]\nkind = \"env\"\nindex_urls = [\"*\"]\nvariable = \"CREDCACHE_BENCH_TOKEN\"\n");
@@ -165,29 +67,9 @@ void Throughput(credcache_testing::DaemonEnv& env, absl::Duration duration) {
            "{\"v\":1,\"registry\":{\"index-url\":\"sparse+http://bench/index/\"},\"kind\":"
            "\"get\",\"operation\":\"read\"}\n");
   const int pid = env.DaemonPid();
-  const credcache::v1::PerformRequest request = GetRequest("sparse+http://bench/index/");
-  LoadResult gets = Load(env.socket(), pid, 64, duration,
-                         [&request](Credcache::Stub* stub, grpc::ClientContext* context,
-                                    std::function<void(grpc::Status)> done) {
-                           auto response = std::make_shared<credcache::v1::PerformResponse>();
-                           credcache_bench::SayVersion(context);
-                           stub->async()->Perform(context, &request, response.get(),
-                                                  [response, done](grpc::Status status) {
-                                                    if (status.ok() && !response->has_ok()) {
-                                                      status = grpc::Status::CANCELLED;
-                                                    }
-                                                    done(status);
-                                                  });
-                         });
-  const credcache::v1::StatsRequest stats_request;
-  LoadResult floor =
-      Load(env.socket(), pid, 64, duration,
-           [&stats_request](Credcache::Stub* stub, grpc::ClientContext* context,
-                            std::function<void(grpc::Status)> done) {
-             auto response = std::make_shared<credcache::v1::StatsResponse>();
-             stub->async()->Stats(context, &stats_request, response.get(),
-                                  [response, done](grpc::Status status) { done(status); });
-           });
+  const LoadResult gets =
+      MeasureLoad(env.socket(), pid, 64, duration, Gets(GetRequest("sparse+http://bench/index/")));
+  const LoadResult floor = MeasureLoad(env.socket(), pid, 64, duration, StatsCalls());
   printf("\ndaemon under load: 64 clients on persistent connections, %s each\n",
          absl::FormatDuration(duration).c_str());
   Report("cached gets per second", gets.per_second, "req/s", "Stats calls per second",
