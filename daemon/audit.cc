@@ -8,46 +8,94 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/paths.h"
 #include "daemon/log.h"
 #include "lib/files.h"
 #include "lib/line_io.h"
-#include "nlohmann/json.hpp"
+#include "lib/utf8.h"
 #include "sodium.h"
 #include "systemd/sd-journal.h"
 
 namespace credcache {
 namespace {
 
+// Appends `text` as a JSON string. Bytes that are not UTF-8 (a registry
+// URL is the client's text) are replaced, and control characters escaped:
+// a record is always one line, whatever a client sends.
+void AppendJsonString(std::string& out, absl::string_view text) {
+  std::string repaired;
+  if (!cargo_credential::IsUtf8(text)) {
+    repaired = cargo_credential::ToUtf8Lossy(text);
+    text = repaired;
+  }
+  out.push_back('"');
+  for (const char c : text) {
+    const unsigned char byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (byte < 0x20 || byte == 0x7F) {
+      absl::StrAppend(&out, absl::StrFormat("\\u%04x", byte));
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+void AppendField(std::string& out, absl::string_view key, absl::string_view value) {
+  absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"", key, "\":");
+  AppendJsonString(out, value);
+}
+
+// `time` as RFC 3339 UTC with milliseconds; gmtime_r is several times
+// cheaper than a general formatter, and this runs for every request.
+std::string Timestamp(absl::Time time) {
+  const int64_t millis = absl::ToUnixMillis(time);
+  const time_t seconds = static_cast<time_t>(millis / 1000);
+  struct tm parts;
+  gmtime_r(&seconds, &parts);
+  char text[64];
+  snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900,
+           parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
+           static_cast<int>(millis % 1000));
+  return text;
+}
+
+// The record as one JSON object, written by hand: a record is made for
+// every request, cache hits included, so it must cost next to nothing.
 std::string ToJson(const AuditRecord& record, int64_t left_out) {
-  nlohmann::json json = {
-      {"time", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", record.time, absl::UTCTimeZone())},
-      {"uid", record.uid},
-      {"user", record.user},
-      {"groups", record.groups},
-      {"pid", record.pid},
-      {"registry", record.registry},
-      {"operation", record.operation},
-      {"scope", record.scope},
-      {"rule", record.rule},
-      {"decision", record.allowed ? "allow" : "deny"},
-      {"outcome", record.outcome},
-      {"backend", record.backend},
-      {"latency_ms", absl::ToDoubleMilliseconds(record.latency)},
-  };
-  if (!record.fingerprint.empty()) json["token_hmac"] = record.fingerprint;
-  if (!record.error.empty()) json["error"] = record.error;
-  if (left_out > 0) json["denials_left_out"] = left_out;
-  // A registry URL is the client's text: bytes that are not UTF-8 are
-  // replaced, never allowed to break the line.
-  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out = "{";
+  AppendField(out, "time", Timestamp(record.time));
+  absl::StrAppend(&out, ",\"uid\":", record.uid);
+  AppendField(out, "user", record.user);
+  absl::StrAppend(&out, ",\"groups\":[", absl::StrJoin(record.groups, ","),
+                  "],\"pid\":", record.pid);
+  AppendField(out, "registry", record.registry);
+  AppendField(out, "operation", record.operation);
+  AppendField(out, "scope", record.scope);
+  AppendField(out, "rule", record.rule);
+  AppendField(out, "decision", record.allowed ? "allow" : "deny");
+  AppendField(out, "outcome", record.outcome);
+  AppendField(out, "backend", record.backend);
+  const int64_t micros = std::max<int64_t>(absl::ToInt64Microseconds(record.latency), 0);
+  absl::StrAppend(&out, ",\"latency_ms\":", micros / 1000, ".",
+                  absl::Dec(micros % 1000, absl::kZeroPad3));
+  if (!record.fingerprint.empty()) AppendField(out, "token_hmac", record.fingerprint);
+  if (!record.error.empty()) AppendField(out, "error", record.error);
+  if (left_out > 0) absl::StrAppend(&out, ",\"denials_left_out\":", left_out);
+  out.push_back('}');
+  return out;
 }
 
 }  // namespace
@@ -68,10 +116,15 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditSettings& se
   if (sodium_init() < 0) return absl::InternalError("libsodium did not initialise");
   std::unique_ptr<AuditLog> log(new AuditLog());
   randombytes_buf(log->key_.data(), log->key_.size());
+  // The key's part of every HMAC, done once: a fingerprint is taken for
+  // every token handed out.
+  crypto_auth_hmacsha256_init(&log->keyed_, log->key_.data(), log->key_.size());
   log->settings_ = settings;
   log->journal_ = journal;
   if (journal) {
     log->sink_ = "journal";
+    AuditLog* raw = log.get();
+    log->writer_ = std::thread([raw] { raw->WriteQueued(); });
     return log;
   }
   log->sink_ = settings.file.empty() ? DefaultAuditFile() : settings.file;
@@ -87,18 +140,26 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditSettings& se
     return absl::UnavailableError(
         absl::StrCat("cannot open the audit file ", log->sink_, ": ", strerror(errno)));
   }
-  absl::MutexLock lock(&log->mutex_);
   log->file_ = std::move(fd);
   log->file_size_ = info.st_size;
+  AuditLog* raw = log.get();
+  log->writer_ = std::thread([raw] { raw->WriteQueued(); });
   return log;
 }
 
-AuditLog::~AuditLog() { sodium_memzero(key_.data(), key_.size()); }
+AuditLog::~AuditLog() {
+  {
+    absl::MutexLock lock(&mutex_);
+    closing_ = true;
+  }
+  if (writer_.joinable()) writer_.join();
+  sodium_memzero(key_.data(), key_.size());
+  sodium_memzero(&keyed_, sizeof(keyed_));
+}
 
 std::string AuditLog::Fingerprint(const cargo_credential::Secret& token) const {
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, key_.data(), key_.size());
+  crypto_auth_hmacsha256_state state = keyed_;
   crypto_auth_hmacsha256_update(
       &state, reinterpret_cast<const unsigned char*>(token.Expose().data()), token.Expose().size());
   crypto_auth_hmacsha256_final(&state, mac);
@@ -107,9 +168,9 @@ std::string AuditLog::Fingerprint(const cargo_credential::Secret& token) const {
 }
 
 void AuditLog::Record(AuditRecord record) {
-  absl::MutexLock lock(&mutex_);
   int64_t left_out = 0;
   if (!record.allowed) {
+    absl::MutexLock lock(&mutex_);
     Denials& denials = denials_[record.uid];
     if (record.time - denials.window >= absl::Minutes(1)) {
       left_out = denials.left_out;
@@ -121,33 +182,83 @@ void AuditLog::Record(AuditRecord record) {
     }
     ++denials.recorded;
   }
-  const std::string line = ToJson(record, left_out);
-  recent_.push_back(line);
+  // Formatted here, outside any lock; only the queueing is shared.
+  Queued queued;
+  queued.line = ToJson(record, left_out);
+  if (journal_) queued.fields = JournalFields(record, queued.line);
+  absl::MutexLock lock(&mutex_);
+  recent_.push_back(queued.line);
   while (recent_.size() > kAuditMemory) recent_.pop_front();
-  if (journal_) {
-    WriteJournal(record, line);
-  } else {
-    WriteFileLocked(line);
+  queue_.push_back(std::move(queued));
+  ++queued_;
+}
+
+void AuditLog::Flush() {
+  absl::MutexLock lock(&mutex_);
+  const uint64_t target = queued_;
+  flush_wanted_ = true;
+  auto written = [this, target]()
+                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return written_ >= target; };
+  mutex_.Await(absl::Condition(&written));
+}
+
+void AuditLog::WriteQueued() {
+  while (true) {
+    std::vector<Queued> batch;
+    bool closing;
+    {
+      // Wakes every kAuditBatch, not at every record: under load a wake-up
+      // per request would cost more than the records themselves.
+      absl::MutexLock lock(&mutex_);
+      auto hurry = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return closing_ || flush_wanted_; };
+      mutex_.AwaitWithTimeout(absl::Condition(&hurry), kAuditBatch);
+      flush_wanted_ = false;
+      batch.swap(queue_);
+      closing = closing_;
+    }
+    // One write for the batch, but never past the size limit: a file is
+    // rotated between lines.
+    std::string text;
+    for (Queued& queued : batch) {
+      if (journal_) {
+        std::vector<struct iovec> vectors;
+        for (const std::string& field : queued.fields) {
+          vectors.push_back({const_cast<char*>(field.data()), field.size()});
+        }
+        sd_journal_sendv(vectors.data(), static_cast<int>(vectors.size()));
+        continue;
+      }
+      if (file_size_ + static_cast<int64_t>(text.size() + queued.line.size() + 1) >
+          settings_.max_size) {
+        WriteFile(text);
+        text.clear();
+      }
+      absl::StrAppend(&text, queued.line, "\n");
+    }
+    WriteFile(text);
+    {
+      absl::MutexLock lock(&mutex_);
+      written_ += batch.size();
+      if (closing && queue_.empty()) return;
+    }
   }
 }
 
-void AuditLog::WriteFileLocked(const std::string& line) {
-  const std::string text = line + "\n";
+void AuditLog::WriteFile(const std::string& text) {
+  if (text.empty()) return;
   if (file_size_ > 0 && file_size_ + static_cast<int64_t>(text.size()) > settings_.max_size) {
     // audit.log.(keep-1) .. audit.log.1 move up one; the oldest goes.
     for (int i = settings_.keep - 1; i >= 1; --i) {
       rename(absl::StrCat(sink_, ".", i).c_str(), absl::StrCat(sink_, ".", i + 1).c_str());
     }
-    if (settings_.keep > 0) {
-      rename(sink_.c_str(), absl::StrCat(sink_, ".1").c_str());
-    } else {
-      unlink(sink_.c_str());
-    }
+    rename(sink_.c_str(), absl::StrCat(sink_, ".1").c_str());
     file_.reset(open(sink_.c_str(),
                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_TRUNC, 0600));
     file_size_ = 0;
-    if (!file_.valid())
+    if (!file_.valid()) {
       Log(absl::StrCat("cannot reopen the audit file ", sink_, ": ", strerror(errno)));
+    }
   }
   if (!file_.valid()) return;
   if (!cargo_credential::WriteAll(file_.get(), text).ok()) {
@@ -157,8 +268,9 @@ void AuditLog::WriteFileLocked(const std::string& line) {
   file_size_ += static_cast<int64_t>(text.size());
 }
 
-void AuditLog::WriteJournal(const AuditRecord& record, const std::string& line) const {
-  const std::vector<std::string> fields = {
+std::vector<std::string> AuditLog::JournalFields(const AuditRecord& record,
+                                                 const std::string& line) {
+  return {
       absl::StrCat("MESSAGE=", line),
       absl::StrCat("PRIORITY=", record.allowed ? LOG_INFO : LOG_NOTICE),
       "SYSLOG_IDENTIFIER=credcached-audit",
@@ -176,11 +288,6 @@ void AuditLog::WriteJournal(const AuditRecord& record, const std::string& line) 
       absl::StrCat("CREDCACHE_LATENCY_MS=", absl::ToDoubleMilliseconds(record.latency)),
       absl::StrCat("CREDCACHE_TOKEN_HMAC=", record.fingerprint),
   };
-  std::vector<struct iovec> vectors;
-  for (const std::string& field : fields) {
-    vectors.push_back({const_cast<char*>(field.data()), field.size()});
-  }
-  sd_journal_sendv(vectors.data(), static_cast<int>(vectors.size()));
 }
 
 std::vector<std::string> AuditLog::Recent(size_t count) const {

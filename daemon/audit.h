@@ -13,7 +13,10 @@
 // Records go to the systemd journal when the daemon runs as a systemd
 // service (structured fields, CREDCACHE_*), else to a file of JSON lines,
 // 0600, rotated by size. The most recent ones are also kept in memory for
-// `cargo-credential-credcache audit`. Denials are rate-limited per uid: a
+// `cargo-credential-credcache audit`. A request never waits on the disk or
+// the journal: Record() formats the line on the caller's thread and queues
+// it; a writer thread of the log's own writes what is queued, in batches,
+// and the destructor writes the rest before it returns. Denials are rate-limited per uid: a
 // caller refused again and again gets a few records a minute, and the next
 // one says how many were left out.
 //
@@ -29,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -37,6 +41,7 @@
 #include "daemon/team.h"
 #include "lib/files.h"
 #include "lib/secret.h"
+#include "sodium.h"
 
 namespace credcache {
 
@@ -60,6 +65,8 @@ struct AuditRecord {
 
 // How many records `audit` can show; older ones are in the journal or file.
 inline constexpr size_t kAuditMemory = 1000;
+// How long a record may wait in memory before the writer thread writes it.
+inline constexpr absl::Duration kAuditBatch = absl::Milliseconds(20);
 // Denials recorded per uid per minute before they are only counted.
 inline constexpr int kDenialsPerMinute = 5;
 
@@ -76,8 +83,11 @@ class AuditLog {
   // The keyed fingerprint of `token`: 16 hex digits.
   std::string Fingerprint(const cargo_credential::Secret& token) const;
 
-  // Writes `record` (unless it is a denial over the rate limit).
+  // Queues `record` for writing (unless it is a denial over the rate
+  // limit); it shows in Recent() at once.
   void Record(AuditRecord record);
+  // Waits until every record queued so far is written (for tests).
+  void Flush();
 
   // The most recent records, oldest first, as JSON lines; at most `count`.
   std::vector<std::string> Recent(size_t count) const;
@@ -86,21 +96,38 @@ class AuditLog {
   const std::string& sink() const { return sink_; }
 
  private:
+  // A record on its way out: its JSON line, and for the journal its fields.
+  struct Queued {
+    std::string line;
+    std::vector<std::string> fields;
+  };
+
   AuditLog() = default;
-  // Appends `line` to the file, rotating it first when it would grow past
-  // the size limit.
-  void WriteFileLocked(const std::string& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  void WriteJournal(const AuditRecord& record, const std::string& line) const;
+  // The writer thread: writes what Record() queues until the log dies.
+  void WriteQueued();
+  // Appends `text` (whole lines) to the file, rotating it first when it
+  // would grow past the size limit. Writer thread only.
+  void WriteFile(const std::string& text);
+  static std::vector<std::string> JournalFields(const AuditRecord& record, const std::string& line);
 
   std::array<unsigned char, 32> key_{};
+  crypto_auth_hmacsha256_state keyed_;  // HMAC state after the key.
   AuditSettings settings_;
   bool journal_ = false;
   std::string sink_;
 
+  // The file and its size belong to the writer thread (and to Open()).
+  cargo_credential::ScopedFd file_;
+  int64_t file_size_ = 0;
+
   mutable absl::Mutex mutex_;
-  cargo_credential::ScopedFd file_ ABSL_GUARDED_BY(mutex_);
-  int64_t file_size_ ABSL_GUARDED_BY(mutex_) = 0;
   std::deque<std::string> recent_ ABSL_GUARDED_BY(mutex_);
+  std::vector<Queued> queue_ ABSL_GUARDED_BY(mutex_);
+  uint64_t queued_ ABSL_GUARDED_BY(mutex_) = 0;   // Records ever queued.
+  uint64_t written_ ABSL_GUARDED_BY(mutex_) = 0;  // ...and written.
+  bool closing_ ABSL_GUARDED_BY(mutex_) = false;
+  bool flush_wanted_ ABSL_GUARDED_BY(mutex_) = false;
+  std::thread writer_;
   struct Denials {
     absl::Time window;
     int recorded = 0;

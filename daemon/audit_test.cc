@@ -50,6 +50,7 @@ TEST(AuditLogTest, RecordsGoToAPrivateFileAsJsonLinesWithAFingerprintNeverTheTok
   AuditRecord record = Allowed(6001);
   record.fingerprint = (*log)->Fingerprint(cargo_credential::Secret(absl::string_view(kToken)));
   (*log)->Record(record);
+  (*log)->Flush();
 
   struct stat info;
   ASSERT_EQ(stat(settings.file.c_str(), &info), 0);
@@ -117,6 +118,7 @@ TEST(AuditLogTest, TheFileRotatesBySizeKeepingTheConfiguredNumber) {
   auto log = AuditLog::Open(settings, false);
   ASSERT_TRUE(log.ok());
   for (int i = 0; i < 60; ++i) (*log)->Record(Allowed(6001));
+  (*log)->Flush();
   struct stat info;
   ASSERT_EQ(stat(settings.file.c_str(), &info), 0);
   EXPECT_LE(info.st_size, 2000);
@@ -133,6 +135,7 @@ TEST(AuditLogTest, ARegistryThatIsNotUtf8OrHoldsALineBreakStaysOneLine) {
   AuditRecord record = Allowed(6001);
   record.registry = "sparse+https://x/\n{\"forged\":1}\xff\xfe";
   (*log)->Record(record);
+  (*log)->Flush();
   const std::string text = Slurp(settings.file);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
 }

@@ -283,7 +283,12 @@ void Broker::SetTeam(int entries_per_user) {
 }
 
 int64_t Broker::KeyOwner(const RegistryInfo& registry, int64_t asker) const {
-  for (const Backend* backend : router()->Route(registry)) {
+  // Every get asks this, cache hits included: most daemons have no
+  // personal backend, and a personal daemon's asker is shared anyway.
+  if (asker == kSharedOwner) return kSharedOwner;
+  const std::shared_ptr<const Router> router = this->router();
+  if (!router->has_personal()) return kSharedOwner;
+  for (const Backend* backend : router->Route(registry)) {
     if (backend->settings.personal) return asker;
   }
   return kSharedOwner;

@@ -16,6 +16,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "backends/libsecret_backend.h"
 #include "common/paths.h"
 #include "common/unix_socket.h"
@@ -192,6 +193,10 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
   // First, before any secret or thread exists (re-executes once; see why in
   // lib/hardening.h).
   absl::Status wiping = cargo_credential::WipeFreedMemory(argv);
+  // Debian's abseil checks every Mutex acquisition for lock-order cycles,
+  // a debugging aid that costs every request (measured: a few percent of
+  // a cached get's CPU). The unit tests keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Flags flags;
   flags.daemon.version = version;
   int exit_code = kOk;

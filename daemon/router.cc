@@ -47,7 +47,10 @@ constexpr size_t kMaxSaid = size_t{64} << 10;
 }  // namespace
 
 Router::Router(std::vector<Backend> backends, Stats* stats)
-    : backends_(std::move(backends)), stats_(stats) {}
+    : backends_(std::move(backends)),
+      has_personal_(std::any_of(backends_.begin(), backends_.end(),
+                                [](const Backend& each) { return each.settings.personal; })),
+      stats_(stats) {}
 
 bool Router::Serves(const BackendSettings& backend,
                     const cargo_credential::RegistryInfo& registry) {

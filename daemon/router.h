@@ -177,6 +177,8 @@ class Router {
               const CallWatch& watch = {}) const;
 
   const std::vector<Backend>& backends() const { return backends_; }
+  // Whether any backend is personal (BackendSettings::personal).
+  bool has_personal() const { return has_personal_; }
 
  private:
   Answer Logout(const std::vector<const Backend*>& chain,
@@ -207,6 +209,7 @@ class Router {
       absl::StatusOr<cargo_credential::CredentialResponse> result, bool* named) const;
 
   const std::vector<Backend> backends_;
+  const bool has_personal_;
   Stats* const stats_;
 };
 

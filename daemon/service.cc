@@ -211,8 +211,7 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
     if (std::optional<cargo_credential::CredentialResponse> hit =
             broker_->Cached(decoded.registry, decoded.action, decoded.args, owner, &backend)) {
       if (admission.has_value()) {
-        team_->Finish(*std::move(admission), "hit", backend, ScopeOf(backend),
-                      absl::StatusOr<cargo_credential::CredentialResponse>(hit->Clone()));
+        team_->Finish(*std::move(admission), "hit", backend, ScopeOf(backend), *hit);
       }
       *response = ResultToProto(*std::move(hit));
       return Finished(context, grpc::Status::OK);

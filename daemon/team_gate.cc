@@ -44,10 +44,17 @@ AuditRecord TeamGate::Start(const absl::StatusOr<PeerIdentity>& who,
     record.uid = who->uid;
     record.groups = who->groups;
     record.pid = who->pid;
-    absl::MutexLock lock(&mutex_);
-    auto found = names_.find(who->uid);
-    if (found == names_.end()) found = names_.emplace(who->uid, UserName(who->uid)).first;
-    record.user = found->second;
+    {
+      absl::MutexLock lock(&mutex_);
+      auto found = names_.find(who->uid);
+      if (found != names_.end()) record.user = found->second;
+    }
+    if (record.user.empty()) {
+      // Looked up outside the lock: NSS may be a slow directory service.
+      record.user = UserName(who->uid);
+      absl::MutexLock lock(&mutex_);
+      names_.emplace(who->uid, record.user);
+    }
   } else {
     record.user = "(unknown)";
   }
@@ -112,15 +119,28 @@ absl::StatusOr<TeamGate::Admission> TeamGate::Admit(const absl::StatusOr<PeerIde
 
 void TeamGate::Finish(Admission admission, const std::string& how, const std::string& backend,
                       const std::string& scope, const absl::StatusOr<CredentialResponse>& result) {
+  if (result.ok()) {
+    Finish(std::move(admission), how, backend, scope, *result);
+    return;
+  }
   AuditRecord record = std::move(admission.record_);
-  record.outcome = result.ok() ? how : "error";
+  record.outcome = "error";
   record.backend = backend;
   record.scope = scope;
   record.latency = absl::Now() - record.time;
-  if (!result.ok()) {
-    record.error = std::string(result.status().message());
-  } else if (result->kind == cargo_credential::ResponseKind::kGet) {
-    record.fingerprint = audit_->Fingerprint(result->token);
+  record.error = std::string(result.status().message());
+  audit_->Record(std::move(record));
+}
+
+void TeamGate::Finish(Admission admission, const std::string& how, const std::string& backend,
+                      const std::string& scope, const CredentialResponse& answer) {
+  AuditRecord record = std::move(admission.record_);
+  record.outcome = how;
+  record.backend = backend;
+  record.scope = scope;
+  record.latency = absl::Now() - record.time;
+  if (answer.kind == cargo_credential::ResponseKind::kGet) {
+    record.fingerprint = audit_->Fingerprint(answer.token);
   }
   audit_->Record(std::move(record));
 }

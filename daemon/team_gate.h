@@ -70,6 +70,9 @@ class TeamGate {
   void Finish(Admission admission, const std::string& how, const std::string& backend,
               const std::string& scope,
               const absl::StatusOr<cargo_credential::CredentialResponse>& result);
+  // The same for an answer, without copying it (a cache hit).
+  void Finish(Admission admission, const std::string& how, const std::string& backend,
+              const std::string& scope, const cargo_credential::CredentialResponse& answer);
 
   // Whether `who` may use the admin calls; a refusal is audited.
   bool MayAdminister(const absl::StatusOr<PeerIdentity>& who, const std::string& call);
