@@ -1,9 +1,9 @@
 // Fuzzes shim/command_line: the input is a command line, one argument per
 // line, run against a table shaped like the admin one (commands with and
-// without arguments, options with and without values, global and not).
-// Whatever it is given, Run returns an exit code (the handler's, 0, or 2)
-// without a crash and without calling a handler with arguments the table
-// does not allow.
+// without arguments, options with and without values, global and not, one
+// that needs another). Whatever it is given, Run returns an exit code (the
+// handler's, 0, or 2) without a crash and without calling a handler with
+// arguments or options the table does not allow.
 #include <stdio.h>
 
 #include <cstddef>
@@ -22,6 +22,7 @@ const credcache::CommandLine& Table() {
     auto check = [](size_t arguments) {
       return [arguments](const credcache::Invocation& invocation) {
         if (invocation.arguments.size() != arguments) abort();
+        if (invocation.Has("--as") && !invocation.Has("--force")) abort();
         return 0;
       };
     };
@@ -30,10 +31,11 @@ const credcache::CommandLine& Table() {
         {{"--socket", "PATH", "socket"},
          {"--json", "", "json"},
          {"--dir", "DIR", "dir"},
-         {"--force", "", "force"}},
+         {"--force", "", "force"},
+         {"--as", "NAME", "as", "--force"}},
         {{"status", {}, "s", "", {"--socket", "--json"}, check(0)},
          {"forget", {"REGISTRY"}, "f", "help", {"--socket", "--force"}, check(1)},
-         {"put", {"A", "B"}, "p", "", {"--dir", "--force"}, check(2)}});
+         {"put", {"A", "B"}, "p", "", {"--dir", "--force", "--as"}, check(2)}});
   }();
   return *kTable;
 }

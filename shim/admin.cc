@@ -341,8 +341,13 @@ int Audit(const Invocation& invocation, const ConnectOptions& daemon) {
 
 ServiceInstallOptions ServiceOptions(const Invocation& invocation) {
   ServiceInstallOptions options;
+  options.team = invocation.Has("--team");
   options.bindir = invocation.Value("--bindir");
+  options.unitdir = invocation.Value("--unitdir");
   options.enable = !invocation.Has("--no-enable");
+  options.account = invocation.Value("--account", options.account);
+  options.group = invocation.Value("--group", options.group);
+  options.config = invocation.Value("--config", options.config);
   return options;
 }
 
@@ -376,8 +381,19 @@ const CommandLine& AdminCommandLine() {
            "the daemon's socket (default: $CREDCACHE_SOCKET, else\n"
            "$XDG_RUNTIME_DIR/credcache/credcache.sock)"},
           {"--json", "", "one JSON object, for scripts"},
-          {"--bindir", "DIR", "where the programs go (default: ~/.local/bin)"},
-          {"--no-enable", "", "leave systemctl --user alone"},
+          {"--bindir", "DIR",
+           "where the programs go (default: ~/.local/bin;\nwith --team, /usr/local/bin)"},
+          {"--unitdir", "DIR",
+           "where the units go (default: ~/.config/systemd/user;\n"
+           "with --team, /etc/systemd/system)"},
+          {"--no-enable", "", "leave systemctl alone"},
+          {"--team", "", "a team daemon: system units, run by a service account"},
+          {"--account", "NAME", "the account that runs a team daemon (default: credcache)",
+           "--team"},
+          {"--group", "NAME", "the team's group, which may use its socket\n(default: cargo-team)",
+           "--team"},
+          {"--config", "PATH", "a team daemon's config (default: /etc/credcache/team.toml)",
+           "--team"},
           {"--backend", "NAME",
            "the backend that takes the tokens (default: the registry's chain)"},
           {"--cargo-home", "DIR", "cargo's home (default: $CARGO_HOME, else ~/.cargo)"},
@@ -436,14 +452,23 @@ const CommandLine& AdminCommandLine() {
            {},
            "install the programs and the systemd user units, and\nenable credcached.socket",
            "Copies this program and credcached into the bin directory and writes\n"
-           "credcached.socket and credcached.service into systemd's user unit directory.",
-           {"--bindir", "--no-enable"},
+           "credcached.socket and credcached.service into systemd's user unit directory.\n"
+           "\n"
+           "With --team, as root: a team daemon, run by the service account for the\n"
+           "group's members. The programs go to /usr/local/bin, and\n"
+           "credcached-team.socket (/run/credcache/team.sock, 0660 account:group) and\n"
+           "credcached-team.service to /etc/systemd/system; then the socket is enabled.\n"
+           "The account and the group must exist (the commands that make them are\n"
+           "printed otherwise, and nothing is written). A missing config is reported,\n"
+           "with the smallest one to write.",
+           {"--bindir", "--unitdir", "--no-enable", "--team", "--account", "--group", "--config"},
            [](const Invocation& invocation) { return InstallService(ServiceOptions(invocation)); }},
           {"uninstall-service",
            {},
            "disable and remove the units (the programs stay)",
-           "",
-           {"--bindir", "--no-enable"},
+           "With --team, the team daemon's system units (the programs and its config\n"
+           "stay).",
+           {"--bindir", "--unitdir", "--no-enable", "--team"},
            [](const Invocation& invocation) {
              return UninstallService(ServiceOptions(invocation));
            }},

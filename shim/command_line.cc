@@ -154,6 +154,10 @@ int CommandLine::Run(int argc, char** argv) const {
       return Refuse(absl::StrCat("`", name, "` is not an option of `", command->name, "`"),
                     command);
     }
+    const Option* option = FindOption(name);
+    if (!option->needs.empty() && !invocation.Has(option->needs)) {
+      return Refuse(absl::StrCat("`", name, "` goes with `", option->needs, "`"), command);
+    }
   }
   if (invocation.arguments.size() != command->arguments.size()) {
     return Refuse(command->arguments.empty()

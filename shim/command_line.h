@@ -23,6 +23,10 @@ struct Option {
   std::string name;        // "--bindir".
   std::string value_name;  // "DIR"; empty for a flag.
   std::string help;        // One line.
+  // An option this one means nothing without ("--team" for "--account"):
+  // a command line with this one and not that one is refused. Empty: none.
+  // (Initialized so rows without it are not "missing" one to -Wextra.)
+  std::string needs = "";
 };
 
 // What a handler is given: the command's arguments, in order, and the

@@ -18,17 +18,19 @@ using ::testing::Not;
 class CommandLineTest : public ::testing::Test {
  protected:
   CommandLineTest()
-      : command_line_(
-            "tool", "1.0", "What it does:\n", "The end.\n",
-            {{"--json", "", "JSON out"}, {"--dir", "DIR", "a directory"}, {"--force", "", "do it"}},
-            {{"show", {}, "shows things", "", {"--json"}, Record("show")},
-             {"drop",
-              {"NAME"},
-              "drops one thing",
-              "NAME is a thing's name.",
-              {"--json", "--force"},
-              Record("drop")},
-             {"put", {}, "puts", "", {"--dir"}, Record("put")}}) {}
+      : command_line_("tool", "1.0", "What it does:\n", "The end.\n",
+                      {{"--json", "", "JSON out"},
+                       {"--dir", "DIR", "a directory"},
+                       {"--force", "", "do it"},
+                       {"--owner", "NAME", "whose, when forced", "--force"}},
+                      {{"show", {}, "shows things", "", {"--json"}, Record("show")},
+                       {"drop",
+                        {"NAME"},
+                        "drops one thing",
+                        "NAME is a thing's name.",
+                        {"--json", "--force", "--owner"},
+                        Record("drop")},
+                       {"put", {}, "puts", "", {"--dir"}, Record("put")}}) {}
 
   std::function<int(const Invocation&)> Record(const std::string& name) {
     return [this, name](const Invocation& invocation) {
@@ -112,6 +114,15 @@ TEST_F(CommandLineTest, WhatDoesNotFitTheTableIsRefusedWithTheReason) {
   EXPECT_EQ(Run({"show", "--what"}), 2);
   EXPECT_THAT(err_, HasSubstr("unknown option `--what`"));
   EXPECT_EQ(ran_, "") << "nothing ran";
+}
+
+TEST_F(CommandLineTest, AnOptionThatNeedsAnotherIsRefusedWithoutIt) {
+  EXPECT_EQ(Run({"drop", "x", "--owner", "me"}), 2);
+  EXPECT_THAT(err_, HasSubstr("`--owner` goes with `--force`"));
+  EXPECT_THAT(err_, HasSubstr("usage: tool drop NAME"));
+  EXPECT_EQ(ran_, "");
+  EXPECT_EQ(Run({"--owner", "me", "drop", "x", "--force"}), 7);
+  EXPECT_EQ(seen_.Value("--owner"), "me");
 }
 
 }  // namespace

@@ -8,9 +8,12 @@
 
 #include <fstream>
 #include <sstream>
+#include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -27,13 +30,19 @@ namespace {
 
 constexpr char kDefaultBindir[] = "%h/.local/bin";
 
+// The team units' names, and the socket credcached-team.socket listens on.
+constexpr char kTeamSocketName[] = "credcached-team.socket";
+constexpr char kTeamServiceName[] = "credcached-team.service";
+constexpr char kTeamSocket[] = "/run/credcache/team.sock";
+
 std::string Bindir(const ServiceInstallOptions& options) {
-  return options.bindir.empty() ? HomeDirectory() + "/.local/bin" : options.bindir;
+  if (!options.bindir.empty()) return options.bindir;
+  return options.team ? "/usr/local/bin" : HomeDirectory() + "/.local/bin";
 }
 
 std::string Unitdir(const ServiceInstallOptions& options) {
   if (!options.unitdir.empty()) return options.unitdir;
-  return ConfigHome() + "/systemd/user";
+  return options.team ? "/etc/systemd/system" : ConfigHome() + "/systemd/user";
 }
 
 // Whole or not at all (lib/files.h): a running program or a reading
@@ -81,9 +90,11 @@ std::string Unit(const char* text, const std::string& bindir, bool custom_bindir
   return unit;
 }
 
-bool Systemctl(const std::vector<std::string>& args, std::string* error) {
+// Runs systemctl for the user's manager (`user`) or the system's.
+bool Systemctl(bool user, const std::vector<std::string>& args, std::string* error) {
   cargo_credential::SubprocessOptions options;
-  options.argv = {"systemctl", "--user"};
+  options.argv = {"systemctl"};
+  if (user) options.argv.push_back("--user");
   options.argv.insert(options.argv.end(), args.begin(), args.end());
   absl::StatusOr<cargo_credential::SubprocessResult> result =
       cargo_credential::RunSubprocess(options, "", absl::Seconds(30));
@@ -98,9 +109,252 @@ bool Systemctl(const std::vector<std::string>& args, std::string* error) {
   return true;
 }
 
+// Whether systemd is the system's manager, as sd_booted(3) tells: without
+// it, systemctl can only fail, so it is not run.
+bool SystemdRuns() {
+  struct stat info;
+  return lstat("/run/systemd/system", &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+// A user or group name that User=, SocketUser= and useradd all take as it
+// is, and that cannot end a unit's line early: letters, digits, '_', '.',
+// '-', not first '-'.
+bool PlainName(const std::string& name) {
+  if (name.empty() || name[0] == '-') return false;
+  for (const char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A path that stays on its one line of a unit file (SystemdQuoted takes
+// care of the rest).
+bool OneLine(const std::string& path) {
+  for (const char c : path) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// Whether the system's `database` (passwd, group) has `name`, as
+// `getent` says. Not getpwnam(3): this program is linked statically, and
+// a static glibc crashes loading the NSS module (nsswitch.conf's
+// `systemd`, `sss`, ...) it asks about a name the files lack.
+absl::StatusOr<bool> Known(const char* database, const std::string& name) {
+  cargo_credential::SubprocessOptions options;
+  options.argv = {"getent", database, name};
+  absl::StatusOr<cargo_credential::SubprocessResult> result =
+      cargo_credential::RunSubprocess(options, "", absl::Seconds(30));
+  if (!result.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot look up ", name, " with getent: ", result.status().message()));
+  }
+  // getent(1): 2 is "not found"; anything else but 0 is its failure.
+  if (result->exit_code == 0 || result->exit_code == 2) return result->exit_code == 0;
+  return absl::UnavailableError(absl::StrCat("getent ", database, " ", name, " failed: ",
+                                             absl::StripAsciiWhitespace(result->stderr_text)));
+}
+
+// Refuses (2) a team install whose names or paths cannot go into a unit,
+// or whose account or group does not exist, with the commands that make
+// them; 0 when all is well. Writes nothing either way.
+int CheckTeamOptions(const ServiceInstallOptions& options) {
+  for (const std::string* name : {&options.account, &options.group}) {
+    if (!PlainName(*name)) {
+      fprintf(stderr,
+              "install-service: `%s` cannot be a unit's account or group: use letters, digits, "
+              "'_', '.' and '-'\n",
+              name->c_str());
+      return 2;
+    }
+  }
+  for (const std::string* path : {&options.bindir, &options.unitdir, &options.config}) {
+    if (!OneLine(*path)) {
+      fprintf(stderr, "install-service: a path with a control character cannot go into a unit\n");
+      return 2;
+    }
+  }
+  const absl::StatusOr<bool> account = Known("passwd", options.account);
+  const absl::StatusOr<bool> group = Known("group", options.group);
+  for (const absl::StatusOr<bool>* known : {&account, &group}) {
+    if (!known->ok()) {
+      fprintf(stderr, "install-service: %s\n", std::string(known->status().message()).c_str());
+      return 1;
+    }
+  }
+  if (*account && *group) return 0;
+  std::vector<std::string> missing;
+  if (!*account) missing.push_back(absl::StrCat("the account ", options.account));
+  if (!*group) missing.push_back(absl::StrCat("the group ", options.group));
+  fprintf(stderr,
+          "install-service: %s %s not exist, and install-service does not make accounts. "
+          "As root, make %s with:\n",
+          absl::StrJoin(missing, " and ").c_str(), missing.size() == 1 ? "does" : "do",
+          missing.size() == 1 ? "it" : "them");
+  if (!*group) fprintf(stderr, "  groupadd %s\n", options.group.c_str());
+  if (!*account) {
+    fprintf(stderr,
+            "  useradd --system --no-create-home --shell /usr/sbin/nologin --groups %s %s\n",
+            options.group.c_str(), options.account.c_str());
+  }
+  if (!*group) {
+    fprintf(stderr,
+            "and add each developer to the group (they log in again after):\n"
+            "  usermod --append --groups %s USER\n",
+            options.group.c_str());
+  }
+  fprintf(stderr, "then run install-service --team again. Nothing was written.\n");
+  return 2;
+}
+
+// The team config's smallest useful form: what a team daemon needs to
+// start (daemon/team.h has every key).
+std::string MinimalTeamConfig(const std::string& group) {
+  return absl::StrCat(
+      "[listen]\n"
+      "socket = \"",
+      kTeamSocket,
+      "\"\n"
+      "group = \"",
+      group,
+      "\"\n"
+      "\n"
+      "[[backend]]\n"
+      "name = \"corp\"\n"
+      "kind = \"file\"\n"
+      "scope = \"shared\"\n"
+      "\n"
+      "[[rule]]\n"
+      "registries = [\"sparse+https://cargo.corp.example/*\"]\n"
+      "groups = [\"",
+      group,
+      "\"]\n"
+      "operations = [\"read\"]\n");
+}
+
+// After a failed write: the default directories are root's.
+void SuggestRootOrOtherDirectories() {
+  if (geteuid() == 0) return;
+  fprintf(stderr,
+          "install-service: a team install writes system directories: run it as root, or give "
+          "--unitdir and --bindir you can write, with --no-enable\n");
+}
+
+int InstallTeamService(ServiceInstallOptions options) {
+  if (const int refused = CheckTeamOptions(options); refused != 0) return refused;
+  // The daemon runs from / and ExecStart needs an absolute program.
+  options.bindir = Absolute(Bindir(options));
+  options.config = Absolute(options.config);
+  const std::string unitdir = Unitdir(options);
+  const std::string daemon = cargo_credential::FindOnPath(FindDaemonProgram());
+  if (daemon.empty()) {
+    fprintf(stderr, "install-service: cannot find credcached (next to this program or on PATH)\n");
+    return 1;
+  }
+  const std::string shim_target = options.bindir + "/cargo-credential-credcache";
+  const std::string daemon_target = options.bindir + "/credcached";
+  const std::string socket_unit = unitdir + "/" + kTeamSocketName;
+  const std::string service_unit = unitdir + "/" + kTeamServiceName;
+  if (!Reported(cargo_credential::MakeDirectories(options.bindir, 0755)) ||
+      !Reported(cargo_credential::MakeDirectories(unitdir, 0755)) ||
+      !Reported(CopyProgram(cargo_credential::SelfPath(), shim_target)) ||
+      !Reported(CopyProgram(daemon, daemon_target)) ||
+      !Reported(cargo_credential::WriteFileAtomically(
+          socket_unit, FillTeamUnit(absl::StripPrefix(kTeamSocketUnit, "\n"), options), 0644)) ||
+      !Reported(cargo_credential::WriteFileAtomically(
+          service_unit, FillTeamUnit(absl::StripPrefix(kTeamServiceUnit, "\n"), options), 0644))) {
+    SuggestRootOrOtherDirectories();
+    return 1;
+  }
+  printf(
+      "installed %s\n          %s\n          %s\n          %s\n"
+      "credcached runs as %s:%s with %s, on %s (0660 %s:%s)\n",
+      shim_target.c_str(), daemon_target.c_str(), socket_unit.c_str(), service_unit.c_str(),
+      options.account.c_str(), options.group.c_str(), options.config.c_str(), kTeamSocket,
+      options.account.c_str(), options.group.c_str());
+  struct stat config;
+  if (stat(options.config.c_str(), &config) != 0) {
+    printf(
+        "\n%s does not exist yet: %s cannot start until it does. The smallest one, readable by "
+        "%s and writable only by root (README's \"Team-shared cache\" has every key):\n\n%s\n"
+        "Its file backend keeps the team's tokens in /var/lib/credcache/tokens.toml (the unit's\n"
+        "StateDirectory). Check it with: %s --check-config --config %s\n",
+        options.config.c_str(), kTeamServiceName, options.account.c_str(),
+        MinimalTeamConfig(options.group).c_str(), daemon_target.c_str(), options.config.c_str());
+  }
+  if (options.enable) {
+    const std::string commands =
+        absl::StrCat("  systemctl daemon-reload\n  systemctl enable --now ", kTeamSocketName, "\n");
+    std::string error;
+    if (!SystemdRuns()) {
+      // As for a user install: the files are in place, and enabling them is
+      // one step the admin can take where systemd runs.
+      fprintf(stderr,
+              "install-service: systemd is not running here (no /run/systemd/system), so the "
+              "units are installed but not enabled. Where it runs, enable them as root with:\n%s",
+              commands.c_str());
+    } else if (!Systemctl(false, {"daemon-reload"}, &error) ||
+               !Systemctl(false, {"enable", "--now", kTeamSocketName}, &error)) {
+      fprintf(stderr,
+              "install-service: the units are installed but not enabled, since systemctl "
+              "failed: %s\nEnable them as root with:\n%s",
+              error.c_str(), commands.c_str());
+    } else {
+      printf("enabled %s: credcached starts on the first request\n", kTeamSocketName);
+    }
+  }
+  printf(
+      "\nNow, for each developer, in their shell profile:\n"
+      "  export CREDCACHE_SOCKET=%s CREDCACHE_SOCKET_OWNER=%s\n"
+      "and in ~/.cargo/config.toml:\n"
+      "  [registry]\n"
+      "  global-credential-providers = [\"%s\"]\n",
+      kTeamSocket, options.account.c_str(), shim_target.c_str());
+  return 0;
+}
+
+int UninstallTeamService(const ServiceInstallOptions& options) {
+  const std::string unitdir = Unitdir(options);
+  const bool systemctl = options.enable && SystemdRuns();
+  if (systemctl) {
+    std::string error;
+    if (!Systemctl(false, {"disable", "--now", kTeamSocketName, kTeamServiceName}, &error)) {
+      fprintf(stderr, "uninstall-service: systemctl failed (%s); removing the units anyway\n",
+              error.c_str());
+    }
+  } else if (options.enable) {
+    fprintf(stderr, "uninstall-service: systemd is not running here; removing the units\n");
+  }
+  int removed = 0;
+  for (const char* unit : {kTeamSocketName, kTeamServiceName}) {
+    if (unlink((unitdir + "/" + unit).c_str()) == 0) ++removed;
+  }
+  if (systemctl) {
+    std::string ignored;
+    Systemctl(false, {"daemon-reload"}, &ignored);
+  }
+  printf("removed %d unit file(s) from %s; the programs in %s and the config stay\n", removed,
+         unitdir.c_str(), Bindir(options).c_str());
+  return 0;
+}
+
 }  // namespace
 
+std::string FillTeamUnit(absl::string_view unit, const ServiceInstallOptions& options) {
+  // One pass (StrReplaceAll never rescans what it put in), so a value that
+  // contains a placeholder's text stays as it is. @BINDIR@ is only ever
+  // followed by /credcached: the program is quoted whole.
+  return absl::StrReplaceAll(
+      unit, {{"@ACCOUNT@", options.account},
+             {"@GROUP@", options.group},
+             {"@BINDIR@/credcached", SystemdQuoted(Bindir(options) + "/credcached")},
+             {"@CONFIG@", SystemdQuoted(options.config)}});
+}
+
 int InstallService(const ServiceInstallOptions& options) {
+  if (options.team) return InstallTeamService(options);
   const std::string bindir = Bindir(options);
   const std::string unitdir = Unitdir(options);
   const std::string daemon = cargo_credential::FindOnPath(FindDaemonProgram());
@@ -131,8 +385,8 @@ int InstallService(const ServiceInstallOptions& options) {
       shim_target.c_str(), daemon_target.c_str(), unitdir.c_str(), unitdir.c_str());
   if (options.enable) {
     std::string error;
-    if (!Systemctl({"daemon-reload"}, &error) ||
-        !Systemctl({"enable", "--now", "credcached.socket"}, &error)) {
+    if (!Systemctl(true, {"daemon-reload"}, &error) ||
+        !Systemctl(true, {"enable", "--now", "credcached.socket"}, &error)) {
       // The install itself is done and usable: without a user manager the
       // shim starts credcached on demand, so this is a note, not a failure.
       fprintf(stderr,
@@ -156,10 +410,11 @@ int InstallService(const ServiceInstallOptions& options) {
 }
 
 int UninstallService(const ServiceInstallOptions& options) {
+  if (options.team) return UninstallTeamService(options);
   const std::string unitdir = Unitdir(options);
   if (options.enable) {
     std::string error;
-    if (!Systemctl({"disable", "--now", "credcached.socket", "credcached.service"}, &error)) {
+    if (!Systemctl(true, {"disable", "--now", "credcached.socket", "credcached.service"}, &error)) {
       fprintf(stderr,
               "uninstall-service: systemctl --user failed (%s); removing the units anyway\n",
               error.c_str());
@@ -171,7 +426,7 @@ int UninstallService(const ServiceInstallOptions& options) {
   }
   if (options.enable) {
     std::string ignored;
-    Systemctl({"daemon-reload"}, &ignored);
+    Systemctl(true, {"daemon-reload"}, &ignored);
   }
   printf("removed %d unit file(s) from %s; the programs in %s stay\n", removed, unitdir.c_str(),
          Bindir(options).c_str());

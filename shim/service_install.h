@@ -1,31 +1,62 @@
-// install-service / uninstall-service: credcache as a systemd user service.
+// install-service / uninstall-service: credcache as a systemd service, for
+// one user or, with --team, for a whole team.
 //
-// Installing copies this program and credcached into a bin directory
-// (~/.local/bin by default), writes credcached.socket and credcached.service
-// (daemon/systemd/, embedded at build time) into the user's unit directory
-// ($XDG_CONFIG_HOME/systemd/user), and, unless told not to, reloads the user
-// manager and enables the socket, so credcached starts on the first cargo
-// request after every login. Uninstalling disables and removes the units and
-// leaves the binaries.
+// The user service: installing copies this program and credcached into a
+// bin directory (~/.local/bin by default), writes credcached.socket and
+// credcached.service (daemon/systemd/, embedded at build time) into the
+// user's unit directory ($XDG_CONFIG_HOME/systemd/user), and, unless told
+// not to, reloads the user manager and enables the socket, so credcached
+// starts on the first cargo request after every login.
 //
-// Thread-safety: call from main().
+// A team daemon (`team`): the same two programs (in /usr/local/bin by
+// default) and the system units credcached-team.socket and
+// credcached-team.service (in /etc/systemd/system), with the service
+// account, the team's group, the bin directory and the config filled in
+// (FillTeamUnit); then `systemctl daemon-reload` and `systemctl enable --now
+// credcached-team.socket`. The account and the group must exist already
+// (as `getent` finds them): otherwise nothing is written and the commands
+// that make them are printed (this never makes accounts). A config that
+// does not exist yet is reported with a minimal one to write, and the units
+// are installed anyway. Root is needed only for the default directories
+// and for systemctl.
+//
+// Either way, when systemd is not running or systemctl fails, the installed
+// files stay, the systemctl commands to run later are printed, and the exit
+// code is 0: the install itself is done. Uninstalling disables and removes
+// the units and leaves the programs (and a team's config).
+//
+// Thread-safety: call from main() (it runs programs: getent, systemctl).
 #ifndef CREDCACHE_SHIM_SERVICE_INSTALL_H_
 #define CREDCACHE_SHIM_SERVICE_INSTALL_H_
 
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 namespace credcache {
 
 struct ServiceInstallOptions {
-  std::string bindir;   // Empty: ~/.local/bin.
-  std::string unitdir;  // Empty: $XDG_CONFIG_HOME/systemd/user.
-  bool enable = true;   // Run systemctl --user.
+  bool team = false;    // A team daemon's system units, not the user's.
+  std::string bindir;   // Empty: ~/.local/bin; a team's, /usr/local/bin.
+  std::string unitdir;  // Empty: $XDG_CONFIG_HOME/systemd/user; a team's, /etc/systemd/system.
+  bool enable = true;   // Run systemctl (--user, unless a team's).
+  // A team's only: who runs credcached, the group whose members may use
+  // it (the socket's and the service's group), and its config.
+  std::string account = "credcache";
+  std::string group = "cargo-team";
+  std::string config = "/etc/credcache/team.toml";
 };
 
-// Each returns the exit code and prints what it did (and, on failure, what
-// the user can run by hand).
+// Each returns the exit code (2: the options cannot be used, nothing was
+// written) and prints what it did and, on failure, what to run by hand.
 int InstallService(const ServiceInstallOptions& options);
 int UninstallService(const ServiceInstallOptions& options);
+
+// A shipped team unit (daemon/systemd/credcached-team.*) as installed: each
+// @ACCOUNT@, @GROUP@, @BINDIR@ and @CONFIG@ replaced by the options' value
+// (an empty bindir by its default), the paths quoted for systemd. Text in
+// the values is never taken for a placeholder.
+std::string FillTeamUnit(absl::string_view unit, const ServiceInstallOptions& options);
 
 }  // namespace credcache
 
