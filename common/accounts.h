@@ -5,7 +5,11 @@
 // and where a record shows one (audit). Decisions are made on ids only:
 // a name is resolved once, and a name shown is only for people.
 //
-// Thread-safety: thread-safe (the reentrant lookups).
+// /etc/passwd and /etc/group are read directly; a name or id not there is
+// asked of `getent` (directory services), never of NSS in this process,
+// which the statically linked shim cannot load safely.
+//
+// Thread-safety: thread-safe.
 #ifndef CREDCACHE_COMMON_ACCOUNTS_H_
 #define CREDCACHE_COMMON_ACCOUNTS_H_
 

@@ -17,6 +17,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/accounts.h"
 #include "common/paths.h"
 #include "daemon/systemd/units.h"
 #include "lib/files.h"
@@ -138,25 +139,6 @@ bool OneLine(const std::string& path) {
   return true;
 }
 
-// Whether the system's `database` (passwd, group) has `name`, as
-// `getent` says. Not getpwnam(3): this program is linked statically, and
-// a static glibc crashes loading the NSS module (nsswitch.conf's
-// `systemd`, `sss`, ...) it asks about a name the files lack.
-absl::StatusOr<bool> Known(const char* database, const std::string& name) {
-  cargo_credential::SubprocessOptions options;
-  options.argv = {"getent", database, name};
-  absl::StatusOr<cargo_credential::SubprocessResult> result =
-      cargo_credential::RunSubprocess(options, "", absl::Seconds(30));
-  if (!result.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot look up ", name, " with getent: ", result.status().message()));
-  }
-  // getent(1): 2 is "not found"; anything else but 0 is its failure.
-  if (result->exit_code == 0 || result->exit_code == 2) return result->exit_code == 0;
-  return absl::UnavailableError(absl::StrCat("getent ", database, " ", name, " failed: ",
-                                             absl::StripAsciiWhitespace(result->stderr_text)));
-}
-
 // Refuses (2) a team install whose names or paths cannot go into a unit,
 // or whose account or group does not exist, with the commands that make
 // them; 0 when all is well. Writes nothing either way.
@@ -176,30 +158,26 @@ int CheckTeamOptions(const ServiceInstallOptions& options) {
       return 2;
     }
   }
-  const absl::StatusOr<bool> account = Known("passwd", options.account);
-  const absl::StatusOr<bool> group = Known("group", options.group);
-  for (const absl::StatusOr<bool>* known : {&account, &group}) {
-    if (!known->ok()) {
-      fprintf(stderr, "install-service: %s\n", std::string(known->status().message()).c_str());
-      return 1;
-    }
-  }
-  if (*account && *group) return 0;
+  // common/accounts asks the files and getent, never NSS in this static
+  // program.
+  const bool account = UserId(options.account).ok();
+  const bool group = GroupId(options.group).ok();
+  if (account && group) return 0;
   std::vector<std::string> missing;
-  if (!*account) missing.push_back(absl::StrCat("the account ", options.account));
-  if (!*group) missing.push_back(absl::StrCat("the group ", options.group));
+  if (!account) missing.push_back(absl::StrCat("the account ", options.account));
+  if (!group) missing.push_back(absl::StrCat("the group ", options.group));
   fprintf(stderr,
           "install-service: %s %s not exist, and install-service does not make accounts. "
           "As root, make %s with:\n",
           absl::StrJoin(missing, " and ").c_str(), missing.size() == 1 ? "does" : "do",
           missing.size() == 1 ? "it" : "them");
-  if (!*group) fprintf(stderr, "  groupadd %s\n", options.group.c_str());
-  if (!*account) {
+  if (!group) fprintf(stderr, "  groupadd %s\n", options.group.c_str());
+  if (!account) {
     fprintf(stderr,
             "  useradd --system --no-create-home --shell /usr/sbin/nologin --groups %s %s\n",
             options.group.c_str(), options.account.c_str());
   }
-  if (!*group) {
+  if (!group) {
     fprintf(stderr,
             "and add each developer to the group (they log in again after):\n"
             "  usermod --append --groups %s USER\n",
