@@ -54,7 +54,9 @@ absl::StatusOr<int> CredcacheBackend::Connect() const {
         {std::string(fd.status().message())});
   }
   absl::StatusOr<uid_t> peer = PeerUid(*fd);
-  if (!peer.ok() || *peer != owner_uid_) {
+  // A socket systemd made (credcached-team.socket) was listened on by
+  // systemd, which the kernel names: root.
+  if (!peer.ok() || (*peer != owner_uid_ && *peer != 0)) {
     close(*fd);
     return cargo_credential::OtherError(
         absl::StrCat("refusing the credcache daemon on ", socket_, ": it runs as ",

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "lib/console.h"
 #include "lib/error.h"
 #include "lib/protocol.h"
@@ -28,6 +29,12 @@ absl::StatusOr<CredentialResponse> MemoryBackend::Perform(
       absl::StatusOr<Secret> token = cargo_credential::ReadToken(action.login, registry);
       if (!token.ok()) return token.status();
       absl::MutexLock lock(&mutex_);
+      if (tokens_.size() >= kMaxMemoryTokens && tokens_.count(registry.index_url) == 0) {
+        return cargo_credential::OtherError(
+            absl::StrCat("credcache keeps at most ", kMaxMemoryTokens,
+                         " tokens in memory for you; log out of one first"),
+            {"nothing was stored"});
+      }
       tokens_.insert_or_assign(registry.index_url, *std::move(token));
       return CredentialResponse::Login();
     }

@@ -6,6 +6,9 @@
 // what alice logged in with is only ever answered to alice. In a personal
 // daemon it is a store that forgets everything at logout from the machine.
 //
+// A store holds at most kMaxMemoryTokens registries' tokens, so that one
+// user cannot fill the daemon's memory through logins.
+//
 // Config: no options of its own. A get answers `session`, operation-
 // independent: it is the user's own token, as cargo:token would hand it.
 //
@@ -25,6 +28,8 @@
 #include "lib/secret.h"
 
 namespace credcache {
+
+inline constexpr size_t kMaxMemoryTokens = 256;
 
 class MemoryBackend : public cargo_credential::Credential {
  public:

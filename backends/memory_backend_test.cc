@@ -44,4 +44,18 @@ TEST(MemoryBackendTest, KeepsWhatWasLoggedInWithPerRegistryUntilLogout) {
   EXPECT_EQ(KindOf(backend.Perform(Registry(kUrlA), Logout(), {}).status()), ErrorKind::kNotFound);
 }
 
+TEST(MemoryBackendTest, AStoreHoldsABoundedNumberOfTokens) {
+  MemoryBackend backend;
+  for (size_t i = 0; i < credcache::kMaxMemoryTokens; ++i) {
+    ASSERT_TRUE(
+        backend.Perform(Registry("sparse+https://r" + std::to_string(i) + "/"), Login("t"), {})
+            .ok());
+  }
+  auto refused = backend.Perform(Registry("sparse+https://one-more/"), Login("t"), {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(KindOf(refused.status()), ErrorKind::kOther);
+  // Replacing a token it holds is still fine.
+  EXPECT_TRUE(backend.Perform(Registry("sparse+https://r0/"), Login("t2"), {}).ok());
+}
+
 }  // namespace

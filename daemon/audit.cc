@@ -136,7 +136,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditSettings& se
   cargo_credential::ScopedFd fd(
       open(log->sink_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   struct stat info;
-  if (!fd.valid() || fstat(fd.get(), &info) != 0) {
+  // An existing file is made private too: it names every user's requests.
+  if (!fd.valid() || fstat(fd.get(), &info) != 0 || fchmod(fd.get(), 0600) != 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot open the audit file ", log->sink_, ": ", strerror(errno)));
   }
@@ -189,8 +190,14 @@ void AuditLog::Record(AuditRecord record) {
   absl::MutexLock lock(&mutex_);
   recent_.push_back(queued.line);
   while (recent_.size() > kAuditMemory) recent_.pop_front();
+  if (queue_.size() >= kAuditQueueMax) return;  // Healthy() says so.
   queue_.push_back(std::move(queued));
   ++queued_;
+}
+
+bool AuditLog::Healthy() const {
+  absl::MutexLock lock(&mutex_);
+  return !write_failed_ && queue_.size() < kAuditQueueMax;
 }
 
 void AuditLog::Flush() {
@@ -260,12 +267,15 @@ void AuditLog::WriteFile(const std::string& text) {
       Log(absl::StrCat("cannot reopen the audit file ", sink_, ": ", strerror(errno)));
     }
   }
-  if (!file_.valid()) return;
-  if (!cargo_credential::WriteAll(file_.get(), text).ok()) {
-    Log(absl::StrCat("cannot write the audit file ", sink_, ": ", strerror(errno)));
-    return;
+  const bool written = file_.valid() && cargo_credential::WriteAll(file_.get(), text).ok();
+  if (!written) {
+    Log(absl::StrCat("cannot write the audit file ", sink_, ": ", strerror(errno),
+                     "; refusing requests until it can"));
+  } else {
+    file_size_ += static_cast<int64_t>(text.size());
   }
-  file_size_ += static_cast<int64_t>(text.size());
+  absl::MutexLock lock(&mutex_);
+  write_failed_ = !written;
 }
 
 std::vector<std::string> AuditLog::JournalFields(const AuditRecord& record,

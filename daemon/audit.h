@@ -67,6 +67,8 @@ struct AuditRecord {
 inline constexpr size_t kAuditMemory = 1000;
 // How long a record may wait in memory before the writer thread writes it.
 inline constexpr absl::Duration kAuditBatch = absl::Milliseconds(20);
+// The most records that may wait for the writer (a stalled disk or journal).
+inline constexpr size_t kAuditQueueMax = 100000;
 // Denials recorded per uid per minute before they are only counted.
 inline constexpr int kDenialsPerMinute = 5;
 
@@ -91,6 +93,11 @@ class AuditLog {
 
   // The most recent records, oldest first, as JSON lines; at most `count`.
   std::vector<std::string> Recent(size_t count) const;
+
+  // Whether records are being written: false while the writer cannot keep
+  // up (kAuditQueueMax records wait) or its last write failed. A team
+  // daemon refuses requests then, rather than serve unaudited.
+  bool Healthy() const;
 
   // Where records go, for `status`: "journal" or the file's path.
   const std::string& sink() const { return sink_; }
@@ -127,6 +134,7 @@ class AuditLog {
   uint64_t written_ ABSL_GUARDED_BY(mutex_) = 0;  // ...and written.
   bool closing_ ABSL_GUARDED_BY(mutex_) = false;
   bool flush_wanted_ ABSL_GUARDED_BY(mutex_) = false;
+  bool write_failed_ ABSL_GUARDED_BY(mutex_) = false;
   std::thread writer_;
   struct Denials {
     absl::Time window;

@@ -37,6 +37,16 @@ absl::Status LoginFits(const Action& action) {
                                       {"nothing was stored"});
 }
 
+// A team daemon's answer to a login or logout for a registry only shared
+// backends serve.
+absl::Status SharedOnly(const RegistryInfo& registry) {
+  return cargo_credential::OtherError(
+      absl::StrCat("credcache's team daemon keeps no personal token for ", registry.index_url,
+                   ": its shared token is the team's, set by the daemon's admins"),
+      {"log in and out of it with your own provider or credcache daemon instead; nothing was "
+       "changed"});
+}
+
 // How often a run in a caller looks at whether its runner's process is gone.
 constexpr absl::Duration kCallerPoll = absl::Milliseconds(50);
 
@@ -174,7 +184,8 @@ absl::Status Broker::CanLogIn(const RegistryInfo& registry, const std::string& b
   std::shared_ptr<const Router> router = this->router();
   std::vector<const Backend*> chain;
   if (backend.empty()) {
-    chain = router->Route(registry);
+    chain = WriteChain(*router, registry);
+    if (chain.empty() && team() && !router->Route(registry).empty()) return SharedOnly(registry);
   } else {
     for (const Backend& candidate : router->backends()) {
       if (candidate.settings.name == backend) chain.push_back(&candidate);
@@ -280,6 +291,22 @@ absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, con
 void Broker::SetTeam(int entries_per_user) {
   absl::MutexLock lock(&mutex_);
   entries_per_user_ = entries_per_user;
+}
+
+bool Broker::team() const {
+  absl::MutexLock lock(&mutex_);
+  return entries_per_user_ > 0;
+}
+
+std::vector<const Backend*> Broker::WriteChain(const Router& router,
+                                               const RegistryInfo& registry) const {
+  std::vector<const Backend*> chain = router.Route(registry);
+  if (team()) {
+    chain.erase(std::remove_if(chain.begin(), chain.end(),
+                               [](const Backend* each) { return !each->settings.personal; }),
+                chain.end());
+  }
+  return chain;
 }
 
 int64_t Broker::KeyOwner(const RegistryInfo& registry, int64_t asker) const {
@@ -396,16 +423,20 @@ absl::StatusOr<CredentialResponse> Broker::Write(const RegistryInfo& registry, c
                                                  const std::vector<std::string>& args,
                                                  const CallWatch& watch) {
   // Not coalesced: each login and logout is its asker's own.
-  return Alone(watch, [&](const CallWatch& alone) {
+  return Alone(watch, [&](const CallWatch& alone) -> absl::StatusOr<CredentialResponse> {
     std::shared_ptr<const Router> router = this->router();
-    Router::Answer answer = router->Call(router->Route(registry), registry, action, args, alone);
+    const bool team = this->team();
+    const std::vector<const Backend*> chain = WriteChain(*router, registry);
+    if (chain.empty() && team && !router->Route(registry).empty()) return SharedOnly(registry);
+    Router::Answer answer = router->Call(chain, registry, action, args, alone);
     if (watch.served != nullptr && answer.backend != nullptr) {
       watch.served->backend = answer.backend->settings.name;
     }
     // After a login the stored token is the new truth; after a logout
     // there is none. Even a failed one (a backend that timed out may still
-    // finish) leaves the cache unsure, and a cache may always forget.
-    cache_.Forget(registry.index_url);
+    // finish) leaves the cache unsure, and a cache may always forget. In a
+    // team daemon only the asker's own tokens changed.
+    cache_.Forget(registry.index_url, team ? std::optional<int64_t>(watch.owner) : std::nullopt);
     return std::move(answer.result);
   });
 }

@@ -78,6 +78,7 @@ class Broker : public cargo_credential::Credential {
   // back to cargo as not operation-independent, so that cargo never reuses
   // a read token of the team for a publish.
   void SetTeam(int entries_per_user);
+  bool team() const;
 
   // Performs `action` on the backend named `backend` alone, whether or not
   // it serves the registry by config (login and logout clear the cache as
@@ -133,6 +134,11 @@ class Broker : public cargo_credential::Credential {
   absl::StatusOr<cargo_credential::CredentialResponse> Write(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args, const CallWatch& watch);
+  // The backends a login or logout for `registry` goes to: its chain, or in
+  // a team daemon only the chain's personal backends (a user never writes
+  // the team's shared store, nor erases from it).
+  std::vector<const Backend*> WriteChain(const Router& router,
+                                         const cargo_credential::RegistryInfo& registry) const;
   // Whether one answer for `registry` may serve every asker: not when a
   // backend of its chain answers each caller alone (BackendSettings::
   // shares_answers).

@@ -177,6 +177,13 @@ class Parser {
                                            "tokens are: `scope = \"shared\"` (one token for "
                                            "everyone a rule admits) or `scope = \"personal\"`"));
       }
+      if (!settings.names.empty()) {
+        return ErrorAt(*table.get("names"),
+                       absl::StrCat("backend `", settings.name,
+                                    "`: a team daemon decides by index URL alone (cargo's "
+                                    "registry name is the client's word, and it drops it): use "
+                                    "`index_urls`"));
+      }
       if (!settings.personal && settings.run_in_caller) {
         return ErrorAt(*scope, absl::StrCat("backend `", settings.name,
                                             "` runs in the caller, as that user: its tokens are "

@@ -231,8 +231,11 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
     flags.foreground = true;
   }
   // A team daemon's socket is its config's (`[listen] socket`), unless
-  // --socket says otherwise; its log goes beside it.
-  if (absl::StatusOr<Config> peek = LoadConfig(flags.daemon);
+  // --socket says otherwise; its log goes beside it. Only a file can make
+  // a team daemon: the embedded default is never looked at here, since
+  // choosing it asks the Secret Service, and a D-Bus connection made
+  // before the fork below would not work after it.
+  if (absl::StatusOr<Config> peek = LoadConfigFile(flags.daemon.config_path);
       peek.ok() && peek->team.has_value() && !flags.daemon.socket_explicit) {
     flags.daemon.socket_path = peek->team->socket;
   }

@@ -71,6 +71,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
       daemon->broker_.get(), &daemon->stats_, daemon.get(), identity, daemon->team_.get());
   grpc::ServerBuilder builder;
   builder.RegisterService(daemon->service_.get());
+  // A team daemon's users may not make it read (and parse) more than the
+  // limit: gRPC refuses a larger message before it is decoded.
+  if (daemon->team_ != nullptr) {
+    builder.SetMaxReceiveMessageSize(daemon->team_->settings()->limits.request_bytes);
+  }
   // Shims PING a quiet call to tell a slow backend from a stopped daemon
   // (common/wire.h); by default gRPC would take the third for abuse.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,

@@ -205,6 +205,15 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
     }
     owner = admitted->owner();
     admission.emplace(*std::move(admitted));
+    // The rules decide by index URL alone; the registry's name and the
+    // provider arguments are the client's words, and could otherwise pick
+    // another of the service account's tokens (`{NAME}`, `{args}`) than
+    // the one the rules admit. A team daemon's backends never see them.
+    decoded.registry.name.reset();
+    decoded.args.clear();
+    // A caller gone already is not served: its connection's descriptor
+    // may be another's by now.
+    if (context->IsCancelled()) return Finished(context, grpc::Status::CANCELLED);
   }
   if (request->backend().empty() && !report.has_value()) {
     std::string backend;
@@ -219,19 +228,23 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   ++in_flight_;  // Until the thread below has answered.
+  // Shared with the thread, so that a thread that cannot start still has
+  // its request audited here.
+  auto admitted = std::make_shared<std::optional<TeamGate::Admission>>(std::move(admission));
   try {
     std::thread([this, decoded = std::move(decoded), backend = request->backend(),
-                 report = std::move(report), context, response, reactor,
-                 admission = std::move(admission)]() mutable {
+                 report = std::move(report), context, response, reactor, admitted]() mutable {
       PerformSlowly(std::move(decoded), std::move(backend), std::move(report), context, response,
-                    reactor, std::move(admission));
+                    reactor, std::exchange(*admitted, std::nullopt));
       last_activity_ns_ = absl::ToUnixNanos(absl::Now());
       --in_flight_;
     }).detach();
   } catch (const std::system_error& error) {
     --in_flight_;
-    *response = ResultToProto(
-        cargo_credential::OtherError("credcached cannot start another thread", {error.what()}));
+    const absl::Status failed =
+        cargo_credential::OtherError("credcached cannot start another thread", {error.what()});
+    if (admitted->has_value()) team_->Finish(std::move(**admitted), "error", "", "", failed);
+    *response = ResultToProto(failed);
     reactor->Finish(grpc::Status::OK);
   }
   return reactor;

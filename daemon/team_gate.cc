@@ -71,6 +71,7 @@ absl::StatusOr<TeamGate::Admission> TeamGate::Admit(const absl::StatusOr<PeerIde
   if (!who.ok()) {
     // Every failure to learn who asks denies.
     record.rule = "no identity";
+    record.uid = kUnknownUid;  // Its own bucket for the rate limit, not root's.
     refused = cargo_credential::OtherError("credcache's team daemon cannot tell who is asking",
                                            {std::string(who.status().message())});
   } else if (request_bytes > static_cast<size_t>(settings->limits.request_bytes)) {
@@ -78,6 +79,11 @@ absl::StatusOr<TeamGate::Admission> TeamGate::Admit(const absl::StatusOr<PeerIde
     refused = cargo_credential::OtherError(
         absl::StrCat("credcache's team daemon refuses a request of ", request_bytes,
                      " bytes: the limit is ", settings->limits.request_bytes));
+  } else if (!audit_->Healthy()) {
+    record.rule = "audit";
+    refused = cargo_credential::OtherError(
+        "credcache's team daemon cannot write its audit trail, and serves nothing unaudited",
+        {"its admins: see credcached's log"});
   } else if (!backend.empty() && !settings->access.MayAdminister(*who)) {
     record.rule = "admin";
     refused = cargo_credential::OtherError(
@@ -93,7 +99,9 @@ absl::StatusOr<TeamGate::Admission> TeamGate::Admit(const absl::StatusOr<PeerIde
       refused = settings->access.Refusal(*who, request.registry.index_url, request.action);
     }
   }
-  if (refused.ok()) {
+  // A report finishes a request already counted: counting it too would
+  // let a user at the limit never finish a run in the caller.
+  if (refused.ok() && !report) {
     absl::MutexLock lock(&mutex_);
     int& calls = calls_[who->uid];
     if (calls >= settings->limits.calls_per_user) {
@@ -114,7 +122,7 @@ absl::StatusOr<TeamGate::Admission> TeamGate::Admit(const absl::StatusOr<PeerIde
     return refused;
   }
   record.allowed = true;
-  return Admission(this, *who, std::move(record));
+  return Admission(report ? nullptr : this, *who, std::move(record));
 }
 
 void TeamGate::Finish(Admission admission, const std::string& how, const std::string& backend,

@@ -31,6 +31,9 @@
 
 namespace credcache {
 
+// The uid an audit record gives a caller the kernel did not name.
+inline constexpr uid_t kUnknownUid = static_cast<uid_t>(-1);
+
 class TeamGate {
  public:
   TeamGate(std::shared_ptr<const TeamSettings> settings, std::unique_ptr<AuditLog> audit);

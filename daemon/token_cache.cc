@@ -104,12 +104,13 @@ bool TokenCache::Insert(const std::string& index_url, const std::optional<std::s
   return true;
 }
 
-int TokenCache::Forget(const std::string& registry) {
+int TokenCache::Forget(const std::string& registry, std::optional<int64_t> owner) {
   absl::MutexLock lock(&mutex_);
   int removed = 0;
   ++generations_[registry];  // An index URL or a name: Generation() sums both.
   for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->first.index_url == registry || it->second.name == registry) {
+    if ((it->first.index_url == registry || it->second.name == registry) &&
+        (!owner.has_value() || it->first.owner == *owner)) {
       if (it->first.index_url != registry) ++generations_[it->first.index_url];
       it = entries_.erase(it);
       ++removed;

@@ -102,7 +102,9 @@ class TokenCache {
   // Removes every entry of the registry whose index URL or name hint is
   // `registry`, and bumps the generation of each such index URL (and of
   // `registry` itself, when it is a URL). Returns how many were removed.
-  int Forget(const std::string& registry);
+  // With `owner`, only the entries that are that owner's (a team daemon's
+  // user logging in or out of a personal store leaves the team's alone).
+  int Forget(const std::string& registry, std::optional<int64_t> owner = std::nullopt);
 
   // Removes every entry that came from `backend`, and voids every insert in
   // flight (whichever backend it is from). Returns how many were removed.

@@ -17,7 +17,9 @@
 // only when the caller says which account runs it (`owner`, from
 // CREDCACHE_SOCKET_OWNER): then its directory must belong to that account
 // (or root) and be writable by nobody else, the process on the socket must
-// be exactly that account, and no daemon is ever started in its place.
+// be exactly that account (or root: systemd listens on a socket it made for
+// the service, and the kernel names the listener), and no daemon is ever
+// started in its place.
 //
 // The daemon is `$CREDCACHE_DAEMON`, else `credcached` next to this program,
 // else the one among this program's Bazel runfiles (so that bazel-bin's shim

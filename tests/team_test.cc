@@ -47,6 +47,7 @@ using ::testing::Not;
 constexpr char kPersonalUrl[] = "sparse+http://personal.example/index/";
 constexpr char kSlowUrl[] = "sparse+http://slow.example/index/";
 constexpr char kFastUrl[] = "sparse+http://fast.example/index/";
+constexpr char kNamedUrl[] = "sparse+http://named.example/index/";
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path);
@@ -125,13 +126,19 @@ std::string TeamConfig(const TeamWorld& w) {
       kSlowUrl, "\", \"", kFastUrl, "\"]\n",
       "command = [\"/bin/sh\", \"-c\", \"case $0 in *slow*) sleep 3;; esac; echo t-$0\", "
       "\"{index_url}\"]\n\n"
+      // Says what it was given of the registry's name and the arguments.
+      "[[backend]]\nname = \"named\"\nkind = \"command\"\nscope = \"shared\"\n"
+      "index_urls = [\"",
+      kNamedUrl, "\"]\n",
+      "command = [\"/bin/sh\", \"-c\", \"echo n-$0-a-$1-\", \"{name}\", \"{args}\"]\n\n"
       "[[backend]]\nname = \"mine\"\nkind = \"memory\"\nscope = \"personal\"\n"
       "index_urls = [\"",
       kPersonalUrl, "\"]\n\n",
       "[[rule]]\nregistries = [\"sparse+http://127.0.0.1:*\", \"sparse+http://cap-*\", \"",
       kSlowUrl, "\", \"", kFastUrl, "\"]\ngroups = [\"", w.group,
-      "\"]\noperations = [\"read\"]\n\n", "[[rule]]\nregistries = [\"", kPersonalUrl,
-      "\"]\ngroups = [\"", w.group, "\"]\noperations = [\"read\", \"publish\"]\nlogin = true\n\n",
+      "\"]\noperations = [\"read\"]\n\n", "[[rule]]\nregistries = [\"", kPersonalUrl, "\", \"",
+      kNamedUrl, "\"]\ngroups = [\"", w.group,
+      "\"]\noperations = [\"read\", \"publish\"]\nlogin = true\n\n",
       // Root may read the personal registry: and still never gets alice's.
       "[[rule]]\nregistries = [\"", kPersonalUrl, "\"]\nusers = [\"root\"]\n",
       "operations = [\"read\"]\n");
@@ -549,6 +556,29 @@ TEST_F(TeamTest, AlicesOwnDaemonPutsTheTeamDaemonBehindItsCache) {
     audited = true;
   }
   EXPECT_TRUE(audited);
+}
+
+TEST_F(TeamTest, ASharedBackendSeesNeitherTheClientsRegistryNameNorItsArguments) {
+  // Both could pick another of the service account's tokens than the one
+  // the rules admit (`{NAME}`, `{args}`): the daemon drops them.
+  const std::string line = absl::StrCat(
+      R"({"v":1,"registry":{"index-url":")", kNamedUrl, R"(","name":"corp-publish"},"kind":"get",)",
+      R"("operation":"read","args":["--profile","admin"]})", "\n");
+  const std::string answer = Ask(w().alice, line);
+  EXPECT_THAT(answer, HasSubstr("n--a--"));
+  EXPECT_THAT(answer, Not(HasSubstr("corp-publish")));
+  EXPECT_THAT(answer, Not(HasSubstr("admin")));
+}
+
+TEST_F(TeamTest, ALoginOrLogoutNeverWritesOrErasesTheTeamsSharedToken) {
+  // named.example admits logins, but only a shared backend serves it.
+  const std::string login = Ask(w().bob, LoginLine(kNamedUrl, "bobs-own-token"));
+  EXPECT_THAT(login, HasSubstr("keeps no personal token"));
+  const std::string logout =
+      Ask(w().bob, absl::StrCat(R"({"v":1,"registry":{"index-url":")", kNamedUrl,
+                                R"("},"kind":"logout","args":[]})", "\n"));
+  EXPECT_THAT(logout, HasSubstr("keeps no personal token"));
+  EXPECT_THAT(Ask(w().alice, GetRequestLine(kNamedUrl, "named")), HasSubstr("n--a--"));
 }
 
 TEST_F(TeamTest, OnlyAdminsMayUseTheAdminCommands) {
