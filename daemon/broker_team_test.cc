@@ -123,5 +123,29 @@ TEST_F(BrokerTeamTest, AUserAtTheEntryCapIsServedUncachedAndOthersAreUnaffected)
   EXPECT_TRUE(broker_.Cached(Cap(0), Action{}, {}, kBob).has_value());
 }
 
+TEST_F(BrokerTeamTest, LoginsAndLogoutsNeverReachASharedBackend) {
+  // Only the shared backend serves kShared: nothing a user can write.
+  auto login = As(kAlice, kShared, Login("alice-token"));
+  ASSERT_FALSE(login.ok());
+  EXPECT_THAT(std::string(login.status().message()), ::testing::HasSubstr("keeps no personal"));
+  EXPECT_FALSE(broker_.CanLogIn(kShared, "").ok());
+  Action logout = Login("");
+  logout.kind = cargo_credential::ActionKind::kLogout;
+  EXPECT_FALSE(As(kAlice, kShared, logout).ok());
+  EXPECT_EQ(As(kBob, kShared)->token.Expose(), "team-token");
+  EXPECT_EQ(shared_->calls(), 1);  // Nothing was forgotten: still cached.
+}
+
+TEST_F(BrokerTeamTest, ALoginForgetsOnlyTheUsersOwnCachedTokens) {
+  ASSERT_TRUE(As(kAlice, kPersonal, Login("a1")).ok());
+  ASSERT_TRUE(As(kBob, kPersonal, Login("b1")).ok());
+  ASSERT_TRUE(As(kAlice, kPersonal).ok());
+  ASSERT_TRUE(As(kBob, kPersonal).ok());
+  ASSERT_TRUE(As(kAlice, kPersonal, Login("a2")).ok());
+  EXPECT_FALSE(broker_.Cached(kPersonal, Action{}, {}, kAlice).has_value());
+  EXPECT_TRUE(broker_.Cached(kPersonal, Action{}, {}, kBob).has_value());
+  EXPECT_EQ(As(kAlice, kPersonal)->token.Expose(), "a2");
+}
+
 }  // namespace
 }  // namespace credcache
