@@ -2,8 +2,6 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -15,15 +13,9 @@ namespace {
 using credcache::AuditLog;
 using credcache::AuditRecord;
 using credcache::AuditSettings;
+using credcache_testing::ReadFile;
 
 constexpr char kToken[] = "sentinel-token-3f9a";
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 AuditRecord Allowed(uid_t uid) {
   AuditRecord record;
@@ -55,7 +47,7 @@ TEST(AuditLogTest, RecordsGoToAPrivateFileAsJsonLinesWithAFingerprintNeverTheTok
   struct stat info;
   ASSERT_EQ(stat(settings.file.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
-  const std::string text = Slurp(settings.file);
+  const std::string text = ReadFile(settings.file);
   EXPECT_NE(text.find("\"uid\":6001"), std::string::npos) << text;
   EXPECT_NE(text.find("\"decision\":\"allow\""), std::string::npos) << text;
   EXPECT_NE(text.find(record.fingerprint), std::string::npos) << text;
@@ -136,7 +128,7 @@ TEST(AuditLogTest, ARegistryThatIsNotUtf8OrHoldsALineBreakStaysOneLine) {
   record.registry = "sparse+https://x/\n{\"forged\":1}\xff\xfe";
   (*log)->Record(record);
   (*log)->Flush();
-  const std::string text = Slurp(settings.file);
+  const std::string text = ReadFile(settings.file);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
 }
 

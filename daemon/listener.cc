@@ -68,52 +68,29 @@ absl::Status EnsureSharedDirectory(const std::string& dir, std::optional<gid_t> 
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Listener>> Listener::BindShared(const std::string& socket_path,
-                                                               std::optional<gid_t> group) {
-  if (socket_path.size() > kMaxSocketPath) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("socket path is longer than ", kMaxSocketPath, " bytes: ", socket_path));
-  }
-  absl::Status dir = EnsureSharedDirectory(cargo_credential::DirectoryOf(socket_path), group);
-  if (!dir.ok()) return dir;
-  std::unique_ptr<Listener> listener(new Listener());
-  listener->socket_path_ = socket_path;
-  listener->shared_ = true;
-  absl::Status locked = listener->Lock();
-  if (!locked.ok()) return locked;
-  unlink(socket_path.c_str());
-  listener->listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listener->listen_fd_ < 0) return Errno("socket");
-  struct sockaddr_un address = {};
-  address.sun_family = AF_UNIX;
-  memcpy(address.sun_path, socket_path.data(), socket_path.size());
-  // Born 0660 with this process's group; given to the team's group before
-  // anyone can connect (listen() comes after).
-  const mode_t saved_umask = umask(0117);
-  const int bound =
-      bind(listener->listen_fd_, reinterpret_cast<struct sockaddr*>(&address), sizeof(address));
-  umask(saved_umask);
-  if (bound != 0) return Errno(absl::StrCat("cannot bind ", socket_path));
-  if (group.has_value() && chown(socket_path.c_str(), static_cast<uid_t>(-1), *group) != 0) {
-    return Errno(absl::StrCat("cannot give ", socket_path, " to group ", *group,
-                              " (a daemon may give its files only to a group it is in: add its "
-                              "account to the group, or let systemd make the socket, "
-                              "credcached-team.socket)"));
-  }
-  if (listen(listener->listen_fd_, SOMAXCONN) != 0) return Errno("listen");
-  return listener;
+absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(const std::string& socket_path) {
+  return BindWith(socket_path, /*shared=*/false, std::nullopt);
 }
 
-absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(const std::string& socket_path) {
+absl::StatusOr<std::unique_ptr<Listener>> Listener::BindShared(const std::string& socket_path,
+                                                               std::optional<gid_t> group) {
+  return BindWith(socket_path, /*shared=*/true, group);
+}
+
+absl::StatusOr<std::unique_ptr<Listener>> Listener::BindWith(const std::string& socket_path,
+                                                             bool shared,
+                                                             std::optional<gid_t> group) {
   if (socket_path.size() > kMaxSocketPath) {
     return absl::InvalidArgumentError(
         absl::StrCat("socket path is longer than ", kMaxSocketPath, " bytes: ", socket_path));
   }
-  absl::Status private_dir = EnsurePrivateDirectory(cargo_credential::DirectoryOf(socket_path));
-  if (!private_dir.ok()) return private_dir;
+  const std::string dir = cargo_credential::DirectoryOf(socket_path);
+  absl::Status checked = shared ? EnsureSharedDirectory(dir, group) : EnsurePrivateDirectory(dir);
+  if (!checked.ok()) return checked;
 
   std::unique_ptr<Listener> listener(new Listener());
   listener->socket_path_ = socket_path;
+  listener->shared_ = shared;
   absl::Status locked = listener->Lock();
   if (!locked.ok()) return locked;
 
@@ -124,12 +101,20 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(const std::string& sock
   struct sockaddr_un address = {};
   address.sun_family = AF_UNIX;
   memcpy(address.sun_path, socket_path.data(), socket_path.size());
-  // The socket is born 0600: there is no moment in which it is wider.
-  const mode_t saved_umask = umask(0177);
+  // The socket is born 0600 (a team's 0660 with this process's group,
+  // given to the team's group before anyone can connect: listen() comes
+  // after): there is no moment in which it is wider.
+  const mode_t saved_umask = umask(shared ? 0117 : 0177);
   const int bound =
       bind(listener->listen_fd_, reinterpret_cast<struct sockaddr*>(&address), sizeof(address));
   umask(saved_umask);
   if (bound != 0) return Errno(absl::StrCat("cannot bind ", socket_path));
+  if (group.has_value() && chown(socket_path.c_str(), static_cast<uid_t>(-1), *group) != 0) {
+    return Errno(absl::StrCat("cannot give ", socket_path, " to group ", *group,
+                              " (a daemon may give its files only to a group it is in: add its "
+                              "account to the group, or let systemd make the socket, "
+                              "credcached-team.socket)"));
+  }
   if (listen(listener->listen_fd_, SOMAXCONN) != 0) return Errno("listen");
   return listener;
 }

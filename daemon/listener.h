@@ -68,6 +68,10 @@ class Listener {
  private:
   Listener() = default;
 
+  // Bind and BindShared.
+  static absl::StatusOr<std::unique_ptr<Listener>> BindWith(const std::string& socket_path,
+                                                            bool shared,
+                                                            std::optional<gid_t> group);
   // Takes `<socket_path_>.lock` and sets up the wake-up pipe.
   absl::Status Lock();
 

@@ -13,9 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,13 +46,6 @@ constexpr char kPersonalUrl[] = "sparse+http://personal.example/index/";
 constexpr char kSlowUrl[] = "sparse+http://slow.example/index/";
 constexpr char kFastUrl[] = "sparse+http://fast.example/index/";
 constexpr char kNamedUrl[] = "sparse+http://named.example/index/";
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 SubprocessResult RunAsRoot(const std::vector<std::string>& argv, const std::string& input = "",
                            std::vector<std::pair<std::string, std::string>> env = {},
@@ -243,7 +234,7 @@ void MakeWorld(TeamWorld& w) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   if (stat(w.socket.c_str(), &info) != 0) {
-    w.failure = absl::StrCat("the team daemon did not start: ", Slurp(w.root + "/daemon.log"));
+    w.failure = absl::StrCat("the team daemon did not start: ", ReadFile(w.root + "/daemon.log"));
   }
 }
 
@@ -331,7 +322,7 @@ class TeamTest : public ::testing::Test {
   }
 
   int BackendCalls() const {
-    const std::string calls = Slurp(w().service_dir + "/calls");
+    const std::string calls = ReadFile(w().service_dir + "/calls");
     return static_cast<int>(std::count(calls.begin(), calls.end(), '\n'));
   }
 
@@ -412,7 +403,7 @@ TEST_F(TeamTest, TheRealCargoRunAsAliceAndAsBobGetsTheTeamTokenFromTheTeamDaemon
         "", {"--init-groups"},
         {{"CARGO_HOME", home + "/cargo-home"}, {"CARGO_TERM_COLOR", "never"}});
     EXPECT_EQ(cargo.exit_code, 0) << user << ": " << cargo.stderr_text;
-    EXPECT_THAT(Slurp(crate + "/Cargo.lock"), HasSubstr("name = \"foo\""));
+    EXPECT_THAT(ReadFile(crate + "/Cargo.lock"), HasSubstr("name = \"foo\""));
   }
 }
 
@@ -612,8 +603,8 @@ TEST_F(TeamTest, TheAuditHoldsEveryDecisionAndNoToken) {
   EXPECT_TRUE(denied_rule);
   EXPECT_TRUE(personal);
   // No token anywhere in the audit, plain or in base64.
-  const std::string file = Slurp(w().audit_file);
-  const std::string log = Slurp(w().root + "/daemon.log");
+  const std::string file = ReadFile(w().audit_file);
+  const std::string log = ReadFile(w().root + "/daemon.log");
   for (const std::string& where : {file, log}) {
     EXPECT_FALSE(where.empty());
     EXPECT_THAT(where, Not(HasSubstr(w().registry_token)));
