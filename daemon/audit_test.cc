@@ -2,7 +2,6 @@
 
 #include <sys/stat.h>
 
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
