@@ -227,13 +227,19 @@ void AuditLog::WriteQueued() {
     // One write for the batch, but never past the size limit: a file is
     // rotated between lines.
     std::string text;
+    bool journal_failed = false;
     for (Queued& queued : batch) {
       if (journal_) {
         std::vector<struct iovec> vectors;
         for (const std::string& field : queued.fields) {
           vectors.push_back({const_cast<char*>(field.data()), field.size()});
         }
-        sd_journal_sendv(vectors.data(), static_cast<int>(vectors.size()));
+        const int sent = sd_journal_sendv(vectors.data(), static_cast<int>(vectors.size()));
+        if (sent < 0 && !journal_failed) {
+          Log(absl::StrCat("cannot send audit records to the journal: ", strerror(-sent),
+                           "; refusing requests until it can"));
+        }
+        journal_failed = journal_failed || sent < 0;
         continue;
       }
       if (file_size_ + static_cast<int64_t>(text.size() + queued.line.size() + 1) >
@@ -246,6 +252,7 @@ void AuditLog::WriteQueued() {
     WriteFile(text);
     {
       absl::MutexLock lock(&mutex_);
+      if (journal_ && !batch.empty()) write_failed_ = journal_failed;
       written_ += batch.size();
       if (closing && queue_.empty()) return;
     }

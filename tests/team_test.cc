@@ -98,12 +98,14 @@ std::string RealCargo(const std::string& cargo) {
   return which.exit_code == 0 ? std::string(absl::StripAsciiWhitespace(which.stdout_text)) : cargo;
 }
 
-std::string TeamConfig(const TeamWorld& w) {
+// The team's config, for a daemon on `socket` auditing to `audit_file`.
+std::string TeamConfig(const TeamWorld& w, const std::string& socket,
+                       const std::string& audit_file) {
   return absl::StrCat(
-      "[listen]\nsocket = \"", w.socket, "\"\ngroup = \"", w.group,
+      "[listen]\nsocket = \"", socket, "\"\ngroup = \"", w.group,
       "\"\ncontact = \"the build team (#cargo-help)\"\n\n"
       "[audit]\nfile = \"",
-      w.audit_file,
+      audit_file,
       "\"\n\n[limits]\nentries_per_user = 3\n\n"
       // The registry's read token, fetched once with the service's own
       // command and shared; slow enough that cold askers overlap.
@@ -133,6 +135,45 @@ std::string TeamConfig(const TeamWorld& w) {
       // Root may read the personal registry: and still never gets alice's.
       "[[rule]]\nregistries = [\"", kPersonalUrl, "\"]\nusers = [\"root\"]\n",
       "operations = [\"read\"]\n");
+}
+
+// Starts credcached as the service account with `config`, and waits for
+// `socket`; its stderr goes to `log`. `extra_env` is added to its
+// environment (INVOCATION_ID, as systemd sets it).
+absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> StartTeamDaemon(
+    const TeamWorld& w, const std::string& config, const std::string& socket,
+    const std::string& log, std::vector<std::pair<std::string, std::string>> extra_env = {}) {
+  SubprocessOptions daemon;
+  daemon.argv = {"setpriv",
+                 absl::StrCat("--reuid=", w.service),
+                 absl::StrCat("--regid=", w.service),
+                 "--init-groups",
+                 "--",
+                 w.bin + "/credcached",
+                 "--foreground",
+                 "--config",
+                 config};
+  daemon.set_env = {{"HOME", w.service_dir}};
+  daemon.set_env.insert(daemon.set_env.end(), extra_env.begin(), extra_env.end());
+  daemon.unset_env = {"XDG_RUNTIME_DIR"};
+  if (extra_env.empty()) daemon.unset_env.push_back("INVOCATION_ID");
+  daemon.stdin_mode = SubprocessOptions::Stdio::kNull;
+  daemon.stdout_mode = SubprocessOptions::Stdio::kNull;
+  daemon.stderr_mode = SubprocessOptions::Stdio::kFile;
+  daemon.stderr_file = log;
+  daemon.new_process_group = true;
+  absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> started =
+      cargo_credential::Subprocess::Start(daemon);
+  if (!started.ok()) return started.status();
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  struct stat info;
+  while (stat(socket.c_str(), &info) != 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  if (stat(socket.c_str(), &info) != 0) {
+    return absl::UnavailableError(absl::StrCat("the team daemon did not start: ", ReadFile(log)));
+  }
+  return started;
 }
 
 void MakeWorld(TeamWorld& w) {
@@ -191,7 +232,7 @@ void MakeWorld(TeamWorld& w) {
   WriteFile(w.service_dir + "/token.sh",
             absl::StrCat("echo call >> ", w.service_dir, "/calls\nsleep 0.5\ncat ", w.service_dir,
                          "/token\n"));
-  WriteFile(w.service_dir + "/team.toml", TeamConfig(w));
+  WriteFile(w.service_dir + "/team.toml", TeamConfig(w, w.socket, w.audit_file));
   for (const std::string& user : {w.alice, w.bob, w.mallory}) {
     const std::string home = w.Home(user);
     mkdir(home.c_str(), 0700);
@@ -204,38 +245,13 @@ void MakeWorld(TeamWorld& w) {
     return;
   }
 
-  SubprocessOptions daemon;
-  daemon.argv = {"setpriv",
-                 absl::StrCat("--reuid=", w.service),
-                 absl::StrCat("--regid=", w.service),
-                 "--init-groups",
-                 "--",
-                 w.bin + "/credcached",
-                 "--foreground",
-                 "--config",
-                 w.service_dir + "/team.toml"};
-  daemon.set_env = {{"HOME", w.service_dir}};
-  daemon.unset_env = {"INVOCATION_ID", "XDG_RUNTIME_DIR"};
-  daemon.stdin_mode = SubprocessOptions::Stdio::kNull;
-  daemon.stdout_mode = SubprocessOptions::Stdio::kNull;
-  daemon.stderr_mode = SubprocessOptions::Stdio::kFile;
-  daemon.stderr_file = w.root + "/daemon.log";
-  daemon.new_process_group = true;
-  absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> started =
-      cargo_credential::Subprocess::Start(daemon);
-  if (!started.ok()) {
-    w.failure = std::string(started.status().message());
+  absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> daemon =
+      StartTeamDaemon(w, w.service_dir + "/team.toml", w.socket, w.root + "/daemon.log");
+  if (!daemon.ok()) {
+    w.failure = std::string(daemon.status().message());
     return;
   }
-  w.daemon = *std::move(started);
-  const absl::Time deadline = absl::Now() + absl::Seconds(15);
-  struct stat info;
-  while (stat(w.socket.c_str(), &info) != 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  if (stat(w.socket.c_str(), &info) != 0) {
-    w.failure = absl::StrCat("the team daemon did not start: ", ReadFile(w.root + "/daemon.log"));
-  }
+  w.daemon = *std::move(daemon);
 }
 
 void DestroyWorld(TeamWorld& w) {
@@ -570,6 +586,98 @@ TEST_F(TeamTest, ALoginOrLogoutNeverWritesOrErasesTheTeamsSharedToken) {
                                 R"("},"kind":"logout","args":[]})", "\n"));
   EXPECT_THAT(logout, HasSubstr("keeps no personal token"));
   EXPECT_THAT(Ask(w().alice, GetRequestLine(kNamedUrl, "named")), HasSubstr("n--a--"));
+}
+
+// A journald for one test: the system's when one runs, else one started
+// here (CI machines run no systemd) and removed, with what it made, after.
+class Journal {
+ public:
+  Journal() {
+    struct stat info;
+    if (stat(kSocket, &info) == 0) return;  // The system's.
+    if (access(kJournald, X_OK) != 0) {
+      failure_ = "no systemd-journald on this machine";
+      return;
+    }
+    for (const char* dir :
+         {"/run/systemd", "/run/systemd/journal", "/run/log", "/run/log/journal"}) {
+      if (stat(dir, &info) != 0) made_.push_back(dir);
+    }
+    SubprocessOptions options;
+    options.argv = {kJournald};
+    options.stdin_mode = SubprocessOptions::Stdio::kNull;
+    options.stdout_mode = SubprocessOptions::Stdio::kNull;
+    options.stderr_mode = SubprocessOptions::Stdio::kNull;
+    options.new_process_group = true;
+    absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> started =
+        cargo_credential::Subprocess::Start(options);
+    if (!started.ok()) {
+      failure_ = std::string(started.status().message());
+      return;
+    }
+    journald_ = *std::move(started);
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (stat(kSocket, &info) != 0 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    if (stat(kSocket, &info) != 0) failure_ = "systemd-journald did not start";
+  }
+  ~Journal() {
+    journald_.reset();  // Kills it.
+    for (auto it = made_.rbegin(); it != made_.rend(); ++it) RunAsRoot({"rm", "-rf", *it});
+  }
+  const std::string& failure() const { return failure_; }
+
+ private:
+  static constexpr char kSocket[] = "/run/systemd/journal/socket";
+  static constexpr char kJournald[] = "/lib/systemd/systemd-journald";
+  std::unique_ptr<cargo_credential::Subprocess> journald_;
+  std::vector<std::string> made_;
+  std::string failure_;
+};
+
+TEST_F(TeamTest, UnderSystemdTheAuditGoesToTheJournalAsStructuredFields) {
+  Journal journal;
+  if (!journal.failure().empty()) GTEST_SKIP() << journal.failure();
+  // A second team daemon, run as systemd runs a service (INVOCATION_ID).
+  const std::string run = w().root + "/run-journal";
+  mkdir(run.c_str(), 0750);
+  ASSERT_EQ(chown(run.c_str(), w().Uid(w().service), getgrnam(w().group.c_str())->gr_gid), 0);
+  const std::string socket = run + "/team.sock";
+  const std::string config = w().service_dir + "/journal.toml";
+  WriteFile(config, TeamConfig(w(), socket, w().service_dir + "/unused-audit.log"));
+  RunAsRoot({"chown", absl::StrCat(w().service, ":"), config});
+  const std::string invocation = "credcache" + w().suffix;
+  absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> daemon = StartTeamDaemon(
+      w(), config, socket, w().root + "/journal-daemon.log", {{"INVOCATION_ID", invocation}});
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+
+  const std::string url = "sparse+http://cap-journal/index/";
+  SubprocessResult asked =
+      As(w().alice, {w().bin + "/cargo-credential-credcache", "--cargo-plugin"},
+         GetRequestLine(url, "cap"), {"--init-groups"}, {{"CREDCACHE_SOCKET", socket}});
+  EXPECT_THAT(AnswerLine(asked), HasSubstr(w().registry_token)) << asked.stderr_text;
+
+  // journald may take a moment to make it readable.
+  std::string found;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (found.find(url) == std::string::npos && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+    found =
+        RunAsRoot({"journalctl", "--no-pager", "-o", "export", "SYSLOG_IDENTIFIER=credcached-audit",
+                   absl::StrCat("CREDCACHE_UID=", w().Uid(w().alice))})
+            .stdout_text;
+  }
+  EXPECT_THAT(found, HasSubstr(absl::StrCat("CREDCACHE_REGISTRY=", url)));
+  EXPECT_THAT(found, HasSubstr("CREDCACHE_DECISION=allow"));
+  EXPECT_THAT(found, HasSubstr("CREDCACHE_TOKEN_HMAC="));
+  EXPECT_THAT(found, Not(HasSubstr(w().registry_token)));
+  // The file is not used under systemd.
+  struct stat info;
+  EXPECT_NE(stat((w().service_dir + "/unused-audit.log").c_str(), &info), 0);
+  SubprocessResult status = As("root", {w().bin + "/cargo-credential-credcache", "status"}, "",
+                               {"--init-groups"}, {{"CREDCACHE_SOCKET", socket}});
+  EXPECT_THAT(status.stdout_text, HasSubstr("audit to journal"));
 }
 
 TEST_F(TeamTest, OnlyAdminsMayUseTheAdminCommands) {
