@@ -184,8 +184,9 @@ absl::Status Broker::CanLogIn(const RegistryInfo& registry, const std::string& b
   std::shared_ptr<const Router> router = this->router();
   std::vector<const Backend*> chain;
   if (backend.empty()) {
-    chain = WriteChain(*router, registry);
-    if (chain.empty() && team() && !router->Route(registry).empty()) return SharedOnly(registry);
+    absl::StatusOr<std::vector<const Backend*>> writable = WriteChain(*router, registry, team());
+    if (!writable.ok()) return writable.status();
+    chain = *std::move(writable);
   } else {
     for (const Backend& candidate : router->backends()) {
       if (candidate.settings.name == backend) chain.push_back(&candidate);
@@ -298,14 +299,15 @@ bool Broker::team() const {
   return entries_per_user_ > 0;
 }
 
-std::vector<const Backend*> Broker::WriteChain(const Router& router,
-                                               const RegistryInfo& registry) const {
+absl::StatusOr<std::vector<const Backend*>> Broker::WriteChain(const Router& router,
+                                                               const RegistryInfo& registry,
+                                                               bool team) {
   std::vector<const Backend*> chain = router.Route(registry);
-  if (team()) {
-    chain.erase(std::remove_if(chain.begin(), chain.end(),
-                               [](const Backend* each) { return !each->settings.personal; }),
-                chain.end());
-  }
+  if (!team || chain.empty()) return chain;
+  chain.erase(std::remove_if(chain.begin(), chain.end(),
+                             [](const Backend* each) { return !each->settings.personal; }),
+              chain.end());
+  if (chain.empty()) return SharedOnly(registry);
   return chain;
 }
 
@@ -426,9 +428,9 @@ absl::StatusOr<CredentialResponse> Broker::Write(const RegistryInfo& registry, c
   return Alone(watch, [&](const CallWatch& alone) -> absl::StatusOr<CredentialResponse> {
     std::shared_ptr<const Router> router = this->router();
     const bool team = this->team();
-    const std::vector<const Backend*> chain = WriteChain(*router, registry);
-    if (chain.empty() && team && !router->Route(registry).empty()) return SharedOnly(registry);
-    Router::Answer answer = router->Call(chain, registry, action, args, alone);
+    absl::StatusOr<std::vector<const Backend*>> chain = WriteChain(*router, registry, team);
+    if (!chain.ok()) return chain.status();
+    Router::Answer answer = router->Call(*chain, registry, action, args, alone);
     if (watch.served != nullptr && answer.backend != nullptr) {
       watch.served->backend = answer.backend->settings.name;
     }

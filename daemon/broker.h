@@ -135,10 +135,11 @@ class Broker : public cargo_credential::Credential {
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args, const CallWatch& watch);
   // The backends a login or logout for `registry` goes to: its chain, or in
-  // a team daemon only the chain's personal backends (a user never writes
-  // the team's shared store, nor erases from it).
-  std::vector<const Backend*> WriteChain(const Router& router,
-                                         const cargo_credential::RegistryInfo& registry) const;
+  // a team daemon (`team`) only the chain's personal backends (a user never
+  // writes the team's shared store, nor erases from it), and an `other`
+  // error saying so when only shared ones serve it.
+  static absl::StatusOr<std::vector<const Backend*>> WriteChain(
+      const Router& router, const cargo_credential::RegistryInfo& registry, bool team);
   // Whether one answer for `registry` may serve every asker: not when a
   // backend of its chain answers each caller alone (BackendSettings::
   // shares_answers).
