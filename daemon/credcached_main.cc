@@ -275,16 +275,19 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
       if (signal_number == SIGHUP) {
         raw->Reload().IgnoreError();  // Reload logs either way.
       } else {
+        // The thread goes on waiting: a later signal, even while the calls
+        // in flight drain, is logged and changes nothing.
         Log(absl::StrCat("signal ", strsignal(signal_number), ": stopping"));
         raw->RequestStop();
-        return;
       }
     }
   }).detach();
   (*daemon)->Run();
   // The signal thread may still touch the daemon until the process ends, so
   // it is not destroyed; exiting releases what it holds (the lock included).
-  daemon->release();
+  // Held by a static so that leak checkers see it is meant to live.
+  static Daemon* const kept_until_exit = daemon->release();
+  (void)kept_until_exit;
   return kOk;
 }
 
