@@ -271,7 +271,8 @@ TEST_F(SystemdTest, SocketActivationStartsTheDaemonOnTheFirstConnection) {
   // The daemon leaves the socket file to its owner (here, the activator).
   EXPECT_EQ(access(env_.socket().c_str(), F_OK), 0);
   activator->Kill(SIGTERM);
-  EXPECT_TRUE(activator->Wait(absl::Now() + absl::Seconds(30)).ok()) << ReadFile(ActivatorLog(env_));
+  EXPECT_TRUE(activator->Wait(absl::Now() + absl::Seconds(30)).ok())
+      << ReadFile(ActivatorLog(env_));
   EXPECT_THAT(ReadFile(ActivatorLog(env_)), HasSubstr("(from systemd)"));
 }
 
@@ -296,7 +297,8 @@ TEST_F(SystemdTest, ASystemdDaemonOfAnotherVersionIsReportedWithTheRestartComman
 
   env_.StopDaemon();
   activator->Kill(SIGTERM);
-  EXPECT_TRUE(activator->Wait(absl::Now() + absl::Seconds(30)).ok()) << ReadFile(ActivatorLog(env_));
+  EXPECT_TRUE(activator->Wait(absl::Now() + absl::Seconds(30)).ok())
+      << ReadFile(ActivatorLog(env_));
 }
 
 }  // namespace
