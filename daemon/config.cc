@@ -16,6 +16,7 @@
 #include "backends/libsecret_backend.h"
 #include "common/accounts.h"
 #include "common/location.h"
+#include "daemon/etcd_config.h"
 #include "toml++/toml.h"
 
 namespace credcache {
@@ -48,6 +49,15 @@ const std::set<std::string>& CommonBackendKeys() {
   return *keys;
 }
 
+}  // namespace
+
+bool SharesThroughTier(const Backend& backend) {
+  return !backend.settings.personal && !backend.settings.run_in_caller &&
+         backend.settings.shares_answers;
+}
+
+namespace {
+
 class Parser {
  public:
   explicit Parser(std::string source) : source_(std::move(source)) {}
@@ -74,10 +84,14 @@ class Parser {
       } else if (name == "listen" || name == "rule" || name == "admin" || name == "audit" ||
                  name == "limits") {
         team_sections.emplace_back(name, &node);
+      } else if (name == "etcd") {
+        absl::StatusOr<EtcdTierSettings> etcd = ParseEtcd(node, source_);
+        status = etcd.status();
+        if (etcd.ok()) config.etcd = *std::move(etcd);
       } else {
         status = ErrorAt(key, absl::StrCat("unknown key `", name,
                                            "`; expected cache, backend, listen, rule, admin, "
-                                           "audit or limits"));
+                                           "audit, limits or etcd"));
       }
       if (!status.ok()) return status;
     }
@@ -88,6 +102,12 @@ class Parser {
     if (config.backends.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(source_, ": no [[backend]]; credcached needs at least one"));
+    }
+    if (config.etcd.has_value() &&
+        std::none_of(config.backends.begin(), config.backends.end(), SharesThroughTier)) {
+      return ErrorAt(*root.get("etcd"),
+                     "[etcd] shares tokens of shared backends, and every backend here is "
+                     "personal or runs in the caller");
     }
     if (config.cache.ttl > config.cache.max_ttl) {
       return absl::InvalidArgumentError(

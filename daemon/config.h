@@ -22,6 +22,9 @@
 // must name the registries it serves. Durations are at most 30 days, a
 // backend's timeout at most an hour.
 //
+// `[etcd]` shares the tokens of shared backends with the daemons of other
+// machines (daemon/etcd_config.h).
+//
 // `[listen]`, `[[rule]]`, `[admin]`, `[audit]` and `[limits]` make a team
 // daemon (daemon/team.h). There every backend says its scope: `shared`
 // tokens are fetched with the daemon's own account and served to everyone
@@ -44,6 +47,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "backends/etcd/etcd_settings.h"
 #include "daemon/router.h"
 #include "daemon/team.h"
 #include "daemon/token_cache.h"
@@ -62,7 +66,15 @@ struct Config {
   std::vector<Backend> backends;
   // Set for a team daemon.
   std::optional<TeamSettings> team;
+  // Set when the shared backends' tokens are shared across machines through
+  // etcd (daemon/etcd_config.h).
+  std::optional<EtcdTierSettings> etcd;
 };
+
+// Whether `backend`'s tokens go through the etcd tier when there is one:
+// its answers are the same for every asker (not personal, not run in the
+// caller).
+bool SharesThroughTier(const Backend& backend);
 
 // Parses `text`, naming `source` in errors, and makes the backends.
 absl::StatusOr<Config> ParseConfig(absl::string_view text, const std::string& source);

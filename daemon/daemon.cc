@@ -30,10 +30,30 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   if (!config.ok()) return config.status();
   daemon->config_source_ = config->source;
   if (!config->note.empty()) Log(config->note);
+  if (config->etcd.has_value()) {
+    // Its threads start here, after credcached forked: a fork keeps only
+    // the thread that calls it.
+    absl::StatusOr<std::shared_ptr<EtcdTier>> tier =
+        EtcdTier::Start(*config->etcd, [](const std::string& message) { Log(message); });
+    if (!tier.ok()) {
+      return absl::Status(tier.status().code(),
+                          absl::StrCat(config->source, ": [etcd]: ", tier.status().message()));
+    }
+    daemon->tier_ = *std::move(tier);
+    daemon->PutBehindTier(*config);
+  }
   daemon->broker_ = std::make_unique<Broker>(
       &daemon->clock_, &daemon->stats_, config->cache,
       std::make_shared<Router>(std::move(config->backends), &daemon->stats_));
 
+  if (daemon->tier_ != nullptr) {
+    // Another machine's logout, or a value that expired in etcd, ends this
+    // daemon's shared copy too (never a user's personal ones).
+    Broker* broker = daemon->broker_.get();
+    daemon->tier_->SetEvictor([broker](const std::string& index_url) {
+      broker->cache().Forget(index_url, kSharedOwner);
+    });
+  }
   const bool team = config->team.has_value();
   absl::StatusOr<std::unique_ptr<Listener>> listener;
   if (options.inherited_fd >= 0) {
@@ -96,7 +116,21 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   return daemon;
 }
 
+void Daemon::PutBehindTier(Config& config) const {
+  for (Backend& backend : config.backends) {
+    if (!SharesThroughTier(backend)) continue;
+    const absl::Duration session_ttl =
+        std::min(backend.settings.ttl.value_or(config.cache.ttl), config.cache.max_ttl);
+    // A waiter that waited half the backend's timeout still has the other
+    // half to fetch for itself.
+    const absl::Duration wait = std::min(config.etcd->wait, backend.settings.timeout / 2);
+    backend.credential = std::make_shared<EtcdTierCredential>(
+        tier_, backend.credential, session_ttl, config.cache.expiry_margin, wait);
+  }
+}
+
 Daemon::~Daemon() {
+  if (tier_ != nullptr) tier_->SetEvictor(nullptr);
   if (accept_thread_.joinable()) {
     listener_->Stop();
     accept_thread_.join();
@@ -157,6 +191,15 @@ absl::StatusOr<std::string> Daemon::Reload() {
     Log(refused.message());
     return refused;
   }
+  if (config->etcd.has_value() != (tier_ != nullptr) ||
+      (tier_ != nullptr && config->etcd->fingerprint != tier_->settings().fingerprint)) {
+    const absl::Status refused = absl::FailedPreconditionError(
+        absl::StrCat("reload refused, the old config keeps serving: ", config->source,
+                     " changes [etcd]; restart credcached for that"));
+    Log(refused.message());
+    return refused;
+  }
+  if (tier_ != nullptr) PutBehindTier(*config);
   const std::shared_ptr<const Router> old_router = broker_->router();
   // Tokens of a backend that kept its exact settings stay cached, and its
   // users' personal stores stay theirs.

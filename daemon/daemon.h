@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "backends/etcd/etcd_tier.h"
 #include "daemon/broker.h"
 #include "daemon/clock.h"
 #include "daemon/config.h"
@@ -68,14 +69,21 @@ class Daemon : public DaemonControl {
   absl::StatusOr<std::string> Reload() override;
   void RequestStop() override;
   std::string ConfigSource() const override;
+  EtcdTier* Tier() override { return tier_.get(); }
 
  private:
   explicit Daemon(DaemonOptions options);
+  // Puts the shared backends of `config` behind the tier, if there is one.
+  void PutBehindTier(Config& config) const;
 
   const DaemonOptions options_;
   RealClock clock_;
   Stats stats_;
   std::unique_ptr<Broker> broker_;
+  // Set with `[etcd]`: shared tokens shared across machines. Fixed for the
+  // process (a reload that changes it is refused). Declared after the
+  // broker, so it stops (and stops evicting from it) first.
+  std::shared_ptr<EtcdTier> tier_;
   // Set for a team daemon (config `[listen]`).
   std::unique_ptr<TeamGate> team_;
   std::unique_ptr<CredcacheService> service_;

@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -351,6 +352,19 @@ grpc::ServerUnaryReactor* CredcacheService::Status(grpc::CallbackServerContext* 
     }
     info->set_timeout_ms(absl::ToInt64Milliseconds(backend.settings.timeout));
   }
+  if (const EtcdTier* tier = control_->Tier()) {
+    const EtcdTierStatus status = tier->Status();
+    v1::EtcdTierInfo* info = response->mutable_etcd();
+    for (const std::string& endpoint : status.endpoints) info->add_endpoints(endpoint);
+    info->set_prefix(status.prefix);
+    info->set_up(status.up);
+    if (status.leader != 0) info->set_leader(absl::StrCat(absl::Hex(status.leader)));
+    info->set_watch_revision(status.watch_revision);
+    info->set_last_error(status.last_error);
+    if (!status.last_error.empty()) {
+      info->set_last_error_age_seconds(absl::ToInt64Seconds(absl::Now() - status.last_error_at));
+    }
+  }
   return Finished(context, grpc::Status::OK);
 }
 
@@ -382,6 +396,11 @@ grpc::ServerUnaryReactor* CredcacheService::Forget(grpc::CallbackServerContext* 
   if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "forget")) return refused;
   response->set_removed(broker_->cache().Forget(request->registry()));
   Log(absl::StrCat("forget ", request->registry(), ": ", response->removed(), " removed"));
+  // The tier keys tokens by index URL: a URL is forgotten on every machine.
+  EtcdTier* tier = control_->Tier();
+  if (tier != nullptr && absl::StrContains(request->registry(), "://")) {
+    tier->Invalidate(request->registry());
+  }
   return Finished(context, grpc::Status::OK);
 }
 
@@ -416,6 +435,16 @@ grpc::ServerUnaryReactor* CredcacheService::Stats(grpc::CallbackServerContext* c
     out->set_mean_ms(
         counters.calls == 0 ? 0 : absl::ToDoubleMilliseconds(counters.total) / counters.calls);
     out->set_max_ms(absl::ToDoubleMilliseconds(counters.max));
+  }
+  if (const EtcdTier* tier = control_->Tier()) {
+    const EtcdTierStats stats = tier->Stats();
+    v1::EtcdTierCounts* out = response->mutable_etcd();
+    out->set_hits(stats.hits);
+    out->set_claims(stats.claims);
+    out->set_waits(stats.waits);
+    out->set_evictions(stats.evictions);
+    out->set_open_failures(stats.open_failures);
+    out->set_local(stats.local);
   }
   return Finished(context, grpc::Status::OK);
 }

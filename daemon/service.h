@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "backends/etcd/etcd_tier.h"
 #include "common/wire.h"
 #include "daemon/broker.h"
 #include "daemon/stats.h"
@@ -48,6 +49,9 @@ class DaemonControl {
   virtual void RequestStop() = 0;
   // The config in use, for `status`.
   virtual std::string ConfigSource() const = 0;
+  // The etcd tier, when the daemon has one (for `status`, `stats` and
+  // `forget`); it lives as long as the daemon.
+  virtual EtcdTier* Tier() { return nullptr; }
 };
 
 struct DaemonIdentity {

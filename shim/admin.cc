@@ -57,6 +57,17 @@ nlohmann::ordered_json ToJson(const v1::StatusResponse& status) {
     json["audit"] = status.audit();
     json["rules"] = status.rules();
   }
+  if (status.has_etcd()) {
+    const v1::EtcdTierInfo& etcd = status.etcd();
+    json["etcd"] = {
+        {"endpoints", std::vector<std::string>(etcd.endpoints().begin(), etcd.endpoints().end())},
+        {"prefix", etcd.prefix()},
+        {"up", etcd.up()},
+        {"leader", etcd.leader()},
+        {"watch_revision", etcd.watch_revision()},
+        {"last_error", etcd.last_error()},
+        {"last_error_age_seconds", etcd.last_error_age_seconds()}};
+  }
   nlohmann::ordered_json backends = nlohmann::ordered_json::array();
   for (const v1::BackendInfo& backend : status.backends()) {
     backends.push_back(
@@ -105,6 +116,15 @@ nlohmann::ordered_json ToJson(const v1::StatsResponse& stats) {
                         {"max_ms", backend.max_ms()}});
   }
   json["backends"] = backends;
+  if (stats.has_etcd()) {
+    const v1::EtcdTierCounts& etcd = stats.etcd();
+    json["etcd"] = {{"hits", etcd.hits()},
+                    {"claims", etcd.claims()},
+                    {"waits", etcd.waits()},
+                    {"evictions", etcd.evictions()},
+                    {"open_failures", etcd.open_failures()},
+                    {"local", etcd.local()}};
+  }
   return json;
 }
 
@@ -123,6 +143,19 @@ void PrintStatus(const v1::StatusResponse& status) {
   if (status.team()) {
     printf("team:    %lld access rule(s); audit to %s\n", static_cast<long long>(status.rules()),
            status.audit().c_str());
+  }
+  if (status.has_etcd()) {
+    const v1::EtcdTierInfo& etcd = status.etcd();
+    printf("etcd:    %s, prefix %s: %s\n", absl::StrJoin(etcd.endpoints(), ",").c_str(),
+           etcd.prefix().c_str(),
+           etcd.up() ? absl::StrCat("joined, leader ", etcd.leader().empty() ? "?" : etcd.leader(),
+                                    ", watching at revision ", etcd.watch_revision())
+                           .c_str()
+                     : "unreachable: serving from this machine alone");
+    if (!etcd.last_error().empty()) {
+      printf("         last error %s ago: %s\n", Ago(etcd.last_error_age_seconds()).c_str(),
+             etcd.last_error().c_str());
+    }
   }
   printf("backends, tried in this order:\n");
   for (const v1::BackendInfo& backend : status.backends()) {
@@ -166,6 +199,15 @@ void PrintStats(const v1::StatsResponse& stats) {
          static_cast<long long>(stats.coalesced()));
   printf("errors:          %lld\n", static_cast<long long>(stats.errors()));
   printf("cached entries:  %lld\n", static_cast<long long>(stats.cached_entries()));
+  if (stats.has_etcd()) {
+    const v1::EtcdTierCounts& etcd = stats.etcd();
+    printf(
+        "etcd tier:       %lld hits, %lld claims, %lld waits, %lld evictions, "
+        "%lld values refused, %lld served locally\n",
+        static_cast<long long>(etcd.hits()), static_cast<long long>(etcd.claims()),
+        static_cast<long long>(etcd.waits()), static_cast<long long>(etcd.evictions()),
+        static_cast<long long>(etcd.open_failures()), static_cast<long long>(etcd.local()));
+  }
   if (stats.backends().empty()) return;
   printf("%-16s %8s %8s %8s %10s %10s\n", "BACKEND", "CALLS", "ERRORS", "TIMEOUTS", "MEAN ms",
          "MAX ms");

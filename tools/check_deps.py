@@ -40,6 +40,8 @@ SYSTEM = [
     ("nghttp2/", {"//third_party/system:nghttp2"}),
     ("libsecret/", {"//third_party/system:libsecret"}),
     ("sodium", {"//third_party/system:sodium"}),
+    # etcd's API, generated from Debian's .proto files (third_party/etcd).
+    ("etcd/", {"//third_party/etcd:etcd_api"}),
     ("fuzzer/", set()),
 ]
 # Deps that are there to link, not to be included.

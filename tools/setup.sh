@@ -12,6 +12,8 @@ CREDCACHE_PACKAGES=(
   libsecret-1-dev libsystemd-dev libnghttp2-dev libsodium-dev python3
   gnome-keyring libsecret-tools dbus dbus-daemon dbus-bin systemd util-linux
   clang-14 libclang-rt-14-dev clang-format-14
+  etcd-server etcd-client openssl golang-etcd-server-dev golang-github-gogo-protobuf-dev
+  golang-github-grpc-ecosystem-grpc-gateway-dev
 )
 
 credcache_apt_install() {

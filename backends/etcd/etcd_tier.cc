@@ -1,0 +1,668 @@
+#include "backends/etcd/etcd_tier.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "backends/etcd/sealed_value.h"
+#include "lib/error.h"
+#include "sodium.h"
+
+namespace credcache {
+namespace {
+
+using cargo_credential::CacheControl;
+using cargo_credential::CacheKind;
+using cargo_credential::CredentialResponse;
+
+// How long a daemon's claims outlive it: a waiter claims in its place
+// after this, at the latest.
+constexpr absl::Duration kSessionLeaseTtl = absl::Seconds(10);
+// How often the upkeep thread renews the lease and learns the leader.
+constexpr absl::Duration kUpkeepEvery = absl::Seconds(2);
+// How long a waiter sleeps between looks when no watch event wakes it.
+constexpr absl::Duration kWaitStep = absl::Milliseconds(200);
+// The longest pause between attempts to reach a cluster that is down.
+constexpr absl::Duration kMaxBackoff = absl::Seconds(1);
+// A value this close to its expiry is not served: cargo could not finish a
+// command with it.
+constexpr absl::Duration kMinLeft = absl::Seconds(1);
+
+std::string HexDigest(absl::string_view data, size_t bytes) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), std::min(bytes, sizeof(digest))));
+}
+
+std::string ArgsDigest(const std::vector<std::string>& args) {
+  std::string joined;
+  for (const std::string& arg : args) absl::StrAppend(&joined, arg.size(), ":", arg, ";");
+  return HexDigest(joined, 8);
+}
+
+etcdserverpb::Compare Compare(const std::string& key, etcdserverpb::Compare::CompareTarget target,
+                              int64_t revision) {
+  etcdserverpb::Compare compare;
+  compare.set_key(key);
+  compare.set_result(etcdserverpb::Compare::EQUAL);
+  compare.set_target(target);
+  if (target == etcdserverpb::Compare::CREATE) {
+    compare.set_create_revision(revision);
+  } else {
+    compare.set_mod_revision(revision);
+  }
+  return compare;
+}
+
+void AddRange(google::protobuf::RepeatedPtrField<etcdserverpb::RequestOp>* ops,
+              const std::string& key) {
+  ops->Add()->mutable_request_range()->set_key(key);
+}
+
+void AddPut(google::protobuf::RepeatedPtrField<etcdserverpb::RequestOp>* ops,
+            const std::string& key, std::string value, int64_t lease) {
+  etcdserverpb::PutRequest* put = ops->Add()->mutable_request_put();
+  put->set_key(key);
+  put->set_value(std::move(value));
+  put->set_lease(lease);
+}
+
+void AddDelete(google::protobuf::RepeatedPtrField<etcdserverpb::RequestOp>* ops,
+               const std::string& key, bool prefix) {
+  etcdserverpb::DeleteRangeRequest* remove = ops->Add()->mutable_request_delete_range();
+  remove->set_key(key);
+  if (prefix) remove->set_range_end(PrefixEnd(key));
+}
+
+// The key-value a range in a transaction's answer found, or null.
+const mvccpb::KeyValue* Found(const etcdserverpb::TxnResponse& response, int index) {
+  if (index >= response.responses_size()) return nullptr;
+  const etcdserverpb::ResponseOp& op = response.responses(index);
+  if (!op.has_response_range() || op.response_range().kvs_size() == 0) return nullptr;
+  return &op.response_range().kvs(0);
+}
+
+// Whether a failed call says the lease it named is gone (put with a lease
+// that expired or was revoked).
+bool LeaseGone(const absl::Status& status) {
+  return absl::StrContains(status.message(), "requested lease not found");
+}
+
+std::string Writer() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return absl::StrCat(host, ":", getpid());
+}
+
+int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<EtcdTier>> EtcdTier::Start(EtcdTierSettings settings,
+                                                          Notice notice) {
+  if (sodium_init() < 0) return absl::InternalError("libsodium did not initialise");
+  absl::StatusOr<TeamKeys> keys = TeamKeys::Load(settings.team_key_file);
+  if (!keys.ok()) return keys.status();
+  absl::StatusOr<std::unique_ptr<EtcdClient>> client = EtcdClient::Connect(settings.connection);
+  if (!client.ok()) return client.status();
+  std::shared_ptr<EtcdTier> tier(
+      new EtcdTier(std::move(settings), *std::move(keys), *std::move(client), std::move(notice)));
+  EtcdTier* raw = tier.get();
+  tier->watch_thread_ = std::thread([raw] { raw->WatchLoop(); });
+  tier->upkeep_thread_ = std::thread([raw] { raw->UpkeepLoop(); });
+  // The first requests (the one that started an on-demand daemon) should
+  // find the tier joined when the cluster answers; a cluster that does not
+  // costs the start at most two deadlines.
+  absl::MutexLock lock(&tier->stop_mutex_);
+  tier->stop_mutex_.AwaitWithTimeout(absl::Condition(&tier->first_try_done_),
+                                     2 * tier->settings_.connection.deadline);
+  return tier;
+}
+
+EtcdTier::EtcdTier(EtcdTierSettings settings, TeamKeys keys, std::unique_ptr<EtcdClient> client,
+                   Notice notice)
+    : settings_(std::move(settings)),
+      keys_(std::move(keys)),
+      client_(std::move(client)),
+      notice_(std::move(notice)),
+      writer_(Writer()) {
+  status_.endpoints = settings_.connection.endpoints;
+  status_.prefix = settings_.prefix;
+}
+
+EtcdTier::~EtcdTier() {
+  stopping_ = true;
+  {
+    absl::MutexLock lock(&stop_mutex_);
+    stop_ = true;
+  }
+  {
+    absl::MutexLock lock(&mutex_);
+    if (watch_ != nullptr) watch_->Cancel();
+  }
+  if (watch_thread_.joinable()) watch_thread_.join();
+  if (upkeep_thread_.joinable()) upkeep_thread_.join();
+}
+
+void EtcdTier::SetEvictor(Evictor evictor) {
+  absl::MutexLock lock(&mutex_);
+  evictor_ = std::move(evictor);
+}
+
+std::string EtcdTier::UrlDigest(const std::string& index_url) const {
+  return HexDigest(index_url, 16);
+}
+
+std::string EtcdTier::TokenKey(const std::string& index_url,
+                               const std::vector<std::string>& args) const {
+  return absl::StrCat(settings_.prefix, "token/", UrlDigest(index_url), "/", ArgsDigest(args));
+}
+
+std::string EtcdTier::ClaimKey(const std::string& index_url,
+                               const std::vector<std::string>& args) const {
+  return absl::StrCat(settings_.prefix, "claim/", UrlDigest(index_url), "/", ArgsDigest(args));
+}
+
+std::string EtcdTier::GenerationKey(const std::string& index_url) const {
+  return absl::StrCat(settings_.prefix, "gen/", UrlDigest(index_url));
+}
+
+void EtcdTier::MarkDown(const absl::Status& why) {
+  const bool was_up = up_.exchange(false);
+  {
+    absl::MutexLock lock(&mutex_);
+    status_.last_error = std::string(why.message());
+    status_.last_error_at = absl::Now();
+    // The watch restarts, and reads everything again before the tier is
+    // trusted: events may have been missed meanwhile.
+    if (watch_ != nullptr) watch_->Cancel();
+  }
+  if (was_up) {
+    notice_(absl::StrCat("etcd tier unreachable (", why.message(),
+                         "): serving from this machine alone until the cluster answers"));
+  }
+}
+
+absl::StatusOr<int64_t> EtcdTier::SessionLease() {
+  {
+    absl::MutexLock lock(&mutex_);
+    if (session_lease_ != 0) return session_lease_;
+  }
+  absl::StatusOr<int64_t> lease = client_->GrantLease(kSessionLeaseTtl);
+  if (!lease.ok()) return lease.status();
+  absl::MutexLock lock(&mutex_);
+  session_lease_ = *lease;
+  return *lease;
+}
+
+absl::StatusOr<CredentialResponse> EtcdTier::Get(const std::string& index_url,
+                                                 const std::vector<std::string>& args,
+                                                 absl::Duration session_ttl,
+                                                 absl::Duration expiry_margin,
+                                                 absl::Time wait_until, const Fetch& fetch) {
+  auto local = [&]() {
+    {
+      absl::MutexLock lock(&mutex_);
+      ++stats_.local;
+    }
+    return fetch();
+  };
+  {
+    // Known even when fetched without the tier: a rejoin evicts it, since
+    // the watch may have missed its invalidation.
+    absl::MutexLock lock(&mutex_);
+    urls_[UrlDigest(index_url)] = index_url;
+  }
+  if (!up_) return local();
+  const std::string token_key = TokenKey(index_url, args);
+  const std::string claim_key = ClaimKey(index_url, args);
+  const std::string gen_key = GenerationKey(index_url);
+  bool waited = false;
+  int refused = 0;
+  int lease_lost = 0;
+  while (true) {
+    absl::StatusOr<int64_t> lease = SessionLease();
+    if (!lease.ok()) {
+      MarkDown(lease.status());
+      return local();
+    }
+    uint64_t events_before;
+    {
+      absl::MutexLock lock(&mutex_);
+      events_before = events_;
+    }
+    // One round trip: the value if there is one, else the claim.
+    etcdserverpb::TxnRequest txn;
+    *txn.add_compare() = Compare(token_key, etcdserverpb::Compare::CREATE, 0);
+    *txn.add_compare() = Compare(claim_key, etcdserverpb::Compare::CREATE, 0);
+    AddPut(txn.mutable_success(), claim_key, writer_, *lease);
+    AddRange(txn.mutable_success(), gen_key);
+    AddRange(txn.mutable_failure(), token_key);
+    AddRange(txn.mutable_failure(), gen_key);
+    absl::StatusOr<etcdserverpb::TxnResponse> answer = client_->Txn(txn);
+    if (!answer.ok()) {
+      if (LeaseGone(answer.status()) && ++lease_lost <= 1) {
+        absl::MutexLock lock(&mutex_);
+        session_lease_ = 0;
+        continue;
+      }
+      MarkDown(answer.status());
+      return local();
+    }
+    if (answer->succeeded()) {
+      const mvccpb::KeyValue* generation = Found(*answer, 1);
+      const int64_t gen = generation == nullptr ? 0 : generation->mod_revision();
+      {
+        absl::MutexLock lock(&mutex_);
+        ++stats_.claims;
+      }
+      absl::StatusOr<CredentialResponse> fetched = fetch();
+      if (fetched.ok()) {
+        // As every daemon serving the value from etcd answers (Serve).
+        fetched->operation_independent = false;
+        Publish(index_url, args, *fetched, gen, session_ttl, expiry_margin);
+      } else {
+        Publish(index_url, args, CredentialResponse::Logout(), gen, session_ttl, expiry_margin);
+      }
+      return fetched;
+    }
+    const mvccpb::KeyValue* token = Found(*answer, 0);
+    const mvccpb::KeyValue* generation = Found(*answer, 1);
+    const int64_t gen = generation == nullptr ? 0 : generation->mod_revision();
+    if (token != nullptr) {
+      std::optional<CredentialResponse> served =
+          Serve(token_key, index_url, token->value(), gen, expiry_margin);
+      if (served.has_value()) {
+        absl::MutexLock lock(&mutex_);
+        ++stats_.hits;
+        return *std::move(served);
+      }
+      // Never served: deleted (unless it changed meanwhile), then fetched.
+      etcdserverpb::TxnRequest drop;
+      *drop.add_compare() = Compare(token_key, etcdserverpb::Compare::MOD, token->mod_revision());
+      AddDelete(drop.mutable_success(), token_key, false);
+      absl::StatusOr<etcdserverpb::TxnResponse> dropped = client_->Txn(drop);
+      if (!dropped.ok()) {
+        MarkDown(dropped.status());
+        return local();
+      }
+      if (++refused > 2) return local();
+      continue;
+    }
+    // Another daemon is fetching it: wait for its value, or for its claim
+    // to go, then look again.
+    if (!waited) {
+      waited = true;
+      absl::MutexLock lock(&mutex_);
+      ++stats_.waits;
+    }
+    const absl::Time now = absl::Now();
+    if (now >= wait_until) return local();
+    {
+      absl::MutexLock lock(&mutex_);
+      auto moved = [this, events_before]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+        return events_ != events_before || !up_.load();
+      };
+      mutex_.AwaitWithDeadline(absl::Condition(&moved), std::min(now + kWaitStep, wait_until));
+    }
+    if (!up_) return local();
+  }
+}
+
+void EtcdTier::Publish(const std::string& index_url, const std::vector<std::string>& args,
+                       const CredentialResponse& answer, int64_t generation,
+                       absl::Duration session_ttl, absl::Duration expiry_margin) {
+  const std::string token_key = TokenKey(index_url, args);
+  const std::string claim_key = ClaimKey(index_url, args);
+  etcdserverpb::TxnRequest txn;
+  AddDelete(txn.mutable_failure(), claim_key, false);
+  bool share =
+      answer.kind == cargo_credential::ResponseKind::kGet &&
+      (answer.cache.kind == CacheKind::kSession || answer.cache.kind == CacheKind::kExpires);
+  SealedPayload payload;
+  absl::Duration left;
+  if (share) {
+    payload.session = answer.cache.kind == CacheKind::kSession;
+    payload.expires_unix_ms = payload.session ? NowMs() + absl::ToInt64Milliseconds(session_ttl)
+                                              : answer.cache.expiration * 1000;
+    left = absl::Milliseconds(payload.expires_unix_ms - NowMs()) -
+           (payload.session ? absl::ZeroDuration() : expiry_margin);
+    share = left > kMinLeft;
+  }
+  if (share) {
+    payload.token = answer.token.Clone();
+    payload.generation = static_cast<uint64_t>(generation);
+    payload.writer = writer_;
+    absl::StatusOr<std::string> sealed = Seal(keys_, token_key, index_url, payload);
+    absl::StatusOr<int64_t> lease = client_->GrantLease(left);
+    if (!lease.ok()) {
+      MarkDown(lease.status());
+      return;  // The claim goes with this daemon's session lease.
+    }
+    if (sealed.ok()) {
+      *txn.add_compare() =
+          Compare(GenerationKey(index_url), etcdserverpb::Compare::MOD, generation);
+      AddPut(txn.mutable_success(), token_key, *std::move(sealed), *lease);
+      AddDelete(txn.mutable_success(), claim_key, false);
+    } else {
+      notice_(absl::StrCat("etcd tier: could not seal a token for ", index_url, ": ",
+                           sealed.status().message()));
+      AddDelete(txn.mutable_success(), claim_key, false);
+    }
+  } else {
+    AddDelete(txn.mutable_success(), claim_key, false);
+  }
+  absl::StatusOr<etcdserverpb::TxnResponse> written = client_->Txn(txn);
+  if (!written.ok()) MarkDown(written.status());
+}
+
+std::optional<CredentialResponse> EtcdTier::Serve(const std::string& key,
+                                                  const std::string& index_url,
+                                                  const std::string& value, int64_t generation,
+                                                  absl::Duration expiry_margin) {
+  absl::StatusOr<SealedPayload> opened = Open(keys_, key, index_url, value);
+  std::string refused;
+  if (!opened.ok()) {
+    refused = std::string(opened.status().message());
+  } else if (opened->generation != static_cast<uint64_t>(generation)) {
+    refused = absl::StrCat("it is of generation ", opened->generation, ", the registry's is ",
+                           generation, " (an old value put back?)");
+  }
+  if (!refused.empty()) {
+    {
+      absl::MutexLock lock(&mutex_);
+      ++stats_.open_failures;
+    }
+    notice_(absl::StrCat("etcd tier: refused the value at ", key, " for ", index_url, ": ", refused,
+                         "; fetching it anew"));
+    return std::nullopt;
+  }
+  const absl::Time expires = absl::FromUnixMillis(opened->expires_unix_ms);
+  const absl::Time usable_until = opened->session ? expires : expires - expiry_margin;
+  if (usable_until - absl::Now() <= kMinLeft) {
+    absl::MutexLock lock(&mutex_);
+    ++stats_.open_failures;
+    return std::nullopt;  // Expired: etcd kept it past its lease; not news.
+  }
+  // Never operation-independent: the tier shares read tokens only, and a
+  // publish must reach the backend.
+  return CredentialResponse::Get(std::move(opened->token),
+                                 opened->session
+                                     ? CacheControl::Session()
+                                     : CacheControl::Expires(opened->expires_unix_ms / 1000),
+                                 false);
+}
+
+bool EtcdTier::Invalidate(const std::string& index_url) {
+  {
+    absl::MutexLock lock(&mutex_);
+    urls_[UrlDigest(index_url)] = index_url;
+  }
+  if (up_) {
+    const absl::Status sent = SendInvalidation(index_url);
+    if (sent.ok()) return true;
+    MarkDown(sent);
+  }
+  {
+    absl::MutexLock lock(&mutex_);
+    pending_invalidations_.insert(index_url);
+  }
+  notice_(absl::StrCat("etcd tier down: the invalidation of ", index_url,
+                       " waits until the cluster answers"));
+  return false;
+}
+
+absl::Status EtcdTier::SendInvalidation(const std::string& index_url) {
+  etcdserverpb::TxnRequest txn;
+  AddDelete(txn.mutable_success(),
+            absl::StrCat(settings_.prefix, "token/", UrlDigest(index_url), "/"), true);
+  AddPut(txn.mutable_success(), GenerationKey(index_url), writer_, 0);
+  return client_->Txn(txn).status();
+}
+
+void EtcdTier::Evict(const std::optional<std::string>& index_url) {
+  Evictor evictor;
+  std::vector<std::string> urls;
+  {
+    absl::MutexLock lock(&mutex_);
+    evictor = evictor_;
+    if (index_url.has_value()) {
+      urls.push_back(*index_url);
+    } else {
+      for (const auto& [digest, url] : urls_) urls.push_back(url);
+    }
+    stats_.evictions += static_cast<int64_t>(urls.size());
+  }
+  if (!evictor) return;
+  for (const std::string& url : urls) evictor(url);
+}
+
+absl::StatusOr<int64_t> EtcdTier::Resync() {
+  etcdserverpb::RangeRequest range;
+  range.set_key(settings_.prefix);
+  range.set_range_end(PrefixEnd(settings_.prefix));
+  range.set_count_only(true);
+  absl::StatusOr<etcdserverpb::RangeResponse> read = client_->Range(range);
+  if (!read.ok()) return read.status();
+  Evict(std::nullopt);
+  std::set<std::string> pending;
+  {
+    absl::MutexLock lock(&mutex_);
+    pending.swap(pending_invalidations_);
+  }
+  for (auto it = pending.begin(); it != pending.end(); ++it) {
+    const absl::Status sent = SendInvalidation(*it);
+    if (!sent.ok()) {
+      absl::MutexLock lock(&mutex_);
+      pending_invalidations_.insert(it, pending.end());
+      return sent;
+    }
+  }
+  return read->header().revision();
+}
+
+bool EtcdTier::OnWatch(const etcdserverpb::WatchResponse& response) {
+  if (response.canceled()) {
+    if (response.compact_revision() > 0) {
+      notice_(absl::StrCat("etcd tier: the watch fell behind a compaction (revision ",
+                           response.compact_revision(),
+                           "): dropping the tier's tokens from memory and reading again"));
+    }
+    return false;
+  }
+  const std::string token_prefix = absl::StrCat(settings_.prefix, "token/");
+  const std::string claim_prefix = absl::StrCat(settings_.prefix, "claim/");
+  const std::string gen_prefix = absl::StrCat(settings_.prefix, "gen/");
+  std::vector<std::string> evict;
+  bool moved = false;
+  {
+    absl::MutexLock lock(&mutex_);
+    for (const mvccpb::Event& event : response.events()) {
+      const std::string& key = event.kv().key();
+      const bool deleted = event.type() == mvccpb::Event::DELETE;
+      std::string digest;
+      if (absl::StartsWith(key, gen_prefix)) {
+        digest = key.substr(gen_prefix.size());
+      } else if (absl::StartsWith(key, token_prefix)) {
+        if (deleted) {
+          digest = key.substr(token_prefix.size());
+        } else {
+          moved = true;
+        }
+      } else if (absl::StartsWith(key, claim_prefix) && deleted) {
+        moved = true;
+      }
+      digest = digest.substr(0, digest.find('/'));
+      if (digest.empty()) continue;
+      auto it = urls_.find(digest);
+      if (it != urls_.end()) evict.push_back(it->second);
+    }
+    if (response.header().revision() > status_.watch_revision) {
+      status_.watch_revision = response.header().revision();
+    }
+    if (moved) ++events_;
+  }
+  for (const std::string& url : evict) Evict(url);
+  return true;
+}
+
+void EtcdTier::WatchLoop() {
+  absl::Duration backoff = absl::Milliseconds(100);
+  bool resync = true;
+  bool announced = false;
+  int64_t next = 0;
+  auto tried = [this]() {
+    absl::MutexLock lock(&stop_mutex_);
+    first_try_done_ = true;
+  };
+  auto pause = [&]() {
+    tried();
+    absl::MutexLock lock(&stop_mutex_);
+    stop_mutex_.AwaitWithTimeout(absl::Condition(&stop_), backoff);
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  };
+  while (!stopping_) {
+    if (resync) {
+      absl::StatusOr<int64_t> revision = Resync();
+      if (!revision.ok()) {
+        MarkDown(revision.status());
+        pause();
+        continue;
+      }
+      next = *revision + 1;
+      resync = false;
+    }
+    etcdserverpb::WatchCreateRequest create;
+    create.set_key(settings_.prefix);
+    create.set_range_end(PrefixEnd(settings_.prefix));
+    create.set_start_revision(next);
+    absl::StatusOr<std::unique_ptr<EtcdWatch>> watch = client_->Watch(create);
+    if (!watch.ok()) {
+      MarkDown(watch.status());
+      resync = true;
+      pause();
+      continue;
+    }
+    {
+      absl::MutexLock lock(&mutex_);
+      watch_ = watch->get();
+    }
+    if (stopping_) (*watch)->Cancel();
+    etcdserverpb::WatchResponse response;
+    bool keep = true;
+    while (keep && (*watch)->Read(&response)) {
+      if (response.created() && !response.canceled()) {
+        if (!up_.exchange(true) || !announced) {
+          announced = true;
+          notice_(absl::StrCat("etcd tier joined: the cluster at ",
+                               absl::StrJoin(settings_.connection.endpoints, ","), ", watching ",
+                               settings_.prefix, " from revision ", next));
+        }
+        backoff = absl::Milliseconds(100);
+        tried();
+      }
+      keep = OnWatch(response);
+      if (!keep && response.compact_revision() > 0) resync = true;
+    }
+    {
+      absl::MutexLock lock(&mutex_);
+      watch_ = nullptr;
+      if (status_.watch_revision >= next) next = status_.watch_revision + 1;
+    }
+    (*watch)->Cancel();
+    const absl::Status ended = keep ? (*watch)->Finish() : absl::OkStatus();
+    if (stopping_) break;
+    if (ended.code() == absl::StatusCode::kUnauthenticated) client_->Reauthenticate().IgnoreError();
+    // A stream that merely ended (a member went away) resumes where it
+    // stopped; a tier marked down meanwhile reads everything again.
+    if (!up_) resync = true;
+    if (!ended.ok() && ended.code() != absl::StatusCode::kCancelled) pause();
+  }
+}
+
+void EtcdTier::UpkeepLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&stop_mutex_);
+      if (stop_mutex_.AwaitWithTimeout(absl::Condition(&stop_), kUpkeepEvery)) return;
+    }
+    if (!up_) continue;  // The watch thread brings it back.
+    int64_t lease;
+    {
+      absl::MutexLock lock(&mutex_);
+      lease = session_lease_;
+    }
+    if (lease != 0) {
+      absl::StatusOr<int64_t> kept = client_->KeepAlive(lease);
+      if (kept.status().code() == absl::StatusCode::kNotFound) {
+        absl::MutexLock lock(&mutex_);
+        if (session_lease_ == lease) session_lease_ = 0;
+      } else if (!kept.ok()) {
+        MarkDown(kept.status());
+        continue;
+      }
+    }
+    absl::StatusOr<etcdserverpb::StatusResponse> member = client_->MemberStatus();
+    if (!member.ok()) {
+      MarkDown(member.status());
+      continue;
+    }
+    absl::MutexLock lock(&mutex_);
+    status_.leader = member->leader();
+  }
+}
+
+EtcdTierStatus EtcdTier::Status() const {
+  absl::MutexLock lock(&mutex_);
+  EtcdTierStatus status = status_;
+  status.up = up_.load();
+  return status;
+}
+
+EtcdTierStats EtcdTier::Stats() const {
+  absl::MutexLock lock(&mutex_);
+  return stats_;
+}
+
+EtcdTierCredential::EtcdTierCredential(std::shared_ptr<EtcdTier> tier,
+                                       std::shared_ptr<cargo_credential::Credential> inner,
+                                       absl::Duration session_ttl, absl::Duration expiry_margin,
+                                       absl::Duration wait)
+    : tier_(std::move(tier)),
+      inner_(std::move(inner)),
+      session_ttl_(session_ttl),
+      expiry_margin_(expiry_margin),
+      wait_(wait) {}
+
+absl::StatusOr<CredentialResponse> EtcdTierCredential::Perform(
+    const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
+    const std::vector<std::string>& args) {
+  switch (action.kind) {
+    case cargo_credential::ActionKind::kGet:
+      if (action.operation.kind != cargo_credential::OperationKind::kRead) break;
+      return tier_->Get(registry.index_url, args, session_ttl_, expiry_margin_, absl::Now() + wait_,
+                        [&]() { return inner_->Perform(registry, action, args); });
+    case cargo_credential::ActionKind::kLogin: {
+      absl::StatusOr<CredentialResponse> answer = inner_->Perform(registry, action, args);
+      if (answer.ok()) tier_->Invalidate(registry.index_url);
+      return answer;
+    }
+    case cargo_credential::ActionKind::kLogout: {
+      // Whatever this backend held, no machine may serve the registry's
+      // shared token after a logout.
+      absl::StatusOr<CredentialResponse> answer = inner_->Perform(registry, action, args);
+      tier_->Invalidate(registry.index_url);
+      return answer;
+    }
+    default:
+      break;
+  }
+  return inner_->Perform(registry, action, args);
+}
+
+}  // namespace credcache

@@ -1,0 +1,220 @@
+#include "backends/etcd/team_key.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "lib/files.h"
+#include "lib/secret.h"
+#include "sodium.h"
+
+namespace credcache {
+namespace {
+
+static_assert(kTeamKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
+              "a team key is an XChaCha20-Poly1305 key");
+
+// sodium_malloc needs the library initialised; sodium_init is thread-safe
+// and idempotent, the static only spares the lock after the first call.
+bool SodiumReady() {
+  static const bool ready = sodium_init() >= 0;
+  return ready;
+}
+
+absl::Status LineError(const std::string& source, int line, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(source, ":", line, ": ", what));
+}
+
+// Decodes `base64` into `out` only when it is exactly kTeamKeyBytes bytes,
+// padded, in the standard alphabet, with no stray bits in its last
+// character (libsodium's decoder checks all of that, in constant time).
+// `out` may hold part of a key when this fails: the caller wipes it.
+bool DecodeKey(absl::string_view base64, unsigned char* out) {
+  size_t decoded = 0;
+  const char* end = nullptr;
+  const int result =
+      sodium_base642bin(out, kTeamKeyBytes, base64.data(), base64.size(), /*ignore=*/nullptr,
+                        &decoded, &end, sodium_base64_VARIANT_ORIGINAL);
+  return result == 0 && decoded == kTeamKeyBytes && end == base64.data() + base64.size();
+}
+
+// A key line that passed every check, its key still in the text.
+struct KeyLine {
+  std::string id;
+  int line;
+  absl::string_view base64;
+};
+
+// Wipes a string on every way out of a scope.
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::string& value) : value_(value) {}
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+  ~WipeOnExit() { cargo_credential::WipeString(value_); }
+
+ private:
+  std::string& value_;
+};
+
+}  // namespace
+
+bool IsValidTeamKeyId(absl::string_view id) {
+  if (id.empty() || id.size() > kMaxTeamKeyIdBytes) return false;
+  for (const char c : id) {
+    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+void TeamKeys::GuardedFree::operator()(unsigned char* keys) const {
+  // Wipes, unlocks and unmaps, whatever the protection.
+  sodium_free(keys);
+}
+
+const unsigned char* TeamKeys::Find(absl::string_view id) const {
+  // A file holds a few keys: a scan beats any index.
+  for (size_t i = 0; i < ids_.size(); ++i) {
+    if (ids_[i] == id) return keys_.get() + i * kTeamKeyBytes;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<TeamKeys> TeamKeys::Parse(absl::string_view text, const std::string& source) {
+  if (!SodiumReady()) return absl::InternalError("libsodium did not initialise");
+  if (text.size() > kMaxTeamKeyFileBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": larger than ", kMaxTeamKeyFileBytes,
+                     " bytes; a team key file holds one short line per key"));
+  }
+  // First every line is checked, keys decoded into `scratch` and wiped
+  // again; only then is guarded memory of the right size taken for them.
+  // The errors so come in the file's order.
+  std::vector<KeyLine> keys;
+  unsigned char scratch[kTeamKeyBytes];
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++number;
+    absl::ConsumeSuffix(&line, "\r");
+    const std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (fields.empty() || fields[0][0] == '#') continue;
+    // Only a well-formed id is ever quoted in an error, never another
+    // field: that could be a key pasted alone, split, or put before its id.
+    if (fields.size() != 2) {
+      return LineError(
+          source, number,
+          absl::StrCat("expected `KEY_ID BASE64`, found ", fields.size(),
+                       fields.size() == 1 ? " field" : " fields",
+                       fields.size() > 2 ? " (a comment takes a line of its own)" : ""));
+    }
+    if (!IsValidTeamKeyId(fields[0])) {
+      return LineError(source, number,
+                       absl::StrCat("the key id must be 1 to ", kMaxTeamKeyIdBytes,
+                                    " characters of A-Z a-z 0-9 . _ -"));
+    }
+    for (const KeyLine& earlier : keys) {
+      if (earlier.id == fields[0]) {
+        return LineError(source, number,
+                         absl::StrCat("key id \"", fields[0], "\" is listed already on line ",
+                                      earlier.line, "; each key needs an id of its own"));
+      }
+    }
+    const bool decoded = DecodeKey(fields[1], scratch);
+    sodium_memzero(scratch, sizeof(scratch));
+    if (!decoded) {
+      return LineError(source, number,
+                       absl::StrCat("the key of \"", fields[0], "\" is not ", kTeamKeyBytes,
+                                    " bytes in padded standard base64 (make one with: head -c ",
+                                    kTeamKeyBytes, " /dev/urandom | base64)"));
+    }
+    keys.push_back({std::string(fields[0]), number, fields[1]});
+  }
+  if (keys.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": no key; add a line `KEY_ID BASE64` (the first seals, all open)"));
+  }
+
+  TeamKeys result;
+  result.keys_.reset(static_cast<unsigned char*>(sodium_malloc(keys.size() * kTeamKeyBytes)));
+  if (result.keys_ == nullptr) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(source, ": no memory for ", keys.size(), " keys"));
+  }
+  result.ids_.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!DecodeKey(keys[i].base64, result.keys_.get() + i * kTeamKeyBytes)) {
+      // Checked above; only a broken decoder gets here.
+      return absl::InternalError(absl::StrCat(source, ":", keys[i].line, ": key did not decode"));
+    }
+    result.ids_.push_back(std::move(keys[i].id));
+  }
+  // A stray write through a bad pointer now faults instead of changing a key.
+  sodium_mprotect_readonly(result.keys_.get());
+  return result;
+}
+
+absl::StatusOr<TeamKeys> TeamKeys::Load(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO put at the path must not hang the daemon
+  // (it is refused below, as is anything but a regular file).
+  cargo_credential::ScopedFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) {
+    if (errno == ELOOP) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "refusing the team key file ", path, ": it is a symbolic link; name the file itself"));
+    }
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open the team key file ", path));
+  }
+  struct stat info;
+  if (fstat(fd.get(), &info) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot inspect the team key file ", path));
+  }
+  // Checked on the descriptor, not the name: the file read is the file
+  // checked, whatever is renamed over the path meanwhile.
+  if (!S_ISREG(info.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("refusing the team key file ", path, ": it is not a regular file"));
+  }
+  if (info.st_uid != geteuid()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing the team key file ", path, ": it is owned by uid ", info.st_uid,
+        ", not by this daemon's uid ", geteuid(), "; fix it with: chown ", geteuid(), " ", path));
+  }
+  if ((info.st_mode & 077) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing the team key file ", path, ": group or others may read or write it (mode ",
+        absl::StrFormat("%04o", info.st_mode & 07777), "); fix it with: chmod 600 ", path));
+  }
+  // One byte past the limit tells a file that is too long from one that
+  // is exactly as long as allowed. Sized once, so no copy is left behind
+  // by a reallocation.
+  std::string text(kMaxTeamKeyFileBytes + 1, '\0');
+  WipeOnExit wipe(text);
+  size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = read(fd.get(), &text[got], text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("cannot read the team key file ", path));
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (got > kMaxTeamKeyFileBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": larger than ", kMaxTeamKeyFileBytes,
+                     " bytes; a team key file holds one short line per key"));
+  }
+  return Parse(absl::string_view(text.data(), got), path);
+}
+
+}  // namespace credcache
