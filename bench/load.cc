@@ -68,10 +68,12 @@ class Load::Client {
     done_ = done;
     latencies_.clear();
     failure_.clear();
+    failures_ = 0;
     Next();
   }
   std::vector<absl::Duration>& latencies() { return latencies_; }
   const std::string& failure() const { return failure_; }
+  int64_t failures() const { return failures_; }
 
  private:
   void Next() {
@@ -84,6 +86,7 @@ class Load::Client {
     started_ = absl::Now();
     issue_(stub_.get(), context_.get(), [this](grpc::Status status) {
       latencies_.push_back(absl::Now() - started_);
+      if (!status.ok()) ++failures_;
       if (!status.ok() && failure_.empty()) {
         failure_ = absl::StrCat("gRPC status ", status.error_code(), ": ", status.error_message());
       }
@@ -101,6 +104,7 @@ class Load::Client {
   absl::Notification* done_ = nullptr;
   std::vector<absl::Duration> latencies_;
   std::string failure_;
+  int64_t failures_ = 0;
 };
 
 Load::Load(const std::string& socket, int clients, Issue issue) {
@@ -129,6 +133,7 @@ Load::Measured Load::Drive(absl::Time end, bool once) {
   measured.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   for (auto& client : clients_) {
     if (measured.failure.empty()) measured.failure = client->failure();
+    measured.failures += client->failures();
     measured.requests += static_cast<int64_t>(client->latencies().size());
     measured.latencies.insert(measured.latencies.end(), client->latencies().begin(),
                               client->latencies().end());

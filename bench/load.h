@@ -46,7 +46,8 @@ class Load {
     int64_t requests = 0;
     double seconds = 0;  // From the start until the last answer.
     std::vector<absl::Duration> latencies;
-    std::string failure;  // The first failed request's status, or empty.
+    std::string failure;   // The first failed request's status, or empty.
+    int64_t failures = 0;  // How many requests failed.
   };
 
   // `clients` connections to the daemon at `socket`, made now; exits the

@@ -43,6 +43,8 @@ export CREDCACHE_BENCH_TOKEN="Bearer bench"
   # says that it skipped.
   TEST_SRCDIR="$bin/bench/team_bench.runfiles" TEST_WORKSPACE=credcache TEST_TMPDIR="$work" \
     "$bin/bench/team_bench" "${1:-5}"
+  TEST_SRCDIR="$bin/bench/etcd_bench.runfiles" TEST_WORKSPACE=credcache TEST_TMPDIR="$work" \
+    "$bin/bench/etcd_bench" "${1:-5}"
   CREDCACHE_TEST_CARGO="$CREDCACHE_CARGO" TEST_SRCDIR="$bin/bench/cargo_bench.runfiles" \
     TEST_WORKSPACE=credcache TEST_TMPDIR="$work" "$bin/bench/cargo_bench" 10
   echo '```'

@@ -16,7 +16,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "backends/etcd/etcd_tier.h"
 #include "backends/libsecret_backend.h"
 #include "common/paths.h"
 #include "common/unix_socket.h"
@@ -204,6 +206,11 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
 
   if (flags.check_config) {
     absl::StatusOr<Config> config = LoadConfig(flags.daemon);
+    // The files [etcd] names are part of the config: a start would read them.
+    if (config.ok() && config->etcd.has_value()) {
+      const absl::Status files = EtcdTier::CheckFiles(*config->etcd);
+      if (!files.ok()) config = files;
+    }
     if (!config.ok()) {
       fprintf(stderr, "credcached: %s\n", std::string(config.status().message()).c_str());
       return kBadConfig;
@@ -212,6 +219,11 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
     if (config->team.has_value()) {
       printf("; a team daemon on %s with %zu access rule(s)", config->team->socket.c_str(),
              config->team->access.rules().size());
+    }
+    if (config->etcd.has_value()) {
+      printf("; shared through etcd at %s under %s",
+             absl::StrJoin(config->etcd->connection.endpoints, ",").c_str(),
+             config->etcd->prefix.c_str());
     }
     printf("\n");
     return kOk;

@@ -35,10 +35,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
     // the thread that calls it.
     absl::StatusOr<std::shared_ptr<EtcdTier>> tier =
         EtcdTier::Start(*config->etcd, [](const std::string& message) { Log(message); });
-    if (!tier.ok()) {
-      return absl::Status(tier.status().code(),
-                          absl::StrCat(config->source, ": [etcd]: ", tier.status().message()));
-    }
+    if (!tier.ok()) return tier.status();  // It names the setting's line.
     daemon->tier_ = *std::move(tier);
     daemon->PutBehindTier(*config);
   }

@@ -13,6 +13,8 @@ namespace {
 
 // The longest `deadline`: past it a down cluster would hold cargo up.
 constexpr absl::Duration kMaxDeadline = absl::Seconds(10);
+// The shortest: below it every call would fail, and the tier flap.
+constexpr absl::Duration kMinDeadline = absl::Milliseconds(50);
 
 class EtcdParser {
  public:
@@ -28,15 +30,18 @@ class EtcdParser {
     EtcdConnection& connection = settings.connection;
     for (auto&& [key, value] : *table) {
       const std::string name(key.str());
+      connection.at[name] = Location(source_, value.source().begin);
       absl::Status status;
       if (name == "endpoints") {
         status = Endpoints(value, connection.endpoints);
       } else if (name == "prefix") {
         status = String(key, value, settings.prefix);
-        if (status.ok() && (settings.prefix.empty() || settings.prefix.front() != '/' ||
-                            settings.prefix.back() != '/')) {
-          status =
-              ErrorAt(value, "`prefix` must start and end with \"/\", as \"/credcache/team/\"");
+        if (status.ok() &&
+            (settings.prefix.size() < 3 || settings.prefix.front() != '/' ||
+             settings.prefix.back() != '/' || settings.prefix.find("//") != std::string::npos)) {
+          status = ErrorAt(value,
+                           "`prefix` must start and end with \"/\" and name the team's keys, as "
+                           "\"/credcache/team/\" (the daemon watches everything under it)");
         }
       } else if (name == "team_key_file") {
         status = Path(key, value, settings.team_key_file);
@@ -58,6 +63,8 @@ class EtcdParser {
           status = ErrorAt(value, absl::StrCat("`", name, "` ", duration.status().message()));
         } else if (name == "deadline" && *duration > kMaxDeadline) {
           status = ErrorAt(value, "`deadline` is at most 10s: a cluster slower than that is down");
+        } else if (name == "deadline" && *duration < kMinDeadline) {
+          status = ErrorAt(value, "`deadline` is at least 50ms: no cluster answers sooner");
         } else if (*duration > kMaxBackendTimeout) {
           status = ErrorAt(value, "`wait` is at most 1h");
         } else {
@@ -141,6 +148,10 @@ class EtcdParser {
                             port < 65536;
       if (!has_port || endpoint.find_first_of(" /,\t\r\n") != std::string::npos) {
         return ErrorAt(each, "an endpoint is \"address:port\", as \"10.0.0.1:2379\" (no scheme)");
+      }
+      const std::string host = endpoint.substr(0, colon);
+      if (host.find(':') != std::string::npos && host.front() != '[') {
+        return ErrorAt(each, "an IPv6 endpoint goes in brackets, as \"[fd00::1]:2379\"");
       }
       const bool address = IsAddressEndpoint(endpoint);
       names = names || !address;

@@ -4,6 +4,7 @@
 // one backend (a program that reads a token file and counts its calls), as
 // machines would share the team's token source.
 #include <signal.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -288,6 +290,113 @@ TEST_F(EtcdTierTest, RotationServesTheNewTokenAndOldOrTamperedValuesAreRefused) 
   EXPECT_EQ(BackendCalls(), 4);
   EXPECT_THAT(ReadFile(b->log()), Not(HasSubstr(token_)));
   EXPECT_THAT(ReadFile(a->log()), Not(HasSubstr(token_)));
+
+  // The registry's generation key deleted, then the old value put back:
+  // still refused (no value is served at a generation etcd does not hold).
+  const std::string gen_key =
+      absl::StrCat(kPrefix, "gen/", key.substr(strlen(kPrefix) + strlen("token/"), 32));
+  ASSERT_TRUE(cluster_->Etcdctl({"del", gen_key}).ok());
+  ASSERT_TRUE(cluster_->Etcdctl({"put", key}, old_value).ok());
+  a->Shim({"flush"});
+  const std::string after = Get(a);
+  EXPECT_THAT(after, HasSubstr(token_));
+  EXPECT_THAT(after, Not(HasSubstr(old_token)));
+  EXPECT_THAT(ReadFile(a->log()), HasSubstr("etcd has no generation for the registry"));
+}
+
+TEST_F(EtcdTierTest, AClaimNoDaemonHoldsIsTakenOver) {
+  DaemonEnv* a = Machine(Config());
+  DaemonEnv* b = Machine(Config());
+  EXPECT_THAT(Get(a), HasSubstr(token_));
+  const std::string key = TokenValueKey();
+  ASSERT_FALSE(key.empty());
+  std::string claim_key = key;
+  claim_key.replace(strlen(kPrefix), strlen("token/"), "claim/");
+  // The value gone, and a claim written by hand, with no lease.
+  a->Shim({"forget", kUrl});
+  ASSERT_TRUE(cluster_->Etcdctl({"put", claim_key, "nobody"}).ok());
+  EXPECT_THAT(Get(b), HasSubstr(token_));
+  EXPECT_EQ(BackendCalls(), 2);
+  EXPECT_GE(Json(b, "stats")["etcd"].value("claims", 0), 1) << "taken over, not waited out";
+  EXPECT_EQ(Json(b, "stats")["etcd"].value("waits", 0), 0);
+  EXPECT_FALSE(TokenValueKey().empty()) << "shared again";
+  EXPECT_THAT(Get(a), HasSubstr(token_));
+  EXPECT_EQ(BackendCalls(), 2);
+}
+
+TEST_F(EtcdTierTest, AMachineWithAnotherTeamKeyLeavesTheOthersValuesAlone) {
+  DaemonEnv* a = Machine(Config());
+  DaemonEnv* b = Machine(Config());
+  EXPECT_THAT(Get(a), HasSubstr(token_));
+  EXPECT_THAT(Get(b), HasSubstr(token_));
+  // A machine given a key the others lack (a rotation half done).
+  const std::string other = RandomToken() + RandomToken();
+  WriteFile(shared_ + "/other.key",
+            absl::StrCat("k2 ", absl::Base64Escape(other.substr(0, 32)), "\n"));
+  std::string config = Config();
+  config.replace(config.find("team.key"), strlen("team.key"), "other.key");
+  DaemonEnv* c = Machine(config);
+  EXPECT_THAT(Get(c), HasSubstr(token_)) << "fetched for itself";
+  EXPECT_EQ(BackendCalls(), 2);
+  EXPECT_FALSE(TokenValueKey().empty()) << "the team's value stays";
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_TRUE(Holds(a));
+  EXPECT_TRUE(Holds(b));
+  EXPECT_GE(Json(c, "stats")["etcd"].value("open_failures", 0), 1);
+}
+
+TEST_F(EtcdTierTest, AFetchCutOffByAStalledClusterLeavesNoClaimBehind) {
+  DaemonEnv* a = Machine(Config());
+  DaemonEnv* b = Machine(Config());
+  Start(a);
+  Start(b);
+  // The source takes 2 s; the cluster stalls while A fetches, and A cannot
+  // share the value or drop its claim then.
+  WriteFile(shared_ + "/source.sh",
+            absl::StrCat("#!/bin/sh\necho \"$1\" >> ", shared_, "/calls\n/bin/sleep 2\n/bin/cat ",
+                         shared_, "/token\n"),
+            0700);
+  std::string answer;
+  std::thread ask([&] { answer = Get(a); });
+  EXPECT_TRUE(Eventually([&] { return BackendCalls() == 1; }));
+  for (int i = 0; i < cluster_->size(); ++i) kill(cluster_->pid(i), SIGSTOP);
+  absl::SleepFor(absl::Milliseconds(2500));
+  for (int i = 0; i < cluster_->size(); ++i) kill(cluster_->pid(i), SIGCONT);
+  ask.join();
+  EXPECT_THAT(answer, HasSubstr(token_));
+  EXPECT_TRUE(Eventually([&] { return Joined(a); }));
+  // No claim is left: B fetches the token at once, and shares it.
+  EXPECT_TRUE(Eventually([&] {
+    absl::StatusOr<std::string> claims =
+        cluster_->Etcdctl({"get", "--prefix", absl::StrCat(kPrefix, "claim/"), "--keys-only"});
+    return claims.ok() && absl::StripAsciiWhitespace(*claims).empty();
+  }));
+  EXPECT_THAT(Get(b), HasSubstr(token_));
+  EXPECT_EQ(Json(b, "stats")["etcd"].value("waits", 0), 0);
+}
+
+TEST_F(EtcdTierTest, CheckConfigReadsTheFilesTheTierNamesAndPointsAtTheirLine) {
+  DaemonEnv* a = Machine(Config());
+  cargo_credential::SubprocessResult checked = a->Daemon({"--check-config"});
+  EXPECT_EQ(checked.exit_code, 0) << checked.stderr_text;
+  EXPECT_THAT(checked.stdout_text, HasSubstr("shared through etcd"));
+
+  chmod((shared_ + "/team.key").c_str(), 0644);
+  checked = a->Daemon({"--check-config"});
+  EXPECT_EQ(checked.exit_code, 3);
+  EXPECT_THAT(checked.stderr_text, HasSubstr(a->config_path() + ":"));
+  EXPECT_THAT(checked.stderr_text, HasSubstr("`team_key_file`"));
+  EXPECT_THAT(checked.stderr_text, HasSubstr("chmod 600"));
+  cargo_credential::SubprocessResult started = a->Daemon({});
+  EXPECT_NE(started.exit_code, 0) << "no start with a key others can read";
+
+  std::string config = Config();
+  config.replace(config.find("team.key"), strlen("team.key"), "missing.key");
+  a->WriteConfig(config);
+  checked = a->Daemon({"--check-config"});
+  EXPECT_EQ(checked.exit_code, 3);
+  EXPECT_THAT(checked.stderr_text, HasSubstr("`team_key_file`"));
+  EXPECT_THAT(checked.stderr_text, HasSubstr("missing.key"));
 }
 
 TEST_F(EtcdTierTest, TheLeaderKilledUnderLoadFailsNoRequestAndLogoutsStillReachEveryone) {

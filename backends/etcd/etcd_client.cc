@@ -20,11 +20,10 @@ constexpr size_t kMaxFileBytes = 256 << 10;
 
 // The whole of a small file named in config, or why not (never its bytes).
 absl::StatusOr<cargo_credential::Secret> ReadSmallFile(const std::string& path,
-                                                       absl::string_view what) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+                                                       const std::string& where) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("[etcd] ", what, " ", path, ": ", strerror(errno)));
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", path, ": ", strerror(errno)));
   }
   std::string text;
   char buffer[4096];
@@ -40,7 +39,7 @@ absl::StatusOr<cargo_credential::Secret> ReadSmallFile(const std::string& path,
   cargo_credential::Secret secret(std::move(text));
   if (secret.size() > kMaxFileBytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat("[etcd] ", what, " ", path, " is over ", kMaxFileBytes >> 10, " KiB"));
+        absl::StrCat(where, ": ", path, " is over ", kMaxFileBytes >> 10, " KiB"));
   }
   return secret;
 }
@@ -48,13 +47,13 @@ absl::StatusOr<cargo_credential::Secret> ReadSmallFile(const std::string& path,
 // A file that holds a secret (a private key, a password): refused unless
 // private to this account (lib/private_file.h).
 absl::StatusOr<cargo_credential::Secret> ReadSecretFile(const std::string& path,
-                                                        absl::string_view what) {
+                                                        const std::string& where) {
   absl::StatusOr<std::optional<std::string>> read = cargo_credential::ReadPrivateFile(path);
   if (!read.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("[etcd] ", what, ": ", read.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", read.status().message()));
   }
   if (!read->has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat("[etcd] ", what, " ", path, ": no such file"));
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", path, ": no such file"));
   }
   return cargo_credential::Secret(std::move(**read));
 }
@@ -101,13 +100,35 @@ absl::Status FromGrpc(const grpc::Status& status, absl::string_view what) {
                       absl::StrCat(what, ": ", status.error_message()));
 }
 
-EtcdWatch::~EtcdWatch() { Cancel(); }
-
-bool EtcdWatch::Read(etcdserverpb::WatchResponse* response) { return stream_->Read(response); }
+EtcdWatch::~EtcdWatch() {
+  Cancel();
+  Wait().IgnoreError();
+}
 
 void EtcdWatch::Cancel() { context_.TryCancel(); }
 
-absl::Status EtcdWatch::Finish() { return FromGrpc(stream_->Finish(), "etcd watch"); }
+absl::Status EtcdWatch::Wait() {
+  absl::MutexLock lock(&mutex_);
+  mutex_.Await(absl::Condition(&done_));
+  return status_;
+}
+
+void EtcdWatch::OnWriteDone(bool ok) {}
+
+void EtcdWatch::OnReadDone(bool ok) {
+  if (!ok) return;  // The stream ended: OnDone follows.
+  if (on_response_(response_)) {
+    StartRead(&response_);
+  } else {
+    context_.TryCancel();
+  }
+}
+
+void EtcdWatch::OnDone(const grpc::Status& status) {
+  absl::MutexLock lock(&mutex_);
+  status_ = FromGrpc(status, "etcd watch");
+  done_ = true;
+}
 
 absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const EtcdConnection& connection) {
   if (connection.endpoints.empty()) {
@@ -127,15 +148,16 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const EtcdConnec
   arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 3000);
   if (!connection.ca_file.empty()) {
     grpc::SslCredentialsOptions options;
-    absl::StatusOr<cargo_credential::Secret> ca = ReadSmallFile(connection.ca_file, "ca_file");
+    absl::StatusOr<cargo_credential::Secret> ca =
+        ReadSmallFile(connection.ca_file, connection.Where("ca_file"));
     if (!ca.ok()) return ca.status();
     options.pem_root_certs = ca->Expose();
     if (!connection.cert_file.empty()) {
       absl::StatusOr<cargo_credential::Secret> cert =
-          ReadSmallFile(connection.cert_file, "cert_file");
+          ReadSmallFile(connection.cert_file, connection.Where("cert_file"));
       if (!cert.ok()) return cert.status();
       absl::StatusOr<cargo_credential::Secret> key =
-          ReadSecretFile(connection.key_file, "key_file");
+          ReadSecretFile(connection.key_file, connection.Where("key_file"));
       if (!key.ok()) return key.status();
       options.pem_cert_chain = cert->Expose();
       options.pem_private_key = key->Expose();
@@ -153,7 +175,7 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const EtcdConnec
   cargo_credential::Secret password;
   if (!connection.password_file.empty()) {
     absl::StatusOr<cargo_credential::Secret> read =
-        ReadSecretFile(connection.password_file, "password_file");
+        ReadSecretFile(connection.password_file, connection.Where("password_file"));
     if (!read.ok()) return read.status();
     std::string text = read->Expose();
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
@@ -294,40 +316,28 @@ absl::StatusOr<etcdserverpb::StatusResponse> EtcdClient::MemberStatus() {
 }
 
 absl::StatusOr<std::unique_ptr<EtcdWatch>> EtcdClient::Watch(
-    const etcdserverpb::WatchCreateRequest& create) {
-  if (!connection_.user.empty()) {
-    bool have_token;
-    {
-      absl::MutexLock lock(&mutex_);
-      have_token = !token_.empty();
-    }
-    if (!have_token) {
-      absl::Status authenticated = Authenticate();
-      if (!authenticated.ok()) return authenticated;
-    }
+    const etcdserverpb::WatchCreateRequest& create, EtcdWatch::OnResponse on_response) {
+  bool have_token;
+  {
+    absl::MutexLock lock(&mutex_);
+    have_token = !token_.empty();
   }
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto watch = std::unique_ptr<EtcdWatch>(new EtcdWatch());
-    {
-      absl::MutexLock lock(&mutex_);
-      if (!token_.empty()) watch->context_.AddMetadata("token", token_.Expose());
-    }
-    watch->context_.AddMetadata("hasleader", "true");
-    watch->stream_ = watch_->Watch(&watch->context_);
-    etcdserverpb::WatchRequest request;
-    *request.mutable_create_request() = create;
-    if (!watch->stream_->Write(request)) {
-      const grpc::Status status = watch->stream_->Finish();
-      if (attempt == 0 && TokenRefused(status) && !connection_.user.empty()) {
-        absl::Status authenticated = Authenticate();
-        if (!authenticated.ok()) return authenticated;
-        continue;
-      }
-      return FromGrpc(status, "etcd watch");
-    }
-    return watch;
+  if (!have_token && !connection_.user.empty()) {
+    absl::Status authenticated = Authenticate();
+    if (!authenticated.ok()) return authenticated;
   }
-  return absl::UnavailableError("etcd watch: could not start");
+  std::unique_ptr<EtcdWatch> watch(new EtcdWatch(std::move(on_response)));
+  {
+    absl::MutexLock lock(&mutex_);
+    if (!token_.empty()) watch->context_.AddMetadata("token", token_.Expose());
+  }
+  watch->context_.AddMetadata("hasleader", "true");
+  *watch->request_.mutable_create_request() = create;
+  watch_->async()->Watch(&watch->context_, watch.get());
+  watch->StartWrite(&watch->request_);
+  watch->StartRead(&watch->response_);
+  watch->StartCall();
+  return watch;
 }
 
 }  // namespace credcache

@@ -19,6 +19,7 @@
 #ifndef CREDCACHE_BACKENDS_ETCD_ETCD_CLIENT_H_
 #define CREDCACHE_BACKENDS_ETCD_ETCD_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,23 +34,40 @@
 
 namespace credcache {
 
-// A watch's stream of responses. Thread-safety: Read() on one thread;
-// Cancel() from any.
-class EtcdWatch {
+// A watch's stream, driven by gRPC's callback API: its responses reach a
+// function on gRPC's own threads, so that no thread of ours sits polling
+// gRPC's event loop (one that does makes every call the daemon serves cost
+// more: a second poller takes events the server's threads would have).
+// Thread-safety: Cancel() and Wait() from any thread.
+class EtcdWatch
+    : public grpc::ClientBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse> {
  public:
-  ~EtcdWatch();
-  // The next response; false when the stream ended (Finish() says why).
-  bool Read(etcdserverpb::WatchResponse* response);
-  // Ends the stream: a Read() under way returns false.
+  // Told each response, on a gRPC thread; returning false ends the watch.
+  using OnResponse = std::function<bool(const etcdserverpb::WatchResponse&)>;
+
+  // Cancels the stream and waits until gRPC is done with it.
+  ~EtcdWatch() override;
+  // Ends the stream; Wait() then returns.
   void Cancel();
-  // Why the stream ended (after Read() returned false).
-  absl::Status Finish();
+  // Blocks until the stream ended; why (Cancelled after Cancel() or a
+  // false from OnResponse).
+  absl::Status Wait();
 
  private:
   friend class EtcdClient;
+  explicit EtcdWatch(OnResponse on_response) : on_response_(std::move(on_response)) {}
+
+  void OnWriteDone(bool ok) override;
+  void OnReadDone(bool ok) override;
+  void OnDone(const grpc::Status& status) override;
+
   grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderWriter<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>>
-      stream_;
+  etcdserverpb::WatchRequest request_;
+  etcdserverpb::WatchResponse response_;
+  const OnResponse on_response_;
+  absl::Mutex mutex_;
+  bool done_ ABSL_GUARDED_BY(mutex_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mutex_);
 };
 
 class EtcdClient {
@@ -72,10 +90,12 @@ class EtcdClient {
   // and the revision.
   absl::StatusOr<etcdserverpb::StatusResponse> MemberStatus();
 
-  // Starts a watch from `create` (the stream carries `hasleader`, so a
-  // member cut off from the leader ends it rather than staying silent).
-  // Null with the reason when the request cannot be sent.
-  absl::StatusOr<std::unique_ptr<EtcdWatch>> Watch(const etcdserverpb::WatchCreateRequest& create);
+  // Starts a watch from `create`, telling `on_response` each response (the
+  // stream carries `hasleader`, so a member cut off from the leader ends it
+  // rather than staying silent). Fails only when the client cannot
+  // authenticate; a stream that cannot start ends, and Wait() says why.
+  absl::StatusOr<std::unique_ptr<EtcdWatch>> Watch(const etcdserverpb::WatchCreateRequest& create,
+                                                   EtcdWatch::OnResponse on_response);
 
   // Gets a new auth token now (a watch refused for its token ends, rather
   // than failing a call that Call() could retry). OK without a user.

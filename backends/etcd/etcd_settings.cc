@@ -16,4 +16,9 @@ bool IsAddressEndpoint(const std::string& endpoint) {
   return inet_pton(AF_INET, host.c_str(), address) == 1;
 }
 
+std::string EtcdConnection::Where(const std::string& key) const {
+  auto it = at.find(key);
+  return it == at.end() ? "[etcd] `" + key + "`" : it->second + ": `" + key + "`";
+}
+
 }  // namespace credcache

@@ -6,6 +6,7 @@
 #ifndef CREDCACHE_BACKENDS_ETCD_ETCD_SETTINGS_H_
 #define CREDCACHE_BACKENDS_ETCD_ETCD_SETTINGS_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,12 @@ struct EtcdConnection {
   std::string password_file;
   // How long any one call may take before the cluster counts as down.
   absl::Duration deadline = absl::Seconds(1);
+  // Where each key of the table was written ("FILE:LINE:COLUMN"), for
+  // errors about the files it names, found only when they are read.
+  std::map<std::string, std::string> at;
+
+  // "FILE:LINE:COLUMN: `KEY`" for `key`, or "[etcd] `KEY`" when unknown.
+  std::string Where(const std::string& key) const;
 };
 
 struct EtcdTierSettings {

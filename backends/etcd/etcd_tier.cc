@@ -21,13 +21,21 @@ using cargo_credential::CredentialResponse;
 
 // How long a daemon's claims outlive it: a waiter claims in its place
 // after this, at the latest.
-constexpr absl::Duration kSessionLeaseTtl = absl::Seconds(10);
+constexpr absl::Duration kSessionLeaseTtl = absl::Seconds(5);
 // How often the upkeep thread renews the lease and learns the leader.
 constexpr absl::Duration kUpkeepEvery = absl::Seconds(2);
 // How long a waiter sleeps between looks when no watch event wakes it.
 constexpr absl::Duration kWaitStep = absl::Milliseconds(200);
 // The longest pause between attempts to reach a cluster that is down.
 constexpr absl::Duration kMaxBackoff = absl::Seconds(1);
+// What a generation key holds: who made it for a first value, or who
+// bumped it (a logout, a login, a forget).
+constexpr char kCreated[] = "created by ";
+constexpr char kBumped[] = "bumped by ";
+// The longest a value is shared: the longest any cache setting allows.
+constexpr absl::Duration kLongestShare = absl::Hours(24 * 30);
+// The most index URLs the tier remembers (for evictions by digest).
+constexpr size_t kMaxUrls = 10000;
 // A value this close to its expiry is not served: cargo could not finish a
 // command with it.
 constexpr absl::Duration kMinLeft = absl::Seconds(1);
@@ -103,10 +111,26 @@ int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<EtcdTier>> EtcdTier::Start(EtcdTierSettings settings,
-                                                          Notice notice) {
+absl::StatusOr<TeamKeys> EtcdTier::LoadKeys(const EtcdTierSettings& settings) {
   if (sodium_init() < 0) return absl::InternalError("libsodium did not initialise");
   absl::StatusOr<TeamKeys> keys = TeamKeys::Load(settings.team_key_file);
+  if (!keys.ok()) {
+    return absl::Status(
+        keys.status().code(),
+        absl::StrCat(settings.connection.Where("team_key_file"), ": ", keys.status().message()));
+  }
+  return keys;
+}
+
+absl::Status EtcdTier::CheckFiles(const EtcdTierSettings& settings) {
+  absl::StatusOr<TeamKeys> keys = LoadKeys(settings);
+  if (!keys.ok()) return keys.status();
+  return EtcdClient::Connect(settings.connection).status();
+}
+
+absl::StatusOr<std::shared_ptr<EtcdTier>> EtcdTier::Start(EtcdTierSettings settings,
+                                                          Notice notice) {
+  absl::StatusOr<TeamKeys> keys = LoadKeys(settings);
   if (!keys.ok()) return keys.status();
   absl::StatusOr<std::unique_ptr<EtcdClient>> client = EtcdClient::Connect(settings.connection);
   if (!client.ok()) return client.status();
@@ -200,6 +224,39 @@ absl::StatusOr<int64_t> EtcdTier::SessionLease() {
   return *lease;
 }
 
+absl::StatusOr<int64_t> EtcdTier::ValueLease(absl::Duration ttl) {
+  const int64_t seconds = absl::ToInt64Seconds(absl::Floor(ttl, absl::Seconds(1)));
+  const absl::Time now = absl::Now();
+  // A lease granted a moment ago for the same TTL serves again: its values
+  // end at most a fiftieth of their TTL early (never late), and a cold get
+  // spares a write to the cluster.
+  const absl::Duration reuse = std::max(absl::Seconds(1), absl::Seconds(seconds) / 50);
+  {
+    absl::MutexLock lock(&mutex_);
+    auto it = value_leases_.find(seconds);
+    if (it != value_leases_.end() && now - it->second.second < reuse) return it->second.first;
+  }
+  absl::StatusOr<int64_t> lease = client_->GrantLease(absl::Seconds(seconds));
+  if (!lease.ok()) return lease.status();
+  absl::MutexLock lock(&mutex_);
+  if (value_leases_.size() > 64) value_leases_.clear();  // Bounded: TTLs of `expires` tokens vary.
+  value_leases_[seconds] = {*lease, now};
+  return *lease;
+}
+
+absl::StatusOr<int64_t> EtcdTier::EnsureGeneration(const std::string& gen_key) {
+  etcdserverpb::TxnRequest txn;
+  *txn.add_compare() = Compare(gen_key, etcdserverpb::Compare::CREATE, 0);
+  AddPut(txn.mutable_success(), gen_key, absl::StrCat(kCreated, writer_), 0);
+  AddRange(txn.mutable_failure(), gen_key);
+  absl::StatusOr<etcdserverpb::TxnResponse> made = client_->Txn(txn);
+  if (!made.ok()) return made.status();
+  if (made->succeeded()) return made->header().revision();
+  const mvccpb::KeyValue* generation = Found(*made, 0);
+  if (generation == nullptr) return absl::UnavailableError("etcd: the generation key vanished");
+  return generation->mod_revision();
+}
+
 absl::StatusOr<CredentialResponse> EtcdTier::Get(const std::string& index_url,
                                                  const std::vector<std::string>& args,
                                                  absl::Duration session_ttl,
@@ -212,16 +269,36 @@ absl::StatusOr<CredentialResponse> EtcdTier::Get(const std::string& index_url,
     }
     return fetch();
   };
-  {
-    // Known even when fetched without the tier: a rejoin evicts it, since
-    // the watch may have missed its invalidation.
-    absl::MutexLock lock(&mutex_);
-    urls_[UrlDigest(index_url)] = index_url;
-  }
+  Remember(index_url);
   if (!up_) return local();
   const std::string token_key = TokenKey(index_url, args);
   const std::string claim_key = ClaimKey(index_url, args);
   const std::string gen_key = GenerationKey(index_url);
+  // Holding the claim: fetch for the fleet, and share what may be shared
+  // under the registry's generation (made now if etcd has none: a value
+  // is never sealed, nor served, at generation 0).
+  auto as_claimer = [&](const mvccpb::KeyValue* generation) -> absl::StatusOr<CredentialResponse> {
+    {
+      absl::MutexLock lock(&mutex_);
+      ++stats_.claims;
+    }
+    absl::StatusOr<int64_t> gen = generation != nullptr
+                                      ? absl::StatusOr<int64_t>(generation->mod_revision())
+                                      : EnsureGeneration(gen_key);
+    absl::StatusOr<CredentialResponse> fetched = fetch();
+    if (fetched.ok()) {
+      // As every daemon serving the value from etcd answers (Serve).
+      fetched->operation_independent = false;
+    }
+    if (!gen.ok()) {
+      MarkDown(gen.status());
+      Unclaim(claim_key);
+    } else {
+      const CredentialResponse nothing = CredentialResponse::Logout();
+      Publish(index_url, args, fetched.ok() ? *fetched : nothing, *gen, session_ttl, expiry_margin);
+    }
+    return fetched;
+  };
   bool waited = false;
   int refused = 0;
   int lease_lost = 0;
@@ -244,6 +321,7 @@ absl::StatusOr<CredentialResponse> EtcdTier::Get(const std::string& index_url,
     AddRange(txn.mutable_success(), gen_key);
     AddRange(txn.mutable_failure(), token_key);
     AddRange(txn.mutable_failure(), gen_key);
+    AddRange(txn.mutable_failure(), claim_key);
     absl::StatusOr<etcdserverpb::TxnResponse> answer = client_->Txn(txn);
     if (!answer.ok()) {
       if (LeaseGone(answer.status()) && ++lease_lost <= 1) {
@@ -254,35 +332,25 @@ absl::StatusOr<CredentialResponse> EtcdTier::Get(const std::string& index_url,
       MarkDown(answer.status());
       return local();
     }
-    if (answer->succeeded()) {
-      const mvccpb::KeyValue* generation = Found(*answer, 1);
-      const int64_t gen = generation == nullptr ? 0 : generation->mod_revision();
-      {
-        absl::MutexLock lock(&mutex_);
-        ++stats_.claims;
-      }
-      absl::StatusOr<CredentialResponse> fetched = fetch();
-      if (fetched.ok()) {
-        // As every daemon serving the value from etcd answers (Serve).
-        fetched->operation_independent = false;
-        Publish(index_url, args, *fetched, gen, session_ttl, expiry_margin);
-      } else {
-        Publish(index_url, args, CredentialResponse::Logout(), gen, session_ttl, expiry_margin);
-      }
-      return fetched;
-    }
+    if (answer->succeeded()) return as_claimer(Found(*answer, 1));
     const mvccpb::KeyValue* token = Found(*answer, 0);
     const mvccpb::KeyValue* generation = Found(*answer, 1);
+    const mvccpb::KeyValue* claim = Found(*answer, 2);
     const int64_t gen = generation == nullptr ? 0 : generation->mod_revision();
     if (token != nullptr) {
+      Refused why = Refused::kNo;
       std::optional<CredentialResponse> served =
-          Serve(token_key, index_url, token->value(), gen, expiry_margin);
+          Serve(token_key, index_url, token->value(), gen, expiry_margin, &why);
       if (served.has_value()) {
         absl::MutexLock lock(&mutex_);
         ++stats_.hits;
         return *std::move(served);
       }
-      // Never served: deleted (unless it changed meanwhile), then fetched.
+      // A value this daemon cannot open may be another's under a key it
+      // lacks (a rotation under way): left alone, and fetched here alone.
+      if (why == Refused::kUnreadable || ++refused > 2) return local();
+      // An obsolete one is deleted (unless it changed meanwhile), then
+      // fetched anew.
       etcdserverpb::TxnRequest drop;
       *drop.add_compare() = Compare(token_key, etcdserverpb::Compare::MOD, token->mod_revision());
       AddDelete(drop.mutable_success(), token_key, false);
@@ -291,18 +359,33 @@ absl::StatusOr<CredentialResponse> EtcdTier::Get(const std::string& index_url,
         MarkDown(dropped.status());
         return local();
       }
-      if (++refused > 2) return local();
       continue;
     }
-    // Another daemon is fetching it: wait for its value, or for its claim
-    // to go, then look again.
+    if (claim == nullptr) continue;  // Both went meanwhile: look again.
+    // Another daemon is fetching it. A claim with no lease (no daemon
+    // wrote it) or one that outlived the wait is taken over; otherwise wait
+    // for its value, or for it to go, and look again.
+    const absl::Time now = absl::Now();
+    if (claim->lease() == 0 || now >= wait_until) {
+      etcdserverpb::TxnRequest takeover;
+      *takeover.add_compare() =
+          Compare(claim_key, etcdserverpb::Compare::MOD, claim->mod_revision());
+      AddPut(takeover.mutable_success(), claim_key, writer_, *lease);
+      AddRange(takeover.mutable_success(), gen_key);
+      absl::StatusOr<etcdserverpb::TxnResponse> taken = client_->Txn(takeover);
+      if (!taken.ok()) {
+        MarkDown(taken.status());
+        return local();
+      }
+      if (taken->succeeded()) return as_claimer(Found(*taken, 0));
+      if (now >= wait_until) return local();
+      continue;
+    }
     if (!waited) {
       waited = true;
       absl::MutexLock lock(&mutex_);
       ++stats_.waits;
     }
-    const absl::Time now = absl::Now();
-    if (now >= wait_until) return local();
     {
       absl::MutexLock lock(&mutex_);
       auto moved = [this, events_before]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
@@ -312,6 +395,28 @@ absl::StatusOr<CredentialResponse> EtcdTier::Get(const std::string& index_url,
     }
     if (!up_) return local();
   }
+}
+
+void EtcdTier::Remember(const std::string& index_url) {
+  bool full;
+  {
+    absl::MutexLock lock(&mutex_);
+    full = urls_.size() >= kMaxUrls && urls_.count(UrlDigest(index_url)) == 0;
+  }
+  if (full) {
+    // Every copy the tier may have served goes, and the map starts over:
+    // bounded, whatever registries its askers name.
+    Evict(std::nullopt);
+    absl::MutexLock lock(&mutex_);
+    urls_.clear();
+  }
+  absl::MutexLock lock(&mutex_);
+  urls_[UrlDigest(index_url)] = index_url;
+}
+
+void EtcdTier::Unclaim(const std::string& claim_key) {
+  absl::MutexLock lock(&mutex_);
+  pending_unclaims_.insert(claim_key);
 }
 
 void EtcdTier::Publish(const std::string& index_url, const std::vector<std::string>& args,
@@ -328,8 +433,13 @@ void EtcdTier::Publish(const std::string& index_url, const std::vector<std::stri
   absl::Duration left;
   if (share) {
     payload.session = answer.cache.kind == CacheKind::kSession;
-    payload.expires_unix_ms = payload.session ? NowMs() + absl::ToInt64Milliseconds(session_ttl)
-                                              : answer.cache.expiration * 1000;
+    // An `expires` far off (or absurd) is shared no longer than the longest
+    // any setting allows.
+    const int64_t latest = NowMs() + absl::ToInt64Milliseconds(kLongestShare);
+    payload.expires_unix_ms =
+        payload.session
+            ? NowMs() + absl::ToInt64Milliseconds(session_ttl)
+            : (answer.cache.expiration > latest / 1000 ? latest : answer.cache.expiration * 1000);
     left = absl::Milliseconds(payload.expires_unix_ms - NowMs()) -
            (payload.session ? absl::ZeroDuration() : expiry_margin);
     share = left > kMinLeft;
@@ -339,10 +449,11 @@ void EtcdTier::Publish(const std::string& index_url, const std::vector<std::stri
     payload.generation = static_cast<uint64_t>(generation);
     payload.writer = writer_;
     absl::StatusOr<std::string> sealed = Seal(keys_, token_key, index_url, payload);
-    absl::StatusOr<int64_t> lease = client_->GrantLease(left);
+    absl::StatusOr<int64_t> lease = ValueLease(left);
     if (!lease.ok()) {
       MarkDown(lease.status());
-      return;  // The claim goes with this daemon's session lease.
+      Unclaim(claim_key);  // Deleted on rejoining.
+      return;
     }
     if (sealed.ok()) {
       *txn.add_compare() =
@@ -358,18 +469,37 @@ void EtcdTier::Publish(const std::string& index_url, const std::vector<std::stri
     AddDelete(txn.mutable_success(), claim_key, false);
   }
   absl::StatusOr<etcdserverpb::TxnResponse> written = client_->Txn(txn);
-  if (!written.ok()) MarkDown(written.status());
+  if (!written.ok() && LeaseGone(written.status())) {
+    // Not the cluster's fault: a reused lease ended early (a restore, a
+    // revoke by hand). The value is not shared this time; the claim goes.
+    {
+      absl::MutexLock lock(&mutex_);
+      value_leases_.clear();
+    }
+    etcdserverpb::TxnRequest unclaim;
+    AddDelete(unclaim.mutable_success(), claim_key, false);
+    client_->Txn(unclaim).status().IgnoreError();
+    return;
+  } else if (!written.ok()) {
+    MarkDown(written.status());
+    Unclaim(claim_key);
+  }
 }
 
 std::optional<CredentialResponse> EtcdTier::Serve(const std::string& key,
                                                   const std::string& index_url,
                                                   const std::string& value, int64_t generation,
-                                                  absl::Duration expiry_margin) {
+                                                  absl::Duration expiry_margin, Refused* why) {
   absl::StatusOr<SealedPayload> opened = Open(keys_, key, index_url, value);
   std::string refused;
   if (!opened.ok()) {
+    *why = Refused::kUnreadable;
     refused = std::string(opened.status().message());
+  } else if (generation == 0) {
+    *why = Refused::kStale;
+    refused = "etcd has no generation for the registry (deleted?)";
   } else if (opened->generation != static_cast<uint64_t>(generation)) {
+    *why = Refused::kStale;
     refused = absl::StrCat("it is of generation ", opened->generation, ", the registry's is ",
                            generation, " (an old value put back?)");
   }
@@ -385,17 +515,21 @@ std::optional<CredentialResponse> EtcdTier::Serve(const std::string& key,
   const absl::Time expires = absl::FromUnixMillis(opened->expires_unix_ms);
   const absl::Time usable_until = opened->session ? expires : expires - expiry_margin;
   if (usable_until - absl::Now() <= kMinLeft) {
+    *why = Refused::kStale;
     absl::MutexLock lock(&mutex_);
     ++stats_.open_failures;
     return std::nullopt;  // Expired: etcd kept it past its lease; not news.
   }
   // Never operation-independent: the tier shares read tokens only, and a
-  // publish must reach the backend.
-  return CredentialResponse::Get(std::move(opened->token),
-                                 opened->session
-                                     ? CacheControl::Session()
-                                     : CacheControl::Expires(opened->expires_unix_ms / 1000),
-                                 false);
+  // publish must reach the backend. A `session` token goes back as expiring
+  // when its shared copy does (plus the margin the cache takes off), so
+  // that no machine keeps it in memory longer than etcd does.
+  const int64_t margin = absl::ToInt64Seconds(absl::Ceil(expiry_margin, absl::Seconds(1)));
+  return CredentialResponse::Get(
+      std::move(opened->token),
+      CacheControl::Expires(opened->session ? opened->expires_unix_ms / 1000 + margin
+                                            : opened->expires_unix_ms / 1000),
+      false);
 }
 
 bool EtcdTier::Invalidate(const std::string& index_url) {
@@ -421,7 +555,7 @@ absl::Status EtcdTier::SendInvalidation(const std::string& index_url) {
   etcdserverpb::TxnRequest txn;
   AddDelete(txn.mutable_success(),
             absl::StrCat(settings_.prefix, "token/", UrlDigest(index_url), "/"), true);
-  AddPut(txn.mutable_success(), GenerationKey(index_url), writer_, 0);
+  AddPut(txn.mutable_success(), GenerationKey(index_url), absl::StrCat(kBumped, writer_), 0);
   return client_->Txn(txn).status();
 }
 
@@ -450,6 +584,23 @@ absl::StatusOr<int64_t> EtcdTier::Resync() {
   absl::StatusOr<etcdserverpb::RangeResponse> read = client_->Range(range);
   if (!read.ok()) return read.status();
   Evict(std::nullopt);
+  std::set<std::string> claims;
+  {
+    absl::MutexLock lock(&mutex_);
+    claims.swap(pending_unclaims_);
+  }
+  if (!claims.empty()) {
+    // Claims this daemon could not drop while the cluster was away: its
+    // session lease may have lived on, and kept them.
+    etcdserverpb::TxnRequest txn;
+    for (const std::string& claim : claims) AddDelete(txn.mutable_success(), claim, false);
+    absl::StatusOr<etcdserverpb::TxnResponse> dropped = client_->Txn(txn);
+    if (!dropped.ok()) {
+      absl::MutexLock lock(&mutex_);
+      pending_unclaims_.insert(claims.begin(), claims.end());
+      return dropped.status();
+    }
+  }
   std::set<std::string> pending;
   {
     absl::MutexLock lock(&mutex_);
@@ -487,6 +638,9 @@ bool EtcdTier::OnWatch(const etcdserverpb::WatchResponse& response) {
       const bool deleted = event.type() == mvccpb::Event::DELETE;
       std::string digest;
       if (absl::StartsWith(key, gen_prefix)) {
+        // A generation made for a registry's first value voids nothing
+        // (no value is served at generation 0); any other change does.
+        if (!deleted && absl::StartsWith(event.kv().value(), kCreated)) continue;
         digest = key.substr(gen_prefix.size());
       } else if (absl::StartsWith(key, token_prefix)) {
         if (deleted) {
@@ -511,18 +665,29 @@ bool EtcdTier::OnWatch(const etcdserverpb::WatchResponse& response) {
   return true;
 }
 
+bool EtcdTier::OnWatchResponse(const etcdserverpb::WatchResponse& response, int64_t from) {
+  if (response.created() && !response.canceled()) {
+    created_ = true;
+    if (!up_.exchange(true)) {
+      notice_(absl::StrCat("etcd tier joined: the cluster at ",
+                           absl::StrJoin(settings_.connection.endpoints, ","), ", watching ",
+                           settings_.prefix, " from revision ", from));
+    }
+    absl::MutexLock lock(&stop_mutex_);
+    first_try_done_ = true;
+  }
+  const bool keep = OnWatch(response);
+  if (!keep && response.compact_revision() > 0) compacted_ = true;
+  return keep;
+}
+
 void EtcdTier::WatchLoop() {
   absl::Duration backoff = absl::Milliseconds(100);
   bool resync = true;
-  bool announced = false;
   int64_t next = 0;
-  auto tried = [this]() {
+  auto pause = [&]() {
     absl::MutexLock lock(&stop_mutex_);
     first_try_done_ = true;
-  };
-  auto pause = [&]() {
-    tried();
-    absl::MutexLock lock(&stop_mutex_);
     stop_mutex_.AwaitWithTimeout(absl::Condition(&stop_), backoff);
     backoff = std::min(backoff * 2, kMaxBackoff);
   };
@@ -541,7 +706,13 @@ void EtcdTier::WatchLoop() {
     create.set_key(settings_.prefix);
     create.set_range_end(PrefixEnd(settings_.prefix));
     create.set_start_revision(next);
-    absl::StatusOr<std::unique_ptr<EtcdWatch>> watch = client_->Watch(create);
+    compacted_ = false;
+    created_ = false;
+    const int64_t from = next;
+    absl::StatusOr<std::unique_ptr<EtcdWatch>> watch =
+        client_->Watch(create, [this, from](const etcdserverpb::WatchResponse& response) {
+          return OnWatchResponse(response, from);
+        });
     if (!watch.ok()) {
       MarkDown(watch.status());
       resync = true;
@@ -553,35 +724,28 @@ void EtcdTier::WatchLoop() {
       watch_ = watch->get();
     }
     if (stopping_) (*watch)->Cancel();
-    etcdserverpb::WatchResponse response;
-    bool keep = true;
-    while (keep && (*watch)->Read(&response)) {
-      if (response.created() && !response.canceled()) {
-        if (!up_.exchange(true) || !announced) {
-          announced = true;
-          notice_(absl::StrCat("etcd tier joined: the cluster at ",
-                               absl::StrJoin(settings_.connection.endpoints, ","), ", watching ",
-                               settings_.prefix, " from revision ", next));
-        }
-        backoff = absl::Milliseconds(100);
-        tried();
-      }
-      keep = OnWatch(response);
-      if (!keep && response.compact_revision() > 0) resync = true;
-    }
+    const absl::Status ended = (*watch)->Wait();
     {
       absl::MutexLock lock(&mutex_);
       watch_ = nullptr;
       if (status_.watch_revision >= next) next = status_.watch_revision + 1;
     }
-    (*watch)->Cancel();
-    const absl::Status ended = keep ? (*watch)->Finish() : absl::OkStatus();
+    watch->reset();
     if (stopping_) break;
+    if (compacted_) {
+      resync = true;
+      continue;
+    }
     if (ended.code() == absl::StatusCode::kUnauthenticated) client_->Reauthenticate().IgnoreError();
+    // A watch that never started: the cluster cannot be reached.
+    if (!created_ && !ended.ok()) MarkDown(ended);
     // A stream that merely ended (a member went away) resumes where it
     // stopped; a tier marked down meanwhile reads everything again.
     if (!up_) resync = true;
-    if (!ended.ok() && ended.code() != absl::StatusCode::kCancelled) pause();
+    if (ended.code() != absl::StatusCode::kCancelled) {
+      if (up_) backoff = absl::Milliseconds(100);
+      pause();
+    }
   }
 }
 

@@ -95,6 +95,11 @@ class EtcdTier {
   static absl::StatusOr<std::shared_ptr<EtcdTier>> Start(EtcdTierSettings settings, Notice notice);
   ~EtcdTier();
 
+  // Reads the files `settings` names (team key, TLS files, password) as
+  // Start() would, without reaching the cluster: for `--check-config`.
+  // Errors name the config line of the setting.
+  static absl::Status CheckFiles(const EtcdTierSettings& settings);
+
   void SetEvictor(Evictor evictor);
 
   // A read token for `index_url` asked with `args`: from etcd when a valid
@@ -129,25 +134,45 @@ class EtcdTier {
   EtcdTier(EtcdTierSettings settings, TeamKeys keys, std::unique_ptr<EtcdClient> client,
            Notice notice);
 
+  // The team key file, its errors naming the setting's line.
+  static absl::StatusOr<TeamKeys> LoadKeys(const EtcdTierSettings& settings);
   std::string UrlDigest(const std::string& index_url) const;
   std::string ClaimKey(const std::string& index_url, const std::vector<std::string>& args) const;
   // Marks the tier down after a failed call, saying why once.
   void MarkDown(const absl::Status& why);
   // This daemon's session lease for claims, granted on first use.
   absl::StatusOr<int64_t> SessionLease();
+  // A lease for a value that lives `ttl`: one granted now, or one granted
+  // for the same TTL very recently.
+  absl::StatusOr<int64_t> ValueLease(absl::Duration ttl);
   // Seals and writes `answer` if it may be shared and `generation` (the
   // generation key's mod revision) still holds; drops the claim either way.
   void Publish(const std::string& index_url, const std::vector<std::string>& args,
                const cargo_credential::CredentialResponse& answer, int64_t generation,
                absl::Duration session_ttl, absl::Duration expiry_margin);
+  // Why a value in etcd was not served.
+  enum class Refused {
+    kNo,
+    kStale,       // Expired, or of a generation that is gone: delete it.
+    kUnreadable,  // Does not open: maybe another's under a key this one lacks.
+  };
   // Opens `value`; counts and says why when it may not be served.
-  std::optional<cargo_credential::CredentialResponse> Serve(const std::string& key,
-                                                            const std::string& index_url,
-                                                            const std::string& value,
-                                                            int64_t generation,
-                                                            absl::Duration expiry_margin);
+  std::optional<cargo_credential::CredentialResponse> Serve(
+      const std::string& key, const std::string& index_url, const std::string& value,
+      int64_t generation, absl::Duration expiry_margin, Refused* why);
+  // The registry's generation (the mod revision of its generation key),
+  // writing the key when etcd has none.
+  absl::StatusOr<int64_t> EnsureGeneration(const std::string& gen_key);
+  // Notes `index_url` for evictions by digest (bounded).
+  void Remember(const std::string& index_url);
+  // A claim this daemon could not drop: dropped on rejoining.
+  void Unclaim(const std::string& claim_key);
   // The watch thread: watch P, evict on events, resync after compaction.
+  // It waits on the stream; the responses come on gRPC's threads.
   void WatchLoop();
+  // One response of the watch that started at revision `from`; false ends
+  // it.
+  bool OnWatchResponse(const etcdserverpb::WatchResponse& response, int64_t from);
   // Handles one watch response; false when the watch must be started anew.
   bool OnWatch(const etcdserverpb::WatchResponse& response);
   // The upkeep thread: keeps the session lease, learns the leader, and
@@ -169,6 +194,10 @@ class EtcdTier {
 
   std::atomic<bool> up_{false};
   std::atomic<bool> stopping_{false};
+  // Set when the current watch was cancelled by a compaction.
+  std::atomic<bool> compacted_{false};
+  // Set when etcd confirmed the current watch.
+  std::atomic<bool> created_{false};
 
   mutable absl::Mutex mutex_;
   Evictor evictor_ ABSL_GUARDED_BY(mutex_);
@@ -176,7 +205,10 @@ class EtcdTier {
   // digest, the memory cache an index URL.
   std::map<std::string, std::string> urls_ ABSL_GUARDED_BY(mutex_);
   std::set<std::string> pending_invalidations_ ABSL_GUARDED_BY(mutex_);
+  std::set<std::string> pending_unclaims_ ABSL_GUARDED_BY(mutex_);
   int64_t session_lease_ ABSL_GUARDED_BY(mutex_) = 0;
+  // Recent value leases by TTL in seconds: id and when granted.
+  std::map<int64_t, std::pair<int64_t, absl::Time>> value_leases_ ABSL_GUARDED_BY(mutex_);
   EtcdTierStatus status_ ABSL_GUARDED_BY(mutex_);
   EtcdTierStats stats_ ABSL_GUARDED_BY(mutex_);
   // Moves on every token put and claim delete the watch sees: waiters on a
