@@ -8,6 +8,7 @@ afterwards and counts its cases. Usage: readme_install_test.py JUNIT_XML
 Each case runs in a throw-away HOME and socket directory; every daemon it
 starts is stopped before it ends.
 """
+import base64
 import json
 import os
 import pathlib
@@ -83,6 +84,13 @@ def accounts_exist(config, made):
 
 def check_config(case, tmp, env, number, config):
     path = pathlib.Path(tmp, f"readme-{number}.toml")
+    # The team key a sysadmin following README would have made (README's
+    # own command writes one line `k1 BASE64` of 32 random bytes, 0600).
+    for key_file in re.findall(r'^team_key_file = "([^"]*)"', config, re.M):
+        made = pathlib.Path(tmp, f"readme-{number}.key")
+        made.write_text("k1 %s\n" % base64.b64encode(os.urandom(32)).decode())
+        made.chmod(0o600)
+        config = config.replace(key_file, str(made))
     path.write_text(config)
     result = subprocess.run([str(ROOT / "bazel-bin/daemon/credcached"), "--check-config",
                              "--config", str(path)], env=env, capture_output=True,
