@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "backends/etcd/etcd_tier_credential.h"
 #include "common/wire.h"
 #include "daemon/log.h"
 #include "grpcpp/server_builder.h"
@@ -74,6 +75,23 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
         std::make_shared<const TeamSettings>(*std::move(config->team)), *std::move(audit));
     Log(absl::StrCat("a team daemon: ", daemon->team_->settings()->access.rules().size(),
                      " rule(s), audit to ", daemon->team_->audit().sink()));
+    if (daemon->tier_ != nullptr) {
+      // A value in etcd that was refused is the team's business: someone
+      // wrote what the team key does not vouch for, or put an old one back.
+      AuditLog* audit = &daemon->team_->audit();
+      daemon->tier_->SetRefusalAudit([audit](const std::string& index_url, const std::string& why) {
+        AuditRecord record;
+        record.time = absl::Now();
+        record.uid = geteuid();
+        record.user = "credcached";
+        record.registry = index_url;
+        record.operation = "read";
+        record.scope = "shared";
+        record.outcome = "refused-from-etcd";
+        record.error = why;
+        audit->Record(std::move(record));
+      });
+    }
   }
   daemon->listener_ = *std::move(listener);
 
@@ -127,7 +145,10 @@ void Daemon::PutBehindTier(Config& config) const {
 }
 
 Daemon::~Daemon() {
-  if (tier_ != nullptr) tier_->SetEvictor(nullptr);
+  if (tier_ != nullptr) {
+    tier_->SetEvictor(nullptr);
+    tier_->SetRefusalAudit(nullptr);
+  }
   if (accept_thread_.joinable()) {
     listener_->Stop();
     accept_thread_.join();

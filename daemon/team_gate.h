@@ -83,6 +83,8 @@ class TeamGate {
   void SetSettings(std::shared_ptr<const TeamSettings> settings);
   std::shared_ptr<const TeamSettings> settings() const;
   const AuditLog& audit() const { return *audit_; }
+  // For records of the daemon's own doing (values refused from etcd).
+  AuditLog& audit() { return *audit_; }
 
  private:
   // A record of `who` (or of an unknown caller) asking `request`.

@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -373,6 +374,42 @@ TEST_F(EtcdTierTest, AFetchCutOffByAStalledClusterLeavesNoClaimBehind) {
   }));
   EXPECT_THAT(Get(b), HasSubstr(token_));
   EXPECT_EQ(Json(b, "stats")["etcd"].value("waits", 0), 0);
+}
+
+TEST_F(EtcdTierTest, ATeamDaemonAuditsAValueItRefused) {
+  if (geteuid() != 0) GTEST_SKIP() << "the team daemon's rule here names root";
+  DaemonEnv* a = Machine(Config());
+  EXPECT_THAT(Get(a), HasSubstr(token_));
+  const std::string key = TokenValueKey();
+  ASSERT_FALSE(key.empty());
+  std::string value;
+  for (const auto& [k, v] : Values()) {
+    if (k == key) value = v;
+  }
+  value[value.size() - 1] ^= 0x01;
+  ASSERT_TRUE(cluster_->Etcdctl({"put", key}, value).ok());
+
+  DaemonEnv* team = Machine("");
+  const std::string config = Config();
+  const std::string audit_file = team->root() + "/audit.log";
+  team->WriteConfig(absl::StrCat(
+      "[listen]\ngroup = \"root\"\n\n[[rule]]\nregistries = [\"*\"]\nusers = [\"root\"]\n"
+      "operations = [\"read\"]\n\n[audit]\nfile = \"",
+      audit_file, "\"\n\n",
+      absl::StrReplaceAll(config,
+                          {{"kind = \"command\"\n", "kind = \"command\"\nscope = \"shared\"\n"}})));
+  cargo_credential::SubprocessResult started = team->Daemon({"--socket", team->socket()});
+  ASSERT_EQ(started.exit_code, 0) << started.stderr_text;
+  const std::string answer =
+      AnswerLine(team->Shim({"--cargo-plugin"}, GetRequestLine(kUrl),
+                            {{"CREDCACHE_SOCKET_OWNER", "root"}, {"CREDCACHE_NO_SPAWN", "1"}}));
+  EXPECT_THAT(answer, HasSubstr(token_)) << "fetched anew";
+  EXPECT_EQ(BackendCalls(), 2);
+  EXPECT_TRUE(Eventually([&] {
+    return absl::StrContains(ReadFile(audit_file), "refused-from-etcd");
+  })) << ReadFile(audit_file);
+  EXPECT_THAT(ReadFile(audit_file), Not(HasSubstr(token_)));
+  team->Shim({"stop"}, "", {{"CREDCACHE_SOCKET_OWNER", "root"}});
 }
 
 TEST_F(EtcdTierTest, CheckConfigReadsTheFilesTheTierNamesAndPointsAtTheirLine) {

@@ -223,17 +223,19 @@ absl::Status EtcdClient::Authenticate() {
   return absl::OkStatus();
 }
 
-absl::Status EtcdClient::Call(const std::function<grpc::Status(grpc::ClientContext*)>& call,
-                              absl::string_view what) {
-  bool have_token;
+absl::Status EtcdClient::EnsureAuthenticated() {
+  if (connection_.user.empty()) return absl::OkStatus();
   {
     absl::MutexLock lock(&mutex_);
-    have_token = !token_.empty();
+    if (!token_.empty()) return absl::OkStatus();
   }
-  if (!have_token && !connection_.user.empty()) {
-    absl::Status authenticated = Authenticate();
-    if (!authenticated.ok()) return authenticated;
-  }
+  return Authenticate();
+}
+
+absl::Status EtcdClient::Call(const std::function<grpc::Status(grpc::ClientContext*)>& call,
+                              absl::string_view what) {
+  absl::Status authenticated = EnsureAuthenticated();
+  if (!authenticated.ok()) return authenticated;
   for (int attempt = 0;; ++attempt) {
     grpc::ClientContext context;
     Prepare(&context, connection_.deadline);
@@ -317,15 +319,8 @@ absl::StatusOr<etcdserverpb::StatusResponse> EtcdClient::MemberStatus() {
 
 absl::StatusOr<std::unique_ptr<EtcdWatch>> EtcdClient::Watch(
     const etcdserverpb::WatchCreateRequest& create, EtcdWatch::OnResponse on_response) {
-  bool have_token;
-  {
-    absl::MutexLock lock(&mutex_);
-    have_token = !token_.empty();
-  }
-  if (!have_token && !connection_.user.empty()) {
-    absl::Status authenticated = Authenticate();
-    if (!authenticated.ok()) return authenticated;
-  }
+  absl::Status authenticated = EnsureAuthenticated();
+  if (!authenticated.ok()) return authenticated;
   std::unique_ptr<EtcdWatch> watch(new EtcdWatch(std::move(on_response)));
   {
     absl::MutexLock lock(&mutex_);

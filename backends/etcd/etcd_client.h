@@ -115,6 +115,8 @@ class EtcdClient {
   void Prepare(grpc::ClientContext* context, absl::Duration deadline);
   // Gets a new auth token (when the client has a user).
   absl::Status Authenticate();
+  // Authenticates unless the client has a token already (or no user).
+  absl::Status EnsureAuthenticated();
 
   const EtcdConnection connection_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -104,7 +104,8 @@ bool LeaseGone(const absl::Status& status) {
 std::string Writer() {
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  return absl::StrCat(host, ":", getpid());
+  // Short enough for any sealed value (kMaxSealedWriterBytes).
+  return absl::StrCat(absl::string_view(host).substr(0, 64), ":", getpid());
 }
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
@@ -176,6 +177,11 @@ EtcdTier::~EtcdTier() {
 void EtcdTier::SetEvictor(Evictor evictor) {
   absl::MutexLock lock(&mutex_);
   evictor_ = std::move(evictor);
+}
+
+void EtcdTier::SetRefusalAudit(Refusal refusal) {
+  absl::MutexLock lock(&mutex_);
+  refusal_ = std::move(refusal);
 }
 
 std::string EtcdTier::UrlDigest(const std::string& index_url) const {
@@ -436,10 +442,11 @@ void EtcdTier::Publish(const std::string& index_url, const std::vector<std::stri
     // An `expires` far off (or absurd) is shared no longer than the longest
     // any setting allows.
     const int64_t latest = NowMs() + absl::ToInt64Milliseconds(kLongestShare);
-    payload.expires_unix_ms =
-        payload.session
-            ? NowMs() + absl::ToInt64Milliseconds(session_ttl)
-            : (answer.cache.expiration > latest / 1000 ? latest : answer.cache.expiration * 1000);
+    payload.expires_unix_ms = payload.session ? NowMs() + absl::ToInt64Milliseconds(session_ttl)
+                              : answer.cache.expiration <= 0 ? 0
+                              : answer.cache.expiration > latest / 1000
+                                  ? latest
+                                  : answer.cache.expiration * 1000;
     left = absl::Milliseconds(payload.expires_unix_ms - NowMs()) -
            (payload.session ? absl::ZeroDuration() : expiry_margin);
     share = left > kMinLeft;
@@ -504,12 +511,15 @@ std::optional<CredentialResponse> EtcdTier::Serve(const std::string& key,
                            generation, " (an old value put back?)");
   }
   if (!refused.empty()) {
+    Refusal audit;
     {
       absl::MutexLock lock(&mutex_);
       ++stats_.open_failures;
+      audit = refusal_;
     }
     notice_(absl::StrCat("etcd tier: refused the value at ", key, " for ", index_url, ": ", refused,
                          "; fetching it anew"));
+    if (audit) audit(index_url, refused);
     return std::nullopt;
   }
   const absl::Time expires = absl::FromUnixMillis(opened->expires_unix_ms);
@@ -791,42 +801,6 @@ EtcdTierStatus EtcdTier::Status() const {
 EtcdTierStats EtcdTier::Stats() const {
   absl::MutexLock lock(&mutex_);
   return stats_;
-}
-
-EtcdTierCredential::EtcdTierCredential(std::shared_ptr<EtcdTier> tier,
-                                       std::shared_ptr<cargo_credential::Credential> inner,
-                                       absl::Duration session_ttl, absl::Duration expiry_margin,
-                                       absl::Duration wait)
-    : tier_(std::move(tier)),
-      inner_(std::move(inner)),
-      session_ttl_(session_ttl),
-      expiry_margin_(expiry_margin),
-      wait_(wait) {}
-
-absl::StatusOr<CredentialResponse> EtcdTierCredential::Perform(
-    const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
-    const std::vector<std::string>& args) {
-  switch (action.kind) {
-    case cargo_credential::ActionKind::kGet:
-      if (action.operation.kind != cargo_credential::OperationKind::kRead) break;
-      return tier_->Get(registry.index_url, args, session_ttl_, expiry_margin_, absl::Now() + wait_,
-                        [&]() { return inner_->Perform(registry, action, args); });
-    case cargo_credential::ActionKind::kLogin: {
-      absl::StatusOr<CredentialResponse> answer = inner_->Perform(registry, action, args);
-      if (answer.ok()) tier_->Invalidate(registry.index_url);
-      return answer;
-    }
-    case cargo_credential::ActionKind::kLogout: {
-      // Whatever this backend held, no machine may serve the registry's
-      // shared token after a logout.
-      absl::StatusOr<CredentialResponse> answer = inner_->Perform(registry, action, args);
-      tier_->Invalidate(registry.index_url);
-      return answer;
-    }
-    default:
-      break;
-  }
-  return inner_->Perform(registry, action, args);
 }
 
 }  // namespace credcache

@@ -101,6 +101,10 @@ class EtcdTier {
   static absl::Status CheckFiles(const EtcdTierSettings& settings);
 
   void SetEvictor(Evictor evictor);
+  // Told of each value refused (the registry, and why), for an audit trail;
+  // the log hears of it either way.
+  using Refusal = std::function<void(const std::string& index_url, const std::string& why)>;
+  void SetRefusalAudit(Refusal refusal);
 
   // A read token for `index_url` asked with `args`: from etcd when a valid
   // value is there, else fetched once for the fleet through `fetch` (its
@@ -201,6 +205,7 @@ class EtcdTier {
 
   mutable absl::Mutex mutex_;
   Evictor evictor_ ABSL_GUARDED_BY(mutex_);
+  Refusal refusal_ ABSL_GUARDED_BY(mutex_);
   // The index URLs the tier has seen, by digest: a watch event names a
   // digest, the memory cache an index URL.
   std::map<std::string, std::string> urls_ ABSL_GUARDED_BY(mutex_);
@@ -224,30 +229,6 @@ class EtcdTier {
   bool first_try_done_ ABSL_GUARDED_BY(stop_mutex_) = false;
   std::thread watch_thread_;
   std::thread upkeep_thread_;
-};
-
-// A backend behind the tier: gets of read tokens go through the tier;
-// logins and logouts go to the backend and then invalidate the registry in
-// the tier; anything else goes to the backend alone.
-class EtcdTierCredential : public cargo_credential::Credential {
- public:
-  // `wait` bounds how long a get waits on another daemon's fetch.
-  EtcdTierCredential(std::shared_ptr<EtcdTier> tier,
-                     std::shared_ptr<cargo_credential::Credential> inner,
-                     absl::Duration session_ttl, absl::Duration expiry_margin, absl::Duration wait);
-
-  absl::StatusOr<cargo_credential::CredentialResponse> Perform(
-      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
-      const std::vector<std::string>& args) override;
-
-  const std::shared_ptr<cargo_credential::Credential>& inner() const { return inner_; }
-
- private:
-  const std::shared_ptr<EtcdTier> tier_;
-  const std::shared_ptr<cargo_credential::Credential> inner_;
-  const absl::Duration session_ttl_;
-  const absl::Duration expiry_margin_;
-  const absl::Duration wait_;
 };
 
 }  // namespace credcache

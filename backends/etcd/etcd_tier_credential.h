@@ -1,0 +1,47 @@
+// EtcdTierCredential: a shared backend put behind the etcd tier
+// (etcd_tier.h), as the daemon does for each backend whose tokens are the
+// same for every asker when `[etcd]` is set.
+//
+// Ownership: shares the tier and the backend it wraps.
+// Thread-safety: as the backend's: Perform() from any thread.
+#ifndef CREDCACHE_BACKENDS_ETCD_ETCD_TIER_CREDENTIAL_H_
+#define CREDCACHE_BACKENDS_ETCD_ETCD_TIER_CREDENTIAL_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "backends/etcd/etcd_tier.h"
+#include "lib/credential.h"
+
+namespace credcache {
+
+// A backend behind the tier: gets of read tokens go through the tier;
+// logins and logouts go to the backend and then invalidate the registry in
+// the tier; anything else goes to the backend alone.
+class EtcdTierCredential : public cargo_credential::Credential {
+ public:
+  // `wait` bounds how long a get waits on another daemon's fetch.
+  EtcdTierCredential(std::shared_ptr<EtcdTier> tier,
+                     std::shared_ptr<cargo_credential::Credential> inner,
+                     absl::Duration session_ttl, absl::Duration expiry_margin, absl::Duration wait);
+
+  absl::StatusOr<cargo_credential::CredentialResponse> Perform(
+      const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
+      const std::vector<std::string>& args) override;
+
+  const std::shared_ptr<cargo_credential::Credential>& inner() const { return inner_; }
+
+ private:
+  const std::shared_ptr<EtcdTier> tier_;
+  const std::shared_ptr<cargo_credential::Credential> inner_;
+  const absl::Duration session_ttl_;
+  const absl::Duration expiry_margin_;
+  const absl::Duration wait_;
+};
+
+}  // namespace credcache
+
+#endif  // CREDCACHE_BACKENDS_ETCD_ETCD_TIER_CREDENTIAL_H_
