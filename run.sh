@@ -20,6 +20,8 @@ cleanup() {
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
   exec 3>&- 2>/dev/null || true
   rm -rf "$work"
+  # Bazel's server too (CREDCACHE_KEEP_BAZEL=1 keeps it warm).
+  if [ "${CREDCACHE_KEEP_BAZEL:-}" != 1 ]; then bazel shutdown >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 

@@ -39,8 +39,9 @@ bazel query 'tests(//...)' >"$scratch/targets" 2>/dev/null
 summary=$(python3 tools/count_results.py "$scratch/targets" --events "$scratch/events.json" \
   --events "$scratch/asan-events.json" --extra "$scratch/readme.xml" --extra "$scratch/fuzz.xml" \
   --extra "$scratch/format.xml" --extra "$scratch/deps.xml")
-# In CI nothing may outlive the run; locally a warm Bazel server is welcome.
-if [ "${CI:-}" = true ]; then bazel shutdown; fi
+# Nothing outlives the run, Bazel's server included; a developer running the
+# tests again and again may keep it warm with CREDCACHE_KEEP_BAZEL=1.
+if [ "${CREDCACHE_KEEP_BAZEL:-}" != 1 ]; then bazel shutdown; fi
 echo "$summary"
 case "$summary" in
   *" 0 failed"*) exit "$status" ;;

@@ -178,6 +178,12 @@ def main():
                                capture_output=True, timeout=60)
         cases.append(case)
 
+        # The example config README points at is one credcached accepts.
+        case = Case("TheExampleConfigIsAccepted")
+        case.check("examples/config.toml" in text, "README does not point at examples/config.toml")
+        check_config(case, tmp, env, "example", (ROOT / "examples/config.toml").read_text())
+        cases.append(case)
+
     suite = ET.Element("testsuite", name="ReadmeInstall", tests=str(len(cases)))
     for case in cases:
         element = ET.SubElement(suite, "testcase", name=case.name, classname="ReadmeInstall")
