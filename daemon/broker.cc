@@ -11,6 +11,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "backends/secret_env.h"
 #include "daemon/log.h"
 #include "lib/error.h"
@@ -218,6 +219,9 @@ absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
   for (const Backend& candidate : router->backends()) {
     if (candidate.settings.name != backend) continue;
     Router::Answer answer = router->Call({&candidate}, registry, action, args, watch);
+    if (watch.served != nullptr && answer.backend != nullptr) {
+      watch.served->backend = answer.backend->settings.name;
+    }
     if (action.kind != ActionKind::kGet) cache_.Forget(registry.index_url);
     return std::move(answer.result);
   }
@@ -441,6 +445,43 @@ absl::StatusOr<CredentialResponse> Broker::Write(const RegistryInfo& registry, c
     cache_.Forget(registry.index_url, team ? std::optional<int64_t>(watch.owner) : std::nullopt);
     return std::move(answer.result);
   });
+}
+
+std::string Broker::WriteNote(const RegistryInfo& registry, ActionKind kind,
+                              const std::string& backend) const {
+  const std::shared_ptr<const Router> router = this->router();
+  const std::string what = registry.name.has_value()
+                               ? absl::StrCat("`", *registry.name, "` (", registry.index_url, ")")
+                               : registry.index_url;
+  std::string kind_name;
+  std::vector<std::string> ahead;
+  bool found = false;
+  for (const Backend* each : router->Route(registry)) {
+    if (each->settings.name == backend) {
+      found = true;
+      kind_name = each->settings.kind;
+      break;
+    }
+    ahead.push_back(absl::StrCat("`", each->settings.name, "`"));
+  }
+  if (kind == ActionKind::kLogout) {
+    return absl::StrCat("credcache: logged out of ", what, ": the token is gone from backend `",
+                        backend, "`, and from credcached's memory\n");
+  }
+  std::string note =
+      absl::StrCat("credcache: the token for ", what, " is saved in backend `", backend, "`",
+                   kind_name.empty() ? "" : " (" + kind_name + ")", "\n");
+  if (!found) {
+    absl::StrAppend(&note, "credcache: note: backend `", backend,
+                    "` is not asked for this registry's tokens (its `index_urls`/`names` do not "
+                    "match): cargo will not be given this token\n");
+  } else if (!ahead.empty()) {
+    absl::StrAppend(&note, "credcache: note: cargo's gets for this registry ask ",
+                    absl::StrJoin(ahead, ", "), " first; while ",
+                    ahead.size() == 1 ? "it has" : "one of them has",
+                    " a token for it, this one is not used\n");
+  }
+  return note;
 }
 
 absl::StatusOr<CredentialResponse> Broker::RunInCaller(

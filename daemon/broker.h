@@ -107,6 +107,13 @@ class Broker : public cargo_credential::Credential {
       const std::string& lease, absl::StatusOr<cargo_credential::CredentialResponse> result,
       pid_t reporter, const CallWatch& watch);
 
+  // What to tell the user after a login (`kind` kLogin) or logout stored in
+  // or erased from `backend`: where the token now is, and, for a login,
+  // when cargo will not be given it (a backend asked before it for the
+  // registry, or one not asked at all). Lines ending in "\n".
+  std::string WriteNote(const cargo_credential::RegistryInfo& registry,
+                        cargo_credential::ActionKind kind, const std::string& backend) const;
+
   // Ends every run in a caller still waiting for its report with `why`
   // (for a daemon that stops: no report can reach it any more).
   void AbandonCallerRuns(const absl::Status& why);

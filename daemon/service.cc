@@ -305,6 +305,14 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
   } else {
     result = broker_->PerformWatched(decoded.registry, decoded.action, decoded.args, watch);
   }
+  // Where a login went (and whether cargo will be given it), or that a
+  // logout took: cargo itself prints nothing for a provider's.
+  if (result.ok() && !report.has_value() && !served.backend.empty() &&
+      (decoded.action.kind == cargo_credential::ActionKind::kLogin ||
+       decoded.action.kind == cargo_credential::ActionKind::kLogout) &&
+      user_text.size() < kMaxUserText) {
+    user_text += broker_->WriteNote(decoded.registry, decoded.action.kind, served.backend);
+  }
   // A call that carries a job instead has nothing to log: the answer it
   // would have had reaches no one.
   const bool answered = call.Answer(result, std::move(user_text));

@@ -56,7 +56,8 @@ class CargoCredcacheTest : public ::testing::Test {
   }
   // A `command` backend that counts its calls and prints the registry's
   // token, read from a private file.
-  void UseCountingBackend(const std::string& extra = "") {
+  // `extra` goes before the counted backend, `after` after it.
+  void UseCountingBackend(const std::string& extra = "", const std::string& after = "") {
     const std::string token_file = env_.root() + "/registry-token";
     WriteFile(token_file, token_);
     const std::string script = env_.root() + "/token.sh";
@@ -65,7 +66,7 @@ class CargoCredcacheTest : public ::testing::Test {
     chmod(script.c_str(), 0700);
     env_.WriteConfig(absl::StrCat(
         extra, "[[backend]]\nname = \"counted\"\nkind = \"command\"\nindex_urls = [\"*\"]\n",
-        "command = [\"", script, "\"]\n"));
+        "command = [\"", script, "\"]\n", after));
     cargo_.SetEnv(env_.Environment());
   }
   std::string Counter() const { return env_.root() + "/calls"; }
@@ -80,7 +81,12 @@ class CargoCredcacheTest : public ::testing::Test {
 // No config at all: the embedded default's token file takes cargo login.
 TEST_F(CargoCredcacheTest, LoginPublishFetchLogoutOnTheEmbeddedDefault) {
   const std::string tokens = env_.data_dir() + "/tokens.toml";
-  Ok({"login", "--registry", "myreg"}, cargo_.root(), token_ + "\n");
+  SubprocessResult login = Cargo({"login", "--registry", "myreg"}, cargo_.root(), token_ + "\n");
+  ASSERT_EQ(login.exit_code, 0) << login.stderr_text;
+  // cargo prints nothing for a provider's login: credcache says where it went.
+  EXPECT_THAT(login.stderr_text, HasSubstr("credcache: the token for `myreg`"));
+  EXPECT_THAT(login.stderr_text, HasSubstr("is saved in backend `file` (file)"));
+  EXPECT_THAT(login.stderr_text, Not(HasSubstr(token_)));
   EXPECT_THAT(ReadFile(tokens), HasSubstr(token_));
   struct stat info;
   ASSERT_EQ(stat(tokens.c_str(), &info), 0);
@@ -90,7 +96,9 @@ TEST_F(CargoCredcacheTest, LoginPublishFetchLogoutOnTheEmbeddedDefault) {
   Ok({"fetch"}, bar_);
   EXPECT_THAT(ReadFile(bar_ + "/Cargo.lock"), HasSubstr("name = \"foo\""));
 
-  Ok({"logout", "--registry", "myreg"}, cargo_.root());
+  SubprocessResult logout = Cargo({"logout", "--registry", "myreg"}, cargo_.root());
+  ASSERT_EQ(logout.exit_code, 0) << logout.stderr_text;
+  EXPECT_THAT(logout.stderr_text, HasSubstr("the token is gone from backend `file`"));
   EXPECT_THAT(ReadFile(tokens), Not(HasSubstr(token_)));
   SubprocessResult after = Cargo({"generate-lockfile"}, bar_);
   EXPECT_NE(after.exit_code, 0);
@@ -103,6 +111,17 @@ TEST_F(CargoCredcacheTest, LoginPublishFetchLogoutOnTheEmbeddedDefault) {
   for (const LoggedRequest& request : registry_->Requests()) {
     EXPECT_NE(request.auth, "wrong") << request.method << " " << request.path;
   }
+}
+
+TEST_F(CargoCredcacheTest, ALoginBehindABackendAskedFirstSaysSo) {
+  // A read-only command ahead of the file: the login goes to the file, but
+  // gets keep coming from the command; the user is told.
+  UseCountingBackend("", "[[backend]]\nkind = \"file\"\n");
+  SubprocessResult login =
+      Cargo({"login", "--registry", "myreg"}, cargo_.root(), RandomToken() + "\n");
+  ASSERT_EQ(login.exit_code, 0) << login.stderr_text;
+  EXPECT_THAT(login.stderr_text, HasSubstr("is saved in backend `file`"));
+  EXPECT_THAT(login.stderr_text, HasSubstr("ask `counted` first"));
 }
 
 TEST_F(CargoCredcacheTest, ASecondCargoRunMakesNoBackendCall) {
