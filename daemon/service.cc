@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/wire.h"
@@ -313,6 +314,13 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
       user_text.size() < kMaxUserText) {
     user_text += broker_->WriteNote(decoded.registry, decoded.action.kind, served.backend);
   }
+  // Cargo says only that no provider could handle the request: say which
+  // config and backends were asked, so the user knows where to look.
+  if (!result.ok() && !report.has_value() &&
+      cargo_credential::KindOf(result.status()) == cargo_credential::ErrorKind::kUrlNotSupported &&
+      user_text.size() < kMaxUserText) {
+    user_text += NoBackendNote(decoded.registry);
+  }
   // A call that carries a job instead has nothing to log: the answer it
   // would have had reaches no one.
   const bool answered = call.Answer(result, std::move(user_text));
@@ -330,6 +338,20 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
                                         decoded.registry.index_url),
                      ": ", result.status().message()));
   }
+}
+
+std::string CredcacheService::NoBackendNote(const cargo_credential::RegistryInfo& registry) const {
+  std::vector<std::string> backends;
+  for (const Backend& backend : broker_->router()->backends()) {
+    std::vector<std::string> serves = backend.settings.index_urls;
+    for (const std::string& name : backend.settings.names) serves.push_back("name " + name);
+    backends.push_back(absl::StrCat("`", backend.settings.name, "` (",
+                                    serves.empty() ? "every registry" : absl::StrJoin(serves, ", "),
+                                    ")"));
+  }
+  return absl::StrCat("credcache: no backend of ", control_->ConfigSource(), " serves ",
+                      registry.index_url, "; its backends: ", absl::StrJoin(backends, "; "),
+                      " (cargo tries its next credential provider, if any)\n");
 }
 
 grpc::ServerUnaryReactor* CredcacheService::Status(grpc::CallbackServerContext* context,

@@ -107,6 +107,8 @@ class CredcacheService final : public v1::Credcache::CallbackService {
   int in_flight() const { return in_flight_.load(); }
 
  private:
+  // Which config and backends were asked, for a registry none serves.
+  std::string NoBackendNote(const cargo_credential::RegistryInfo& registry) const;
   class Activity;
   class PerformCall;
 

@@ -124,6 +124,19 @@ TEST_F(CargoCredcacheTest, ALoginBehindABackendAskedFirstSaysSo) {
   EXPECT_THAT(login.stderr_text, HasSubstr("ask `counted` first"));
 }
 
+TEST_F(CargoCredcacheTest, ARegistryNoBackendServesSaysWhichConfigAndBackendsWereAsked) {
+  env_.WriteConfig(
+      "[[backend]]\nname = \"corp\"\nkind = \"file\"\n"
+      "index_urls = [\"sparse+https://cargo.corp.example/*\"]\n");
+  cargo_.SetEnv(env_.Environment());
+  SubprocessResult result = Cargo({"generate-lockfile"}, bar_);
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_THAT(result.stderr_text,
+              HasSubstr(absl::StrCat("credcache: no backend of ", env_.config_path(), " serves ")));
+  EXPECT_THAT(result.stderr_text,
+              HasSubstr("its backends: `corp` (sparse+https://cargo.corp.example/*)"));
+}
+
 TEST_F(CargoCredcacheTest, ASecondCargoRunMakesNoBackendCall) {
   UseCountingBackend();
   PublishFoo();
