@@ -114,6 +114,10 @@ struct BackendKind {
   // Whether, run in the caller, its answer is that caller's alone (`env`:
   // that cargo's environment), never to be shared with other askers.
   bool answers_per_caller = false;
+  // The program a backend of this kind with these options runs, as
+  // written (for `--check-config` to look for it), or empty. Null for
+  // kinds that run none.
+  std::function<std::string(const toml::table&)> program = nullptr;
 };
 
 }  // namespace credcache

@@ -42,6 +42,19 @@ bool CommandServesOneToken(const toml::table& table) {
   return !MentionsAny(table, "command", {"{index_url}", "{name}"});
 }
 
+// The program a backend runs: `key` as a string, or the first of a list.
+std::function<std::string(const toml::table&)> FirstString(const char* key) {
+  return [key](const toml::table& table) -> std::string {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return "";
+    if (const toml::array* list = node->as_array(); list != nullptr && !list->empty()) {
+      node = list->get(0);
+    }
+    const auto* text = node->as_string();
+    return text == nullptr ? "" : text->get();
+  };
+}
+
 }  // namespace
 
 const std::vector<BackendKind>& CallerKinds() {
@@ -59,13 +72,17 @@ const std::vector<BackendKind>& CallerKinds() {
        MakeCommandBackend,
        CommandServesOneToken,
        /*takes_logins=*/false,
-       /*runs_in_caller=*/true},
+       /*runs_in_caller=*/true,
+       /*answers_per_caller=*/false,
+       FirstString("command")},
       {"cargo-provider",
        {"provider", "args"},
        MakeCargoProviderBackend,
        nullptr,
        /*takes_logins=*/true,
-       /*runs_in_caller=*/true},
+       /*runs_in_caller=*/true,
+       /*answers_per_caller=*/false,
+       FirstString("provider")},
   };
   return *kinds;
 }

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "backends/secret_env.h"
 #include "lib/error.h"
@@ -61,12 +62,43 @@ absl::StatusOr<CredentialResponse> CargoProviderBackend::Perform(
 
 absl::StatusOr<std::unique_ptr<Credential>> MakeCargoProviderBackend(
     const BackendOptions& options) {
-  absl::StatusOr<std::string> provider = options.String("provider");
-  if (!provider.ok()) return provider.status();
-  if (provider->empty()) return options.Error("provider", "must name a program");
-  absl::StatusOr<std::vector<std::string>> args = options.StringList("args");
-  if (!args.ok()) return args.status();
-  return std::make_unique<CargoProviderBackend>(*std::move(provider), *std::move(args),
+  // `provider = "prog"` with `args`, or cargo's own form, a list of the
+  // program and its arguments (`credential-provider = ["prog", "--x"]`).
+  std::string provider;
+  std::vector<std::string> args;
+  absl::StatusOr<std::vector<std::string>> listed = options.StringList("provider");
+  if (listed.ok() && !listed->empty()) {
+    provider = listed->front();
+    args.assign(listed->begin() + 1, listed->end());
+  } else {
+    absl::StatusOr<std::string> named = options.String("provider");
+    if (!named.ok() && listed.ok()) return named.status();  // Absent, or [].
+    if (!named.ok()) {
+      return options.Error("provider",
+                           "must be a program, or a list of the program and its arguments as "
+                           "in cargo's config (\"prog\" or [\"prog\", \"--arg\"])");
+    }
+    provider = *std::move(named);
+  }
+  if (provider.empty()) return options.Error("provider", "must name a program");
+  if (absl::StartsWith(provider, "cargo:")) {
+    // cargo:token, cargo:libsecret, cargo:wincred, cargo:macos-keychain.
+    return options.Error(
+        "provider", absl::StrCat("names `", provider,
+                                 "`, one of cargo's built-in providers: they run inside cargo, "
+                                 "and no other program can run them. For the keyring cargo's "
+                                 "`cargo:libsecret` uses, use `kind = \"libsecret\"` (the same "
+                                 "entries); for cargo's credentials.toml, `cargo-credential-"
+                                 "credcache import`"));
+  }
+  absl::StatusOr<std::vector<std::string>> more = options.StringList("args");
+  if (!more.ok()) return more.status();
+  if (!listed.ok() || listed->empty()) {
+    args = *std::move(more);
+  } else if (!more->empty()) {
+    return options.Error("args", "goes with `provider = \"prog\"`; the list form holds its own");
+  }
+  return std::make_unique<CargoProviderBackend>(std::move(provider), std::move(args),
                                                 options.timeout(), options.in_caller());
 }
 

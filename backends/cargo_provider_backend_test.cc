@@ -187,6 +187,23 @@ TEST(MakeCargoProviderBackendTest, ConfigErrors) {
   TestConfig args("provider = \"p\"\nargs = [1]");
   EXPECT_THAT(Describe(MakeCargoProviderBackend(args.Options()).status()),
               HasSubstr("credcache.toml:3:8: backend `test`: `args` must be a list of strings"));
+  TestConfig number("provider = 5");
+  EXPECT_THAT(
+      Describe(MakeCargoProviderBackend(number.Options()).status()),
+      HasSubstr("`provider` must be a program, or a list of the program and its arguments"));
+  // cargo's built-ins run inside cargo: say so, and what to use instead.
+  TestConfig builtin("provider = \"cargo:libsecret\"");
+  const std::string said = Describe(MakeCargoProviderBackend(builtin.Options()).status());
+  EXPECT_THAT(said, HasSubstr("`cargo:libsecret`, one of cargo's built-in providers"));
+  EXPECT_THAT(said, HasSubstr("kind = \"libsecret\""));
+  TestConfig both("provider = [\"p\", \"--x\"]\nargs = [\"--y\"]");
+  EXPECT_THAT(Describe(MakeCargoProviderBackend(both.Options()).status()),
+              HasSubstr("`args` goes with `provider = \"prog\"`"));
+}
+
+TEST(MakeCargoProviderBackendTest, CargosListFormNamesTheProgramAndItsArguments) {
+  TestConfig listed("provider = [\"cargo-credential-x\", \"--flag\", \"value\"]");
+  EXPECT_TRUE(MakeCargoProviderBackend(listed.Options()).ok());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "backends/command_backend.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -130,6 +131,27 @@ absl::StatusOr<CredentialResponse> CommandBackend::Perform(const RegistryInfo& r
   return CredentialResponse::Get(Secret(token), cache, /*operation_independent=*/true);
 }
 
+std::string UnknownPlaceholder(absl::string_view part) {
+  // `{word}`: what a placeholder looks like; other braces (JSON, say) pass.
+  for (size_t open = part.find('{'); open != absl::string_view::npos;
+       open = part.find('{', open + 1)) {
+    const size_t close = part.find('}', open);
+    if (close == absl::string_view::npos) break;
+    const absl::string_view word = part.substr(open + 1, close - open - 1);
+    if (word.empty() || !std::all_of(word.begin(), word.end(), [](char c) {
+          return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+        })) {
+      continue;
+    }
+    // ${VAR} is the shell's (a `sh -c` command); {args} inside a longer
+    // argument stays as written, as documented.
+    if (open > 0 && part[open - 1] == '$') continue;
+    if (word == "index_url" || word == "name" || word == "args") continue;
+    return std::string(part.substr(open, close - open + 1));
+  }
+  return "";
+}
+
 absl::StatusOr<std::unique_ptr<Credential>> MakeCommandBackend(const BackendOptions& options) {
   CommandBackend::Config config;
   config.timeout = options.timeout();
@@ -139,6 +161,15 @@ absl::StatusOr<std::unique_ptr<Credential>> MakeCommandBackend(const BackendOpti
   if (!command.ok()) return command.status();
   if (command->empty() || command->front().empty()) {
     return options.Error("command", "is required: the program to run, then its arguments");
+  }
+  for (const std::string& part : *command) {
+    if (part == kArgsPlaceholder) continue;
+    const std::string unknown = UnknownPlaceholder(part);
+    if (!unknown.empty()) {
+      return options.Error("command", absl::StrCat("has an unknown placeholder `", unknown,
+                                                   "`; it knows {index_url}, {name} and, as a "
+                                                   "whole argument, {args}"));
+    }
   }
   config.command = *std::move(command);
 

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "backends/backend.h"
 #include "lib/credential.h"
@@ -49,6 +50,10 @@ namespace credcache {
 
 // The `command` element that stands for the request's provider arguments.
 inline constexpr char kArgsPlaceholder[] = "{args}";
+
+// The first `{word}` in `part` that is no placeholder the command backend
+// knows ({index_url}, {name}), or empty: a typo would reach the program.
+std::string UnknownPlaceholder(absl::string_view part);
 
 class CommandBackend : public cargo_credential::Credential {
  public:

@@ -56,6 +56,19 @@ TEST(CommandBackendTest, OneLineIsTheToken) {
   EXPECT_EQ(TokenOf(RunGet(R"(command = ["printf", "Bearer bare"])")), "Bearer bare");
 }
 
+TEST(CommandBackendTest, AnUnknownPlaceholderIsAConfigError) {
+  EXPECT_EQ(UnknownPlaceholder("--url={index_url}"), "");
+  EXPECT_EQ(UnknownPlaceholder("{name}"), "");
+  EXPECT_EQ(UnknownPlaceholder("{\"json\": 1}"), "") << "braces that are no placeholder pass";
+  EXPECT_EQ(UnknownPlaceholder("--url={index-url}"), "{index-url}");
+  EXPECT_EQ(UnknownPlaceholder("--url={indexurl}"), "{indexurl}");
+  EXPECT_EQ(UnknownPlaceholder("{NAME}"), "{NAME}");
+  EXPECT_EQ(UnknownPlaceholder("echo ${HOME} ${X-unset}"), "") << "the shell's";
+  TestConfig typo("command = [\"t\", \"{indexurl}\"]");
+  EXPECT_THAT(Describe(MakeCommandBackend(typo.Options()).status()),
+              HasSubstr("`command` has an unknown placeholder `{indexurl}`"));
+}
+
 TEST(CommandBackendTest, SubstitutesIndexUrlAndName) {
   EXPECT_EQ(TokenOf(RunGet(R"(command = ["echo", "{index_url}|{name}|x{name}x"])")),
             "sparse+https://example.com/index/|my-reg|xmy-regx");

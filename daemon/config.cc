@@ -17,6 +17,7 @@
 #include "common/accounts.h"
 #include "common/location.h"
 #include "daemon/etcd_config.h"
+#include "lib/programs.h"
 #include "toml++/toml.h"
 
 namespace credcache {
@@ -50,6 +51,28 @@ const std::set<std::string>& CommonBackendKeys() {
 }
 
 }  // namespace
+
+absl::Status CheckPrograms(const Config& config) {
+  for (const Backend& backend : config.backends) {
+    const std::string& program = backend.settings.program;
+    // One run where cargo runs is looked for on cargo's PATH, not here.
+    if (program.empty() || backend.settings.run_in_caller) continue;
+    const bool found = program.find('/') != std::string::npos
+                           ? access(program.c_str(), X_OK) == 0
+                           : !cargo_credential::FindOnPath(program).empty();
+    if (!found) {
+      const char* path = getenv("PATH");
+      return absl::InvalidArgumentError(
+          absl::StrCat(backend.settings.at, ": backend `", backend.settings.name, "` runs `",
+                       program, "`, which ",
+                       program.find('/') != std::string::npos
+                           ? "is not an executable file"
+                           : absl::StrCat("is not on PATH (", path == nullptr ? "" : path, ")"),
+                       "; the daemon runs it with the PATH it was started with"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 bool SharesThroughTier(const Backend& backend) {
   return !backend.settings.personal && !backend.settings.run_in_caller &&
@@ -99,10 +122,12 @@ class Parser {
       absl::Status status = ParseTeam(root, team_sections, config);
       if (!status.ok()) return status;
     }
-    if (config.backends.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_, ": no [[backend]]; credcached needs at least one"));
+    if (config.backends.empty() && (config.team.has_value() || config.etcd.has_value())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source_, ": no [[backend]]; a team daemon, or one with [etcd], names its own"));
     }
+    // A config that only adjusts [cache] keeps the embedded default's
+    // backends (LoadConfig adds them: choosing one may ask D-Bus).
     if (config.etcd.has_value() &&
         std::none_of(config.backends.begin(), config.backends.end(), SharesThroughTier)) {
       return ErrorAt(*root.get("etcd"),
@@ -534,6 +559,8 @@ class Parser {
     std::ostringstream fingerprint;
     fingerprint << table;
     settings.fingerprint = fingerprint.str();
+    settings.at = Location(source_, table.source().begin);
+    if (kind->program) settings.program = kind->program(table);
     BackendOptions options(table, source_, settings.name, settings.timeout, settings.run_in_caller);
     absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> made = kind->make(options);
     if (!made.ok()) return made.status();

@@ -71,12 +71,19 @@ struct Config {
   std::optional<EtcdTierSettings> etcd;
 };
 
+// For `--check-config`: every program a backend the daemon runs names
+// (a `command`, a `cargo-provider`) is there, on PATH or at its path; the
+// first that is not, as FILE:LINE:COLUMN and what is wrong.
+absl::Status CheckPrograms(const Config& config);
+
 // Whether `backend`'s tokens go through the etcd tier when there is one:
 // its answers are the same for every asker (not personal, not run in the
 // caller).
 bool SharesThroughTier(const Backend& backend);
 
-// Parses `text`, naming `source` in errors, and makes the backends.
+// Parses `text`, naming `source` in errors, and makes the backends. A
+// config with no [[backend]] (only [cache], say) comes back with none:
+// LoadConfig gives it the embedded default's.
 absl::StatusOr<Config> ParseConfig(absl::string_view text, const std::string& source);
 
 // Reads and parses the file at `path`. NotFound when it does not exist, so

@@ -13,6 +13,13 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+TEST(ConfigTest, AConfigThatOnlyAdjustsTheCacheLeavesTheBackendsToTheDefault) {
+  absl::StatusOr<Config> config = ParseConfig("[cache]\nttl = \"5m\"\n", "c.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->cache.ttl, absl::Minutes(5));
+  EXPECT_TRUE(config->backends.empty()) << "LoadConfig adds the embedded default's";
+}
+
 TEST(ConfigTest, FullConfig) {
   absl::StatusOr<Config> config = ParseConfig(R"(
 [cache]
@@ -117,7 +124,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "\"env\"\nindex_urls = [\"*\"]\nvariable = \"X\"\n",
                   "ttl is longer than max_ttl"},
         BadConfig{"cache = 5\n", "c.toml:1:9: `cache` must be a table"},
-        BadConfig{"[cache]\n", "no [[backend]]"},
+        BadConfig{"[etcd]\nendpoints = [\"10.0.0.1:2379\"]\nprefix = \"/t/\"\n"
+                  "team_key_file = \"/k\"\n",
+                  "no [[backend]]; a team daemon, or one with [etcd], names its own"},
         BadConfig{"[[backend]]\nname = \"x\"\n", "c.toml:1:1: backend has no `kind`"},
         BadConfig{"[[backend]]\nkind = \"vault\"\n",
                   "c.toml:2:8: unknown backend kind `vault`; expected one of file, env, command, "

@@ -211,6 +211,11 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
       const absl::Status files = EtcdTier::CheckFiles(*config->etcd);
       if (!files.ok()) config = files;
     }
+    // So are the programs backends run: a start would run them later.
+    if (config.ok()) {
+      const absl::Status programs = CheckPrograms(*config);
+      if (!programs.ok()) config = programs;
+    }
     if (!config.ok()) {
       fprintf(stderr, "credcached: %s\n", std::string(config.status().message()).c_str());
       return kBadConfig;

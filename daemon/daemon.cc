@@ -20,6 +20,13 @@ namespace credcache {
 absl::StatusOr<Config> LoadConfig(const DaemonOptions& options) {
   absl::StatusOr<Config> config = LoadConfigFile(options.config_path);
   if (absl::IsNotFound(config.status()) && !options.config_required) return EmbeddedDefault();
+  if (config.ok() && config->backends.empty()) {
+    // Only [cache] and such: the embedded default's backends, as with no file.
+    absl::StatusOr<Config> fallback = EmbeddedDefault();
+    if (!fallback.ok()) return fallback.status();
+    config->backends = std::move(fallback->backends);
+    config->note = absl::StrCat(config->source, " names no [[backend]]: ", fallback->note);
+  }
   return config;
 }
 

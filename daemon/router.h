@@ -70,6 +70,10 @@ struct BackendSettings {
   // The backend's whole config table as text: equal fingerprints mean a
   // reload left the backend as it was, so its cached tokens may stay.
   std::string fingerprint;
+  // Where its table starts ("FILE:LINE:COLUMN"), and the program it runs
+  // as written (BackendKind::program), for `--check-config`.
+  std::string at;
+  std::string program;
 };
 
 // A personal backend's stores in the daemon (`scope = "personal"`, kind

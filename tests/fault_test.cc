@@ -414,6 +414,35 @@ TEST_F(FaultTest, ExitCodesSayWhatFailedNotWhichStatusCodeItCarried) {
   EXPECT_EQ(env_.Daemon({"--foreground"}).exit_code, 3);
 }
 
+// A config naming a program that is nowhere passed --check-config (issue 13).
+TEST_F(FaultTest, AProgramThatIsNowhereFailsTheConfigCheckWithItsLine) {
+  env_.WriteConfig(CommandBackend("x", "credcache-no-such-program", ""));
+  SubprocessResult check = env_.Daemon({"--check-config"});
+  EXPECT_EQ(check.exit_code, 3);
+  EXPECT_THAT(check.stderr_text,
+              HasSubstr(env_.config_path() + ":1:1: backend `x` runs "
+                                             "`credcache-no-such-program`, which is not on PATH"));
+  env_.WriteConfig(CommandBackend("x", "/nonexistent/token-tool", ""));
+  check = env_.Daemon({"--check-config"});
+  EXPECT_EQ(check.exit_code, 3);
+  EXPECT_THAT(check.stderr_text,
+              HasSubstr("`/nonexistent/token-tool`, which is not an executable"));
+  env_.WriteConfig(CommandBackend("x", "/bin/true", ""));
+  EXPECT_EQ(env_.Daemon({"--check-config"}).exit_code, 0);
+}
+
+// A config that only adjusted [cache] was refused for having no backend
+// (issue 13): it keeps the embedded default's.
+TEST_F(FaultTest, AConfigThatOnlyAdjustsTheCacheKeepsTheDefaultBackends) {
+  env_.WriteConfig("[cache]\nttl = \"5m\"\n");
+  SubprocessResult check = env_.Daemon({"--check-config"});
+  EXPECT_EQ(check.exit_code, 0) << check.stderr_text;
+  // The default's token file answers: nothing stored yet, so not-found, not
+  // "no backend serves it".
+  EXPECT_EQ(Answer(env_.Shim({"--cargo-plugin"}, GetLine())), R"({"Err":{"kind":"not-found"}})");
+  EXPECT_THAT(env_.Shim({"status"}).stdout_text, HasSubstr("file"));
+}
+
 // 9. A backend with one token once served it to any registry by default.
 TEST_F(FaultTest, ASingleTokenBackendMustSayWhichRegistriesItServes) {
   env_.WriteConfig("[[backend]]\nname = \"corp\"\nkind = \"env\"\nvariable = \"CORP_TOKEN\"\n");

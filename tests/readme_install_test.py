@@ -91,6 +91,19 @@ def check_config(case, tmp, env, number, config):
         made.write_text("k1 %s\n" % base64.b64encode(os.urandom(32)).decode())
         made.chmod(0o600)
         config = config.replace(key_file, str(made))
+    # The token programs a config names, installed as its user would have
+    # (--check-config looks for them): stand-ins in a directory of the run.
+    bin_dir = pathlib.Path(tmp, "readme-bin")
+    bin_dir.mkdir(exist_ok=True)
+    programs = re.findall(r'^command = \["([^"]+)"', config, re.M)
+    programs += re.findall(r'^provider = \[?"([^"]+)"', config, re.M)
+    for program in programs:
+        stand_in = bin_dir / os.path.basename(program)
+        stand_in.write_text("#!/bin/sh\nexit 1\n")
+        stand_in.chmod(0o755)
+        if "/" in program:
+            config = config.replace(f'"{program}"', f'"{stand_in}"')
+    env = dict(env, PATH=f"{bin_dir}:{env.get('PATH', '')}")
     path.write_text(config)
     result = subprocess.run([str(ROOT / "bazel-bin/daemon/credcached"), "--check-config",
                              "--config", str(path)], env=env, capture_output=True,
