@@ -10,10 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -21,11 +24,9 @@
 #include "backends/etcd/etcd_tier.h"
 #include "backends/libsecret_backend.h"
 #include "common/paths.h"
-#include "common/unix_socket.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
-#include "lib/files.h"
 #include "lib/hardening.h"
 #include "systemd/sd-daemon.h"
 
@@ -52,13 +53,22 @@ constexpr char kUsageText[] =
     "  --socket PATH         socket (default: $CREDCACHE_SOCKET, else\n"
     "                        $XDG_RUNTIME_DIR/credcache/credcache.sock, else\n"
     "                        /tmp/credcache-UID/credcache.sock)\n"
-    "  --foreground          stay attached (for systemd and debugging); logs go to\n"
-    "                        stderr either way\n"
-    "  --idle-exit DURATION  exit after this long without requests (e.g. 15m)\n"
+    "  --foreground          stay attached, logging to stderr (for systemd and\n"
+    "                        debugging)\n"
+    "  --idle-exit DURATION  exit after this long without requests: 15m, 90s, 1h30m,\n"
+    "                        or a number of seconds; 0 (the default) never\n"
+    "  --log-level LEVEL     error, warning, info or debug (default: $CREDCACHE_LOG,\n"
+    "                        else info)\n"
     "  --check-config        check the config and exit (0 if good)\n"
     "  --print-default-config  print the embedded default config (with the keyring\n"
     "                        when a Secret Service answers, else the token file)\n"
     "  --version, --help\n"
+    "\n"
+    "The log: detached (started by hand without --foreground, or on demand by\n"
+    "cargo-credential-credcache), in $XDG_STATE_HOME/credcache/credcached.log (else\n"
+    "~/.local/state/credcache/credcached.log), rotated at 1 MiB, keeping\n"
+    "credcached.log.1 to .3; with --foreground, on stderr; under systemd, in the\n"
+    "journal (journalctl --user -u credcached), with each line's priority.\n"
     "\n"
     "Signals: SIGTERM/SIGINT finish in-flight requests and exit; SIGHUP reloads the config.\n"
     "Started by systemd socket activation it serves the socket it is given, and\n"
@@ -68,8 +78,36 @@ struct Flags {
   DaemonOptions daemon;
   bool foreground = false;
   bool check_config = false;
-  int ready_fd = -1;  // Internal: the shim's readiness pipe.
+  std::optional<LogLevel> log_level;  // --log-level, which wins over CREDCACHE_LOG.
+  int ready_fd = -1;                  // Internal: the shim's readiness pipe.
 };
+
+// What --idle-exit takes: a duration as the config's are written ("90s",
+// "15m", "1h30m"), or a bare number of seconds, as the config's integers
+// are; zero (or "inf") is never. Anything else is refused rather than taken
+// for never, so a typo cannot keep a daemon running for good.
+bool ParseIdleExit(const std::string& text, absl::Duration* out) {
+  if (!text.empty() && std::all_of(text.begin(), text.end(), absl::ascii_isdigit)) {
+    int64_t seconds = 0;
+    if (!absl::SimpleAtoi(text, &seconds)) return false;
+    *out = absl::Seconds(seconds);
+    return true;
+  }
+  return absl::ParseDuration(text, out) && *out >= absl::ZeroDuration();
+}
+
+// A usage error for one option's value (`given`, or none): what it takes,
+// rather than the whole usage.
+bool BadValue(absl::string_view option, absl::string_view takes,
+              const std::optional<std::string>& given, int* exit_code) {
+  const std::string line =
+      absl::StrCat("credcached: ", option, " takes ", takes,
+                   given.has_value() ? absl::StrCat("; `", *given, "` is not one") : "",
+                   "\n(credcached --help lists every option)\n");
+  fputs(line.c_str(), stderr);
+  *exit_code = kUsage;
+  return false;
+}
 
 bool ParseFlags(int argc, char** argv, Flags* flags, int* exit_code) {
   flags->daemon.socket_path = DefaultSocketPath();
@@ -105,9 +143,21 @@ bool ParseFlags(int argc, char** argv, Flags* flags, int* exit_code) {
       flags->foreground = true;
     } else if (arg == "--check-config") {
       flags->check_config = true;
-    } else if (arg == "--idle-exit" && value(&text) &&
-               absl::ParseDuration(text, &flags->daemon.idle_exit) &&
-               flags->daemon.idle_exit >= absl::ZeroDuration()) {
+    } else if (arg == "--idle-exit") {
+      const bool given = value(&text);
+      if (!given || !ParseIdleExit(text, &flags->daemon.idle_exit)) {
+        return BadValue(arg, "a duration such as 15m, 90s or 1h30m, or a number of seconds",
+                        given ? std::optional<std::string>(text) : std::nullopt, exit_code);
+      }
+    } else if (arg == "--log-level") {
+      const bool given = value(&text);
+      absl::StatusOr<LogLevel> level =
+          given ? ParseLogLevel(text) : absl::InvalidArgumentError("no level");
+      if (!level.ok()) {
+        return BadValue(arg, "error, warning, info or debug",
+                        given ? std::optional<std::string>(text) : std::nullopt, exit_code);
+      }
+      flags->log_level = *level;
     } else if (arg == "--ready-fd" && value(&text) && absl::SimpleAtoi(text, &flags->ready_fd)) {
       flags->daemon.started_by_shim = true;  // Only a shim passes its pipe.
     } else {
@@ -138,7 +188,7 @@ void BlockSignals(sigset_t* set) {
 // cannot) so that `credcached && cargo ...` just works. Started by a shim
 // (`ready_fd` given), the parent exits at once: the shim itself waits on the
 // readiness pipe, which the child inherits.
-int Daemonize(int* ready_fd, const std::string& log_path) {
+int Daemonize(int* ready_fd) {
   int pipe_fds[2] = {-1, -1};
   if (*ready_fd < 0 && pipe2(pipe_fds, O_CLOEXEC) != 0) return kFailed;
   const pid_t pid = fork();
@@ -167,15 +217,6 @@ int Daemonize(int* ready_fd, const std::string& log_path) {
   dup2(null, STDOUT_FILENO);
   close(null);
   if (*ready_fd < 0) {
-    // Started by hand: the terminal is no place for a daemon's log.
-    if (EnsurePrivateDirectory(cargo_credential::DirectoryOf(log_path)).ok()) {
-      const int log =
-          open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-      if (log >= 0) {
-        dup2(log, STDERR_FILENO);
-        close(log);
-      }
-    }
     close(pipe_fds[0]);
     *ready_fd = pipe_fds[1];
   }
@@ -203,6 +244,21 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
   flags.daemon.version = version;
   int exit_code = kOk;
   if (!ParseFlags(argc, argv, &flags, &exit_code)) return exit_code;
+  // The flag wins; an empty variable is one not set. A bad value is refused
+  // rather than ignored: whoever set it expects to see what it asked for.
+  if (const char* env = getenv("CREDCACHE_LOG");
+      !flags.log_level.has_value() && env != nullptr && *env != '\0') {
+    absl::StatusOr<LogLevel> level = ParseLogLevel(env);
+    if (!level.ok()) {
+      const std::string why =
+          absl::StrCat("CREDCACHE_LOG=", env, ": ", level.status().message(), " (or --log-level)");
+      fprintf(stderr, "credcached: %s\n", why.c_str());
+      SayReady(flags.ready_fd, why);  // A shim that started it shows why.
+      return kUsage;
+    }
+    flags.log_level = *level;
+  }
+  SetLogLevel(flags.log_level.value_or(LogLevel::kInfo));
 
   if (flags.check_config) {
     absl::StatusOr<Config> config = LoadConfig(flags.daemon);
@@ -248,7 +304,7 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
     flags.foreground = true;
   }
   // A team daemon's socket is its config's (`[listen] socket`), unless
-  // --socket says otherwise; its log goes beside it. Only a file can make
+  // --socket says otherwise. Only a file can make
   // a team daemon: the embedded default is never looked at here, since
   // choosing it asks the Secret Service, and a D-Bus connection made
   // before the fork below would not work after it.
@@ -257,14 +313,22 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
     flags.daemon.socket_path = peek->team->socket;
   }
   if (!flags.foreground) {
-    const int parent_exit =
-        Daemonize(&flags.ready_fd,
-                  cargo_credential::DirectoryOf(flags.daemon.socket_path) + "/credcached.log");
+    const int parent_exit = Daemonize(&flags.ready_fd);
     if (parent_exit >= 0) return parent_exit;
+    // Detached, the daemon keeps a file of its own, where state outlives a
+    // reboot: stderr is the terminal it was started from, or whatever a
+    // shim gave it. Should the file fail, stderr it stays, saying why.
+    if (absl::Status file = LogToFile(DefaultLogFile()); !file.ok()) {
+      Log(LogLevel::kWarning, absl::StrCat(file.message(), "; logging to stderr instead"));
+    }
+  } else if (StderrIsJournal()) {
+    // journald stamps time and pid, and takes the priority from a prefix.
+    LogToJournal();
   }
-  if (!hardened.ok()) Log(absl::StrCat("warning: ", hardened.message()));
+  if (!hardened.ok()) Log(LogLevel::kWarning, hardened.message());
   if (!wiping.ok()) {
-    Log(absl::StrCat("warning: freed memory is not wiped (", wiping.message(),
+    Log(LogLevel::kWarning,
+        absl::StrCat("freed memory is not wiped (", wiping.message(),
                      "): copies of tokens in library buffers may linger until reused"));
   }
 
@@ -277,7 +341,7 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
   absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(flags.daemon, std::move(config));
   if (!daemon.ok()) {
     const std::string message(daemon.status().message());
-    Log(message);
+    Log(LogLevel::kError, message);
     SayReady(flags.ready_fd, message);
     if (flags.foreground) fprintf(stderr, "credcached: %s\n", message.c_str());
     return config_refused ? kBadConfig : kFailed;
@@ -294,7 +358,7 @@ int CredcachedMain(int argc, char** argv, const std::string& version) {
       } else {
         // The thread goes on waiting: a later signal, even while the calls
         // in flight drain, is logged and changes nothing.
-        Log(absl::StrCat("signal ", strsignal(signal_number), ": stopping"));
+        Log(LogLevel::kInfo, absl::StrCat("signal ", strsignal(signal_number), ": stopping"));
         raw->RequestStop();
       }
     }

@@ -7,6 +7,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "backends/etcd/etcd_tier_credential.h"
 #include "common/wire.h"
@@ -37,12 +38,17 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   std::unique_ptr<Daemon> daemon(new Daemon(options));
   if (!config.ok()) return config.status();
   daemon->config_source_ = config->source;
-  if (!config->note.empty()) Log(config->note);
+  if (!config->note.empty()) Log(LogLevel::kInfo, config->note);
   if (config->etcd.has_value()) {
     // Its threads start here, after credcached forked: a fork keeps only
     // the thread that calls it.
     absl::StatusOr<std::shared_ptr<EtcdTier>> tier =
-        EtcdTier::Start(*config->etcd, [](const std::string& message) { Log(message); });
+        EtcdTier::Start(*config->etcd, [](const std::string& message) {
+          // The tier's notices carry no level: each is something that went
+          // wrong (unreachable, a value refused, a watch behind) but joining.
+          Log(absl::StartsWith(message, "etcd tier joined") ? LogLevel::kInfo : LogLevel::kWarning,
+              message);
+        });
     if (!tier.ok()) return tier.status();  // It names the setting's line.
     daemon->tier_ = *std::move(tier);
     daemon->PutBehindTier(*config);
@@ -80,7 +86,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
     daemon->broker_->SetTeam(config->team->limits.entries_per_user);
     daemon->team_ = std::make_unique<TeamGate>(
         std::make_shared<const TeamSettings>(*std::move(config->team)), *std::move(audit));
-    Log(absl::StrCat("a team daemon: ", daemon->team_->settings()->access.rules().size(),
+    Log(LogLevel::kInfo,
+        absl::StrCat("a team daemon: ", daemon->team_->settings()->access.rules().size(),
                      " rule(s), audit to ", daemon->team_->audit().sink()));
     if (daemon->tier_ != nullptr) {
       // A value in etcd that was refused is the team's business: someone
@@ -129,12 +136,13 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   daemon->accept_thread_ = std::thread([raw] { raw->listener_->Serve(raw->server_.get()); });
   // Tells systemd (Type=notify) we serve; a no-op anywhere else.
   sd_notify(0, "READY=1");
-  Log(absl::StrCat(
-      "serving on ", daemon->listener_->socket_path(),
-      options.inherited_fd >= 0 ? " (from systemd)" : "", " with ", daemon->config_source_,
-      options.idle_exit > absl::ZeroDuration()
-          ? absl::StrCat(", exiting after ", absl::FormatDuration(options.idle_exit), " idle")
-          : ""));
+  Log(LogLevel::kInfo,
+      absl::StrCat(
+          "serving on ", daemon->listener_->socket_path(),
+          options.inherited_fd >= 0 ? " (from systemd)" : "", " with ", daemon->config_source_,
+          options.idle_exit > absl::ZeroDuration()
+              ? absl::StrCat(", exiting after ", absl::FormatDuration(options.idle_exit), " idle")
+              : ""));
   return daemon;
 }
 
@@ -174,7 +182,7 @@ void Daemon::Run() {
     while (!stop_or_idle()) {
       mutex_.AwaitWithTimeout(absl::Condition(&stop_requested_), absl::Seconds(1));
     }
-    if (!stop_requested_) Log("idle; exiting");
+    if (!stop_requested_) Log(LogLevel::kInfo, "idle; exiting");
   }
   sd_notify(0, "STOPPING=1");
   // Hand over first: socket and lock go, so that the next request starts
@@ -195,14 +203,16 @@ void Daemon::Run() {
   broker_->AbandonCallerRuns(cargo_credential::OtherError(
       "credcached stopped while the backend ran in the caller", {"nothing was cached"}));
   const StatsSnapshot stats = stats_.Snapshot();
-  Log(absl::StrCat("stopped after ", stats.requests, " requests (", stats.hits, " from cache)"));
+  Log(LogLevel::kInfo,
+      absl::StrCat("stopped after ", stats.requests, " requests (", stats.hits, " from cache)"));
 }
 
 absl::StatusOr<std::string> Daemon::Reload() {
   absl::MutexLock serialized(&reload_mutex_);  // SIGHUP and `reload` may race.
   absl::StatusOr<Config> config = LoadConfig(options_);
   if (!config.ok()) {
-    Log(absl::StrCat("reload refused, the old config keeps serving: ", config.status().message()));
+    Log(LogLevel::kWarning,
+        absl::StrCat("reload refused, the old config keeps serving: ", ErrorText(config.status())));
     return config.status();
   }
   // Being a team daemon, and its door, are the process's: a restart
@@ -213,7 +223,7 @@ absl::StatusOr<std::string> Daemon::Reload() {
     const absl::Status refused = absl::FailedPreconditionError(absl::StrCat(
         "reload refused, the old config keeps serving: ", config->source,
         " changes [listen] (or whether this is a team daemon); restart credcached for that"));
-    Log(refused.message());
+    Log(LogLevel::kWarning, refused.message());
     return refused;
   }
   if (config->etcd.has_value() != (tier_ != nullptr) ||
@@ -221,7 +231,7 @@ absl::StatusOr<std::string> Daemon::Reload() {
     const absl::Status refused = absl::FailedPreconditionError(
         absl::StrCat("reload refused, the old config keeps serving: ", config->source,
                      " changes [etcd]; restart credcached for that"));
-    Log(refused.message());
+    Log(LogLevel::kWarning, refused.message());
     return refused;
   }
   if (tier_ != nullptr) PutBehindTier(*config);
@@ -254,7 +264,7 @@ absl::StatusOr<std::string> Daemon::Reload() {
     absl::MutexLock lock(&mutex_);
     config_source_ = source;
   }
-  Log(absl::StrCat("reloaded ", source));
+  Log(LogLevel::kInfo, absl::StrCat("reloaded ", source));
   return source;
 }
 

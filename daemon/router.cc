@@ -8,7 +8,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "daemon/log.h"
 #include "lib/error.h"
 #include "lib/protocol.h"
 #include "lib/user_text.h"
@@ -43,6 +46,50 @@ struct PendingCall {
 
 // The most of a backend's text for the user that is kept per call.
 constexpr size_t kMaxSaid = size_t{64} << 10;
+
+// `line` with `token`, and each of its words long enough to be its secret
+// part ("Bearer X" is X to a registry), written as REDACTED. An error is
+// never meant to quote a token, but a wrapped provider's or a program's
+// message is theirs to write: the log must not keep what they echoed.
+std::string WithoutToken(std::string line, absl::string_view token) {
+  if (token.empty()) return line;
+  line = absl::StrReplaceAll(line, {{token, "REDACTED"}});
+  for (absl::string_view word : absl::StrSplit(token, ' ', absl::SkipEmpty())) {
+    if (word.size() >= 8) line = absl::StrReplaceAll(line, {{word, "REDACTED"}});
+  }
+  return line;
+}
+
+// One line per backend call: which backend, for which registry, how it
+// went and how long it took. An answer is info, a backend that declined
+// (the chain moves on) debug, and a failure a warning carrying its cause as
+// the user is shown it: for a program, its exit status and the last line of
+// its stderr. Never the token: an answer's is not looked at, and a login's
+// is blanked wherever an error quoted it.
+void LogOutcome(const Backend& backend, const cargo_credential::RegistryInfo& registry,
+                const cargo_credential::Action& action,
+                const absl::StatusOr<cargo_credential::CredentialResponse>& result,
+                absl::Duration took) {
+  LogLevel level = LogLevel::kInfo;
+  std::string outcome = "answered";
+  if (!result.ok()) {
+    const ErrorKind kind = cargo_credential::KindOf(result.status());
+    const bool declined = kind == ErrorKind::kNotFound || kind == ErrorKind::kUrlNotSupported ||
+                          kind == ErrorKind::kOperationNotSupported;
+    level = declined ? LogLevel::kDebug : LogLevel::kWarning;
+    outcome = declined ? absl::StrCat("declined (", cargo_credential::ErrorKindName(kind), ")")
+                       : "failed";
+  }
+  if (!LogEnabled(level)) return;
+  std::string line = absl::StrCat(
+      "backend `", backend.settings.name, "` ", cargo_credential::ActionKindName(action.kind), " ",
+      registry.index_url, ": ", outcome, " in ", absl::ToInt64Milliseconds(took), "ms");
+  if (!result.ok() && (level == LogLevel::kWarning || !result.status().message().empty())) {
+    absl::StrAppend(&line, ": ", ErrorText(result.status()));
+  }
+  if (action.login.token.has_value()) line = WithoutToken(line, action.login.token->Expose());
+  Log(level, line);
+}
 
 }  // namespace
 
@@ -85,13 +132,16 @@ absl::StatusOr<cargo_credential::CredentialResponse> Router::CallOne(
     const Backend& backend, const cargo_credential::RegistryInfo& registry,
     const cargo_credential::Action& action, const std::vector<std::string>& args,
     const CallWatch& watch, bool* named) const {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<cargo_credential::CredentialResponse> result;
   if (backend.settings.run_in_caller) {
-    return RunInCaller(backend, registry, action, args, watch, named);
+    result = RunInCaller(backend, registry, action, args, watch, named);
+  } else {
+    std::string said;
+    result = RunOne(backend, registry, action, args, watch.slow, watch.owner, named, &said);
+    if (!said.empty() && watch.said) watch.said(backend.settings.name, said);
   }
-  std::string said;
-  absl::StatusOr<cargo_credential::CredentialResponse> result =
-      RunOne(backend, registry, action, args, watch.slow, watch.owner, named, &said);
-  if (!said.empty() && watch.said) watch.said(backend.settings.name, said);
+  LogOutcome(backend, registry, action, result, absl::Now() - start);
   return result;
 }
 

@@ -1,12 +1,16 @@
 #include "daemon/router.h"
 
+#include <unistd.h>
+
 #include <memory>
 
 #include "daemon/fake_backend.h"
+#include "daemon/log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/user_text.h"
 #include "tests/support/builders.h"
+#include "tests/support/test_env.h"
 
 namespace credcache {
 namespace {
@@ -18,7 +22,9 @@ using cargo_credential::RegistryInfo;
 using credcache_testing::Get;
 using credcache_testing::Login;
 using credcache_testing::Registry;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 Backend Make(const std::string& name, std::shared_ptr<FakeBackend> fake,
              std::vector<std::string> urls = {}, std::vector<std::string> names = {}) {
@@ -265,6 +271,120 @@ TEST(RouterTest, WhatABackendSaysForTheUserGoesToTheWatcherNotToStderr) {
   ASSERT_EQ(said.size(), 1u);
   EXPECT_EQ(said[0].first, "talkative");
   EXPECT_EQ(said[0].second, "session expires soon\n");
+}
+
+// The daemon's log, at `level`, in a file of the test's own while it lives;
+// then stderr, the level and the sink are as they were.
+class LogCapture {
+ public:
+  explicit LogCapture(LogLevel level) : saved_stderr_(dup(STDERR_FILENO)) {
+    path_ = credcache_testing::MakeTempDir("log") + "/credcached.log";
+    EXPECT_TRUE(LogToFile(path_).ok());
+    SetLogLevel(level);
+  }
+  ~LogCapture() {
+    LogToStderr();
+    SetLogLevel(LogLevel::kInfo);
+    dup2(saved_stderr_, STDERR_FILENO);
+    close(saved_stderr_);
+  }
+  std::string text() const { return credcache_testing::ReadFile(path_); }
+
+ private:
+  const int saved_stderr_;
+  std::string path_;
+};
+
+TEST(RouterLogTest, EachBackendCallIsLoggedWithItsOutcomeAndLatencyNeverItsToken) {
+  auto unsupported = std::make_shared<FakeBackend>();
+  unsupported->SetError(cargo_credential::UrlNotSupportedError("the keyring is locked"));
+  auto empty = std::make_shared<FakeBackend>();
+  auto full = std::make_shared<FakeBackend>();
+  full->SetToken("sparse+https://r.example/index/", "Bearer sentinel-0123456789");
+  std::vector<Backend> backends;
+  backends.push_back(Make("keyring", unsupported));
+  backends.push_back(Make("empty", empty));
+  backends.push_back(Make("full", full));
+  Stats stats;
+  Router router(std::move(backends), &stats);
+  const RegistryInfo registry = Registry("sparse+https://r.example/index/");
+  std::string at_debug;
+  {
+    LogCapture log(LogLevel::kDebug);
+    ASSERT_TRUE(router.Call(router.Route(registry), registry, Get(), {}).result.ok());
+    at_debug = log.text();
+  }
+  EXPECT_THAT(at_debug, ContainsRegex("debug: backend `keyring` get sparse\\+https://r.example/"
+                                      "index/: declined \\(url-not-supported\\) in [0-9]+ms: "
+                                      "the keyring is locked\n"));
+  EXPECT_THAT(at_debug, ContainsRegex("debug: backend `empty` get sparse\\+https://r.example/"
+                                      "index/: declined \\(not-found\\) in [0-9]+ms\n"));
+  EXPECT_THAT(at_debug, ContainsRegex("info: backend `full` get sparse\\+https://r.example/"
+                                      "index/: answered in [0-9]+ms\n"));
+  EXPECT_THAT(at_debug, Not(HasSubstr("sentinel")));
+  // At info, the default, a backend that declined is per-request detail.
+  LogCapture log(LogLevel::kInfo);
+  ASSERT_TRUE(router.Call(router.Route(registry), registry, Get(), {}).result.ok());
+  EXPECT_THAT(log.text(), Not(HasSubstr("declined")));
+  EXPECT_THAT(log.text(), HasSubstr("info: backend `full` get"));
+}
+
+TEST(RouterLogTest, AFailureIsAWarningCarryingItsCauseAsTheUserSeesIt) {
+  auto sso = std::make_shared<FakeBackend>();
+  // What the command backend makes of a program that exits 3 after
+  // writing a line (with a terminal escape) on stderr.
+  sso->SetError(
+      cargo_credential::OtherError("command `/usr/bin/sso-token` failed with exit status 3",
+                                   {"session expired, run \x1b[31msso-login"}));
+  std::vector<Backend> backends;
+  backends.push_back(Make("sso", sso));
+  Stats stats;
+  Router router(std::move(backends), &stats);
+  const RegistryInfo registry = Registry("sparse+https://r.example/index/");
+  LogCapture log(LogLevel::kInfo);
+  Router::Answer answer = router.Call(router.Route(registry), registry, Get(), {});
+  ASSERT_FALSE(answer.result.ok());
+  // The user is shown the same: the message, then each cause.
+  EXPECT_THAT(cargo_credential::CausedBy(answer.result.status()),
+              ::testing::ElementsAre("command `/usr/bin/sso-token` failed with exit status 3",
+                                     "session expired, run \x1b[31msso-login"));
+  EXPECT_THAT(
+      log.text(),
+      ContainsRegex("warning: backend `sso` get sparse\\+https://r.example/index/: failed in "
+                    "[0-9]+ms: command `/usr/bin/sso-token` failed with exit status 3: "
+                    "session expired, run \\\\x1b\\[31msso-login\n"));
+  EXPECT_THAT(log.text(), Not(HasSubstr("\x1b")));
+}
+
+TEST(RouterLogTest, ATimeoutIsAWarningNamingTheTimeout) {
+  auto slow = std::make_shared<FakeBackend>();
+  slow->SetDelay(absl::Seconds(2));
+  std::vector<Backend> backends;
+  backends.push_back(Make("slow", slow));
+  Stats stats;
+  Router router(std::move(backends), &stats);
+  const RegistryInfo registry = Registry("u");
+  LogCapture log(LogLevel::kInfo);
+  ASSERT_FALSE(router.Call(router.Route(registry), registry, Get(), {}).result.ok());
+  EXPECT_THAT(log.text(), ContainsRegex("warning: backend `slow` get u: failed in [0-9]+ms: "
+                                        "credcache backend `slow` did not answer within 300ms"));
+}
+
+TEST(RouterLogTest, ALoginTokenABackendQuotesNeverReachesTheLog) {
+  const std::string token = "Bearer quoted-secret-0123456789";
+  auto store = std::make_shared<FakeBackend>();
+  store->SetError(cargo_credential::OtherError(absl::StrCat("the store refused \"", token, "\""),
+                                               {"only quoted-secret-0123456789 is bad"}));
+  std::vector<Backend> backends;
+  backends.push_back(Make("store", store));
+  Stats stats;
+  Router router(std::move(backends), &stats);
+  const RegistryInfo registry = Registry("u");
+  LogCapture log(LogLevel::kDebug);
+  ASSERT_FALSE(router.Call(router.Route(registry), registry, Login(token), {}).result.ok());
+  EXPECT_THAT(log.text(), HasSubstr("warning: backend `store` login u: failed in "));
+  EXPECT_THAT(log.text(), HasSubstr("the store refused \"REDACTED\": only REDACTED is bad"));
+  EXPECT_THAT(log.text(), Not(HasSubstr("quoted-secret")));
 }
 
 }  // namespace

@@ -1,21 +1,29 @@
 #include "shim/admin.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/paths.h"
 #include "common/version.h"
 #include "common/wire.h"
+#include "lib/error.h"
 #include "nlohmann/json.hpp"
 #include "proto/convert.h"
 #include "proto/messages.h"
@@ -32,14 +40,43 @@ std::string Ago(int64_t seconds) {
   return seconds <= 0 ? "0s" : absl::FormatDuration(absl::Seconds(seconds));
 }
 
-// --json output: one object per command, numbers as numbers, cache kinds
-// by their protocol names. Written out by hand because the shim links
-// protobuf's lite runtime, which has no JSON printer.
-// Bytes that are not UTF-8 (a socket path is the user's own bytes) are
-// replaced: nlohmann would throw on them.
-void PrintJson(const nlohmann::ordered_json& json) {
-  printf("%s\n",
-         json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+constexpr char kProgram[] = "cargo-credential-credcache";
+
+// --json output: one object per command, success or failure, "ok" first,
+// numbers as numbers, cache kinds by their protocol names. Written out by
+// hand because the shim links protobuf's lite runtime, which has no JSON
+// printer.
+
+// How a command that did its work ends: `fields` after "ok": true with
+// --json, else `text` for people. Returns 0.
+int Succeed(const Invocation& invocation, const nlohmann::ordered_json& fields,
+            const std::function<void()>& text) {
+  if (!invocation.Has("--json")) {
+    text();
+    return 0;
+  }
+  nlohmann::ordered_json out = {{"ok", true}};
+  for (const auto& [key, value] : fields.items()) out[key] = value;
+  PrintJson(out);
+  return 0;
+}
+
+// How a command that failed ends: `error` and `hint` on stderr, and with
+// --json also {"ok": false, `fields`..., "error", "hint"} on stdout, so a
+// script reads every outcome the same way. Returns `code`.
+int Fail(const Invocation& invocation, int code, const std::string& error,
+         const std::string& hint = "",
+         const nlohmann::ordered_json& fields = nlohmann::ordered_json::object()) {
+  fprintf(stderr, "%s: %s\n", kProgram, error.c_str());
+  if (!hint.empty()) fprintf(stderr, "hint: %s\n", hint.c_str());
+  if (invocation.Has("--json")) {
+    nlohmann::ordered_json out = {{"ok", false}};
+    for (const auto& [key, value] : fields.items()) out[key] = value;
+    out["error"] = error;
+    if (!hint.empty()) out["hint"] = hint;
+    PrintJson(out);
+  }
+  return code;
 }
 
 nlohmann::ordered_json ToJson(const v1::StatusResponse& status) {
@@ -170,23 +207,48 @@ void PrintStatus(const v1::StatusResponse& status) {
   }
 }
 
+// The cache as a table whose columns are as wide as what they hold. A
+// registry longer than kRegistryColumn (index URLs can be any length) gets
+// a line of its own, its row's other columns on the next line, so that the
+// columns of every row stay aligned.
 void PrintList(const v1::ListResponse& list) {
   if (list.entries().empty()) {
     printf("no cached tokens\n");
     return;
   }
-  printf("%-48s %-12s %-12s %-8s %-10s %s\n", "REGISTRY", "NAME", "BACKEND", "CACHE", "LEFT",
-         "HITS");
+  constexpr size_t kRegistryColumn = 48;
+  std::vector<std::vector<std::string>> rows = {
+      {"REGISTRY", "NAME", "BACKEND", "CACHE", "LEFT", "HITS"}};
   for (const v1::CacheEntry& entry : list.entries()) {
     std::string registry = entry.index_url();
     if (!entry.args().empty())
       absl::StrAppend(&registry, " [", absl::StrJoin(entry.args(), " "), "]");
     if (!entry.operation().empty()) absl::StrAppend(&registry, " (", entry.operation(), ")");
     if (entry.personal()) absl::StrAppend(&registry, " {uid ", entry.owner_uid(), "}");
-    printf("%-48s %-12s %-12s %-8s %-10s %lld\n", registry.c_str(),
-           entry.name().empty() ? "-" : entry.name().c_str(), entry.backend().c_str(),
-           std::string(cargo_credential::CacheKindName(FromProto(entry.cache()))).c_str(),
-           Ago(entry.seconds_left()).c_str(), static_cast<long long>(entry.hits()));
+    rows.push_back({registry, entry.name().empty() ? "-" : entry.name(), entry.backend(),
+                    std::string(cargo_credential::CacheKindName(FromProto(entry.cache()))),
+                    Ago(entry.seconds_left()), absl::StrCat(entry.hits())});
+  }
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const std::vector<std::string>& row : rows) {
+    for (size_t column = 0; column < row.size(); ++column) {
+      if (column == 0 && row[0].size() > kRegistryColumn) continue;
+      widths[column] = std::max(widths[column], row[column].size());
+    }
+  }
+  for (const std::vector<std::string>& row : rows) {
+    std::string line;
+    if (row[0].size() > widths[0]) {
+      printf("%s\n", row[0].c_str());
+      line.assign(widths[0], ' ');
+    } else {
+      line = row[0] + std::string(widths[0] - row[0].size(), ' ');
+    }
+    for (size_t column = 1; column < row.size(); ++column) {
+      absl::StrAppend(&line, "  ", row[column]);
+      if (column + 1 < row.size()) line.append(widths[column] - row[column].size(), ' ');
+    }
+    printf("%s\n", line.c_str());
   }
 }
 
@@ -218,25 +280,23 @@ void PrintStats(const v1::StatsResponse& stats) {
   }
 }
 
-// Runs one admin call with a short deadline; prints the failure and
-// returns false.
-// `refused`, when set, says what the daemon's own InvalidArgument answer
-// means for this call (transport failures come with other codes).
-bool Call(const ConnectOptions& daemon, absl::string_view method,
-          const google::protobuf::MessageLite& request, google::protobuf::MessageLite* response,
-          absl::string_view refused = "") {
-  const absl::Status status = CallDaemon(daemon, method, request, response, absl::Seconds(30));
-  if (!status.ok()) {
-    const std::string said = !refused.empty() && absl::IsInvalidArgument(status)
-                                 ? absl::StrCat(refused, ": ", status.message())
-                                 : std::string(status.message());
-    fprintf(stderr, "cargo-credential-credcache: %s\n", said.c_str());
-    return false;
-  }
-  return true;
+// Runs one admin call with a short deadline.
+absl::Status Call(const ConnectOptions& daemon, absl::string_view method,
+                  const google::protobuf::MessageLite& request,
+                  google::protobuf::MessageLite* response) {
+  return CallDaemon(daemon, method, request, response, absl::Seconds(30));
 }
 
-constexpr char kProgram[] = "cargo-credential-credcache";
+// A failed call, said as Fail says it. `refused`, when set, says what the
+// daemon's own InvalidArgument answer means for this call (transport
+// failures come with other codes).
+int FailedCall(const Invocation& invocation, const absl::Status& status,
+               absl::string_view refused = "") {
+  const std::string said = !refused.empty() && absl::IsInvalidArgument(status)
+                               ? absl::StrCat(refused, ": ", status.message())
+                               : std::string(status.message());
+  return Fail(invocation, 1, said, absl::StrJoin(cargo_credential::CausedBy(status), "; "));
+}
 
 // A command that talks to the running daemon: `run` is called with the
 // daemon's address once one is known to answer there. None starts one.
@@ -254,92 +314,110 @@ std::function<int(const Invocation&)> WithDaemon(
     // Only "nothing runs" is "not running": a loose socket directory or
     // another user's daemon is a different truth, said as it is.
     const bool none = absl::IsNotFound(probe.status());
-    if (command == "status" && invocation.Has("--json")) {
-      nlohmann::ordered_json out = {{"running", false}, {"socket", options.socket_path}};
-      if (!none) out["error"] = std::string(probe.status().message());
-      PrintJson(out);
-    } else if (none) {
-      fprintf(stderr, "%s: no credcached is running on %s\n", kProgram,
-              options.socket_path.c_str());
-    } else {
-      fprintf(stderr, "%s: %s\n", kProgram, std::string(probe.status().message()).c_str());
+    nlohmann::ordered_json fields = {{"running", false}, {"socket", options.socket_path}};
+    const std::string nothing = absl::StrCat("no credcached is running on ", options.socket_path);
+    if (command == "stop" && none) {
+      fields["stopping"] = false;  // Nothing to stop is what `stop` wants.
+      return Succeed(invocation, fields,
+                     [&nothing] { fprintf(stderr, "%s: %s\n", kProgram, nothing.c_str()); });
     }
-    return command == "stop" && none ? 0 : 1;
+    if (!none) return Fail(invocation, 1, std::string(probe.status().message()), "", fields);
+    return Fail(invocation, 1, nothing,
+                "cargo's next request through credcache starts one (or systemd's socket does, "
+                "after install-service)",
+                fields);
   };
 }
 
 int Status(const Invocation& invocation, const ConnectOptions& daemon) {
   v1::StatusResponse response;
-  if (!Call(daemon, "Status", v1::StatusRequest(), &response)) return 1;
-  invocation.Has("--json") ? PrintJson(ToJson(response)) : PrintStatus(response);
-  return 0;
+  if (absl::Status called = Call(daemon, "Status", v1::StatusRequest(), &response); !called.ok()) {
+    return FailedCall(invocation, called);
+  }
+  return Succeed(invocation, ToJson(response), [&response] { PrintStatus(response); });
 }
 
 int List(const Invocation& invocation, const ConnectOptions& daemon) {
   v1::ListResponse response;
-  if (!Call(daemon, "List", v1::ListRequest(), &response)) return 1;
-  invocation.Has("--json") ? PrintJson(ToJson(response)) : PrintList(response);
-  return 0;
+  if (absl::Status called = Call(daemon, "List", v1::ListRequest(), &response); !called.ok()) {
+    return FailedCall(invocation, called);
+  }
+  return Succeed(invocation, ToJson(response), [&response] { PrintList(response); });
+}
+
+// Whether the daemon shares its tokens through etcd, where forgetting an
+// index URL reaches every machine even when this one had nothing cached.
+bool HasEtcdTier(const ConnectOptions& daemon) {
+  v1::StatusResponse status;
+  return Call(daemon, "Status", v1::StatusRequest(), &status).ok() && status.has_etcd();
 }
 
 int Forget(const Invocation& invocation, const ConnectOptions& daemon) {
+  const std::string& registry = invocation.arguments[0];
   v1::ForgetRequest request;
-  request.set_registry(invocation.arguments[0]);
+  request.set_registry(registry);
   v1::ForgetResponse response;
-  if (!Call(daemon, "Forget", request, &response)) return 1;
-  if (invocation.Has("--json")) {
-    PrintJson({{"removed", response.removed()}});
-  } else {
-    printf("forgot %lld cached token(s) for %s\n", static_cast<long long>(response.removed()),
-           invocation.arguments[0].c_str());
+  if (absl::Status called = Call(daemon, "Forget", request, &response); !called.ok()) {
+    return FailedCall(invocation, called);
   }
-  return 0;
+  const int64_t removed = response.removed();
+  if (removed > 0) {
+    return Succeed(invocation, {{"removed", removed}}, [&] {
+      printf("forgot %lld cached token(s) for %s\n", static_cast<long long>(removed),
+             registry.c_str());
+    });
+  }
+  if (absl::StrContains(registry, "://") && HasEtcdTier(daemon)) {
+    return Succeed(invocation, {{"removed", 0}, {"etcd", true}}, [&] {
+      printf("nothing was cached here for %s; the etcd tier forgets it on every machine\n",
+             registry.c_str());
+    });
+  }
+  // A misspelt registry forgets nothing: that must not pass for success.
+  return Fail(invocation, 1, absl::StrCat("nothing was cached for ", registry),
+              absl::StrCat("`", kProgram,
+                           " list` shows what is cached, by index URL and name; forget takes "
+                           "either, as cargo spells them"),
+              {{"removed", 0}});
 }
 
 int Flush(const Invocation& invocation, const ConnectOptions& daemon) {
   v1::FlushResponse response;
-  if (!Call(daemon, "Flush", v1::FlushRequest(), &response)) return 1;
-  if (invocation.Has("--json")) {
-    PrintJson({{"removed", response.removed()}});
-  } else {
-    printf("flushed %lld cached token(s)\n", static_cast<long long>(response.removed()));
+  if (absl::Status called = Call(daemon, "Flush", v1::FlushRequest(), &response); !called.ok()) {
+    return FailedCall(invocation, called);
   }
-  return 0;
+  return Succeed(invocation, {{"removed", response.removed()}}, [&response] {
+    printf("flushed %lld cached token(s)\n", static_cast<long long>(response.removed()));
+  });
 }
 
 int Stats(const Invocation& invocation, const ConnectOptions& daemon) {
   v1::StatsResponse response;
-  if (!Call(daemon, "Stats", v1::StatsRequest(), &response)) return 1;
-  invocation.Has("--json") ? PrintJson(ToJson(response)) : PrintStats(response);
-  return 0;
+  if (absl::Status called = Call(daemon, "Stats", v1::StatsRequest(), &response); !called.ok()) {
+    return FailedCall(invocation, called);
+  }
+  return Succeed(invocation, ToJson(response), [&response] { PrintStats(response); });
 }
 
 int Reload(const Invocation& invocation, const ConnectOptions& daemon) {
   v1::ReloadResponse response;
-  if (!Call(daemon, "Reload", v1::ReloadRequest(), &response,
-            "credcached refused the new config (the old one keeps serving)")) {
-    return 1;
+  if (absl::Status called = Call(daemon, "Reload", v1::ReloadRequest(), &response); !called.ok()) {
+    return FailedCall(invocation, called,
+                      "credcached refused the new config (the old one keeps serving)");
   }
-  if (invocation.Has("--json")) {
-    PrintJson({{"config", response.config()}});
-  } else {
-    printf("reloaded %s\n", response.config().c_str());
-  }
-  return 0;
+  return Succeed(invocation, {{"config", response.config()}},
+                 [&response] { printf("reloaded %s\n", response.config().c_str()); });
 }
 
 int Stop(const Invocation& invocation, const ConnectOptions& daemon) {
   v1::StopResponse response;
-  if (!Call(daemon, "Stop", v1::StopRequest(), &response)) return 1;
+  if (absl::Status called = Call(daemon, "Stop", v1::StopRequest(), &response); !called.ok()) {
+    return FailedCall(invocation, called);
+  }
   // The daemon hands its socket over before it drains: once it has, a new
   // one may start, which is what a script that stops wants next.
   WaitForHandOver(daemon.socket_path, absl::Now() + absl::Seconds(5));
-  if (invocation.Has("--json")) {
-    PrintJson({{"stopping", true}});
-  } else {
-    printf("credcached is stopping\n");
-  }
-  return 0;
+  return Succeed(invocation, {{"stopping", true}}, [] { printf("credcached is stopping\n"); });
 }
 
 int Audit(const Invocation& invocation, const ConnectOptions& daemon) {
@@ -347,38 +425,95 @@ int Audit(const Invocation& invocation, const ConnectOptions& daemon) {
   const std::string count = invocation.Value("--count", "50");
   int64_t wanted = 0;
   if (!absl::SimpleAtoi(count, &wanted) || wanted <= 0) {
-    fprintf(stderr, "%s: --count must be a positive number, not `%s`\n", kProgram, count.c_str());
-    return 2;
+    return Fail(invocation, 2,
+                absl::StrCat("--count must be a positive number, not `", count, "`"));
   }
   request.set_count(wanted);
   v1::AuditResponse response;
-  if (!Call(daemon, "Audit", request, &response)) return 1;
+  if (absl::Status called = Call(daemon, "Audit", request, &response); !called.ok()) {
+    return FailedCall(invocation, called);
+  }
   nlohmann::ordered_json records = nlohmann::ordered_json::array();
   for (const std::string& record : response.records()) {
     records.push_back(nlohmann::ordered_json::parse(record, nullptr, /*allow_exceptions=*/false));
   }
-  if (invocation.Has("--json")) {
-    PrintJson({{"records", records}});
-    return 0;
+  return Succeed(invocation, {{"records", records}}, [&records] {
+    if (records.empty()) printf("no audit records yet\n");
+    for (const nlohmann::ordered_json& record : records) {
+      if (!record.is_object()) continue;
+      auto text = [&record](const char* key) {
+        return record.contains(key) && record[key].is_string() ? record[key].get<std::string>()
+                                                               : std::string("-");
+      };
+      printf(
+          "%s %s(%lld) %s %s %s by %s: %s%s%s\n", text("time").c_str(), text("user").c_str(),
+          static_cast<long long>(record.value("uid", -1)), text("decision").c_str(),
+          text("operation").c_str(), text("registry").c_str(), text("rule").c_str(),
+          text("outcome").c_str(),
+          record.contains("backend") && !text("backend").empty()
+              ? absl::StrCat(" from ", text("backend")).c_str()
+              : "",
+          record.contains("token_hmac") ? absl::StrCat(" token ", text("token_hmac")).c_str() : "");
+    }
+  });
+}
+
+// All that `fd` holds, from its start.
+std::string ReadBack(int fd) {
+  std::string text;
+  char buffer[4096];
+  ssize_t got = 0;
+  lseek(fd, 0, SEEK_SET);
+  while ((got = read(fd, buffer, sizeof(buffer))) > 0) text.append(buffer, got);
+  return text;
+}
+
+// install-service and uninstall-service (service_install.cc) print for
+// people as they go, and run systemctl. With --json, what they print is
+// caught (in memory: it holds no secret, but needs no file either), then
+// all of it goes to stderr, and stdout gets one object saying how it
+// ended: what they printed as "output", their complaints as "error" (or
+// "warnings" when they still succeeded).
+int WithJsonSummary(const Invocation& invocation, const std::function<int()>& run) {
+  if (!invocation.Has("--json")) return run();
+  const int out = memfd_create("credcache-stdout", MFD_CLOEXEC);
+  const int err = memfd_create("credcache-stderr", MFD_CLOEXEC);
+  const int saved_out = dup(STDOUT_FILENO);
+  const int saved_err = dup(STDERR_FILENO);
+  if (out < 0 || err < 0 || saved_out < 0 || saved_err < 0) {
+    for (const int fd : {out, err, saved_out, saved_err}) {
+      if (fd >= 0) close(fd);
+    }
+    return Fail(invocation, 1, absl::StrCat("cannot catch what it prints: ", strerror(errno)));
   }
-  if (records.empty()) printf("no audit records yet\n");
-  for (const nlohmann::ordered_json& record : records) {
-    if (!record.is_object()) continue;
-    auto text = [&record](const char* key) {
-      return record.contains(key) && record[key].is_string() ? record[key].get<std::string>()
-                                                             : std::string("-");
-    };
-    printf(
-        "%s %s(%lld) %s %s %s by %s: %s%s%s\n", text("time").c_str(), text("user").c_str(),
-        static_cast<long long>(record.value("uid", -1)), text("decision").c_str(),
-        text("operation").c_str(), text("registry").c_str(), text("rule").c_str(),
-        text("outcome").c_str(),
-        record.contains("backend") && !text("backend").empty()
-            ? absl::StrCat(" from ", text("backend")).c_str()
-            : "",
-        record.contains("token_hmac") ? absl::StrCat(" token ", text("token_hmac")).c_str() : "");
+  fflush(stdout);
+  fflush(stderr);
+  dup2(out, STDOUT_FILENO);
+  dup2(err, STDERR_FILENO);
+  const int code = run();
+  fflush(stdout);
+  fflush(stderr);
+  dup2(saved_out, STDOUT_FILENO);
+  dup2(saved_err, STDERR_FILENO);
+  close(saved_out);
+  close(saved_err);
+  const std::string printed = ReadBack(out);
+  const std::string complained = ReadBack(err);
+  close(out);
+  close(err);
+  fputs(printed.c_str(), stderr);
+  fputs(complained.c_str(), stderr);
+  const std::string said(absl::StripTrailingAsciiWhitespace(complained));
+  nlohmann::ordered_json json = {{"ok", code == 0}};
+  if (code != 0) {
+    json["exit_code"] = code;
+    json["error"] = said.empty() ? absl::StrCat("failed with exit code ", code) : said;
+  } else if (!said.empty()) {
+    json["warnings"] = said;
   }
-  return 0;
+  json["output"] = printed;
+  PrintJson(json);
+  return code;
 }
 
 ServiceInstallOptions ServiceOptions(const Invocation& invocation) {
@@ -394,8 +529,14 @@ ServiceInstallOptions ServiceOptions(const Invocation& invocation) {
 }
 
 int Import(const Invocation& invocation) {
+  // import starts a daemon when none runs, so the variables that say how a
+  // shim starts one apply to it as to cargo's requests.
+  absl::StatusOr<ConnectOptions> connect =
+      ConnectOptionsFromEnvironment(Absolute(invocation.Value("--socket", DefaultSocketPath())));
+  if (!connect.ok()) return Fail(invocation, 1, std::string(connect.status().message()));
   ImportOptions options;
-  options.socket = Absolute(invocation.Value("--socket", DefaultSocketPath()));
+  options.connect = *std::move(connect);
+  options.json = invocation.Has("--json");
   options.backend = invocation.Value("--backend", options.backend);
   options.cargo_home = invocation.Value("--cargo-home", options.cargo_home);
   options.remove = invocation.Has("--remove");
@@ -422,7 +563,9 @@ const CommandLine& AdminCommandLine() {
           {"--socket", "PATH",
            "the daemon's socket (default: $CREDCACHE_SOCKET, else\n"
            "$XDG_RUNTIME_DIR/credcache/credcache.sock)"},
-          {"--json", "", "one JSON object, for scripts"},
+          {"--json", "",
+           "one JSON object on stdout, success or failure: \"ok\",\n"
+           "and \"error\" and \"hint\" when it failed (for scripts)"},
           {"--bindir", "DIR",
            "where the programs go (default: ~/.local/bin;\nwith --team, /usr/local/bin)"},
           {"--unitdir", "DIR",
@@ -459,7 +602,8 @@ const CommandLine& AdminCommandLine() {
            {"REGISTRY"},
            "drop the cached tokens of one registry",
            "REGISTRY is an index URL (as cargo has it, e.g. sparse+https://host/index/)\n"
-           "or a registry name.",
+           "or a registry name. Exits 1 when nothing was cached for it (`list` shows\n"
+           "what is), unless an etcd tier forgets the URL on every machine.",
            kDaemonOptions,
            WithDaemon("forget", Forget)},
           {"flush", {}, "drop every cached token", "", kDaemonOptions, WithDaemon("flush", Flush)},
@@ -502,31 +646,59 @@ const CommandLine& AdminCommandLine() {
            "credcached-team.service to /etc/systemd/system; then the socket is enabled.\n"
            "The account and the group must exist (the commands that make them are\n"
            "printed otherwise, and nothing is written). A missing config is reported,\n"
-           "with the smallest one to write.",
-           {"--bindir", "--unitdir", "--no-enable", "--team", "--account", "--group", "--config"},
-           [](const Invocation& invocation) { return InstallService(ServiceOptions(invocation)); }},
+           "with the smallest one to write.\n"
+           "\n"
+           "With --json, what it prints goes to stderr, and stdout gets one object: \"ok\",\n"
+           "\"output\", and \"error\" when it failed.",
+           {"--bindir", "--unitdir", "--no-enable", "--team", "--account", "--group", "--config",
+            "--json"},
+           [](const Invocation& invocation) {
+             return WithJsonSummary(invocation,
+                                    [&] { return InstallService(ServiceOptions(invocation)); });
+           }},
           {"uninstall-service",
            {},
            "disable and remove the units (the programs stay)",
            "With --team, the team daemon's system units (the programs and its config\n"
            "stay).",
-           {"--bindir", "--unitdir", "--no-enable", "--team"},
+           {"--bindir", "--unitdir", "--no-enable", "--team", "--json"},
            [](const Invocation& invocation) {
-             return UninstallService(ServiceOptions(invocation));
+             return WithJsonSummary(invocation,
+                                    [&] { return UninstallService(ServiceOptions(invocation)); });
            }},
           {"import",
            {},
            "move the tokens of cargo's credentials.toml into credcache",
            "Each token is logged in to a credcache backend through the daemon (started\n"
-           "if need be); with --remove it is then deleted from credentials.toml.",
-           {"--socket", "--backend", "--cargo-home", "--remove"},
+           "if need be), under its registry's index URL as cargo spells it; with --remove\n"
+           "it is then deleted from credentials.toml. A failure several registries share\n"
+           "is said once. The lines that tell cargo to ask credcache are printed unless\n"
+           "its config.toml already does.",
+           {"--socket", "--backend", "--cargo-home", "--remove", "--json"},
            Import},
-      });
+      },
+      "--json");
   return *kCommandLine;
 }
 
 }  // namespace
 
 int RunAdmin(int argc, char** argv) { return AdminCommandLine().Run(argc, argv); }
+
+absl::StatusOr<ConnectOptions> ConnectOptionsFromEnvironment(const std::string& socket_path) {
+  ConnectOptions options = ConnectOptionsFor(socket_path);
+  absl::StatusOr<bool> no_spawn = SwitchFromEnvironment("CREDCACHE_NO_SPAWN", false);
+  if (!no_spawn.ok()) return no_spawn.status();
+  if (*no_spawn) options.spawn = false;
+  if (const char* idle = getenv("CREDCACHE_IDLE_EXIT"); idle != nullptr && idle[0] != '\0') {
+    // Ignored, a typo would leave every daemon at the default, unseen.
+    if (!absl::ParseDuration(idle, &options.idle_exit) ||
+        options.idle_exit <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "CREDCACHE_IDLE_EXIT=", idle, ": takes a positive duration, such as 30m or 2h"));
+    }
+  }
+  return options;
+}
 
 }  // namespace credcache

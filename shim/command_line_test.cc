@@ -1,19 +1,23 @@
 #include "shim/command_line.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 
 namespace credcache {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 
 class CommandLineTest : public ::testing::Test {
  protected:
@@ -30,7 +34,8 @@ class CommandLineTest : public ::testing::Test {
                         "NAME is a thing's name.",
                         {"--json", "--force", "--owner"},
                         Record("drop")},
-                       {"put", {}, "puts", "", {"--dir"}, Record("put")}}) {}
+                       {"put", {}, "puts", "", {"--dir"}, Record("put")}},
+                      "--json") {}
 
   std::function<int(const Invocation&)> Record(const std::string& name) {
     return [this, name](const Invocation& invocation) {
@@ -68,6 +73,9 @@ TEST_F(CommandLineTest, UsageComesFromTheTable) {
   EXPECT_THAT(usage, HasSubstr("[--force]"));
   EXPECT_THAT(usage, HasSubstr("[--dir DIR]"));
   EXPECT_THAT(usage, HasSubstr("  --json            JSON out\n"));
+  EXPECT_THAT(usage, HasSubstr("  --help, -h        "));
+  EXPECT_THAT(usage, HasSubstr("  --version, -V     the version (also `version`)\n"));
+  EXPECT_THAT(usage, HasSubstr("--name=VALUE"));
   EXPECT_THAT(usage, HasSubstr("The end."));
 }
 
@@ -113,7 +121,142 @@ TEST_F(CommandLineTest, WhatDoesNotFitTheTableIsRefusedWithTheReason) {
   EXPECT_THAT(err_, HasSubstr("`--dir` needs a value (DIR)"));
   EXPECT_EQ(Run({"show", "--what"}), 2);
   EXPECT_THAT(err_, HasSubstr("unknown option `--what`"));
+  EXPECT_EQ(out_, "") << "without --json, stdout stays empty";
   EXPECT_EQ(ran_, "") << "nothing ran";
+}
+
+// issue 13: options meant for another command were taken and ignored.
+TEST_F(CommandLineTest, ACommandTakesOnlyItsOwnOptionsWhereverTheyStand) {
+  EXPECT_EQ(Run({"--dir", "/d", "show"}), 2) << "before the command too";
+  EXPECT_THAT(err_, HasSubstr("`--dir` is not an option of `show`"));
+  EXPECT_THAT(err_, HasSubstr("usage: tool show [--json]"));
+  EXPECT_EQ(Run({"drop", "x", "--dir=/d"}), 2) << "in the --name=VALUE form too";
+  EXPECT_THAT(err_, HasSubstr("`--dir` is not an option of `drop`"));
+  EXPECT_EQ(ran_, "");
+}
+
+TEST_F(CommandLineTest, AnOptionGivenTwiceIsRefused) {
+  EXPECT_EQ(Run({"put", "--dir", "/a", "--dir", "/b"}), 2);
+  EXPECT_THAT(err_, HasSubstr("`--dir` is given twice"));
+  EXPECT_EQ(Run({"show", "--json", "--json"}), 2);
+  EXPECT_EQ(ran_, "");
+}
+
+// issue 13: `--socket=/x` was an unknown option.
+TEST_F(CommandLineTest, AValueMayFollowAnEqualsSign) {
+  EXPECT_EQ(Run({"put", "--dir=/d"}), 7);
+  EXPECT_EQ(seen_.Value("--dir"), "/d");
+  EXPECT_EQ(Run({"put", "--dir=a=b"}), 7) << "the first = splits";
+  EXPECT_EQ(seen_.Value("--dir"), "a=b");
+  EXPECT_EQ(Run({"put", "--dir=--odd"}), 7) << "the way to a value that starts with --";
+  EXPECT_EQ(seen_.Value("--dir"), "--odd");
+  EXPECT_EQ(Run({"drop", "x", "--force", "--owner=me"}), 7);
+  EXPECT_EQ(seen_.Value("--owner"), "me");
+  ran_.clear();
+  EXPECT_EQ(Run({"put", "--dir="}), 2);
+  EXPECT_THAT(err_, HasSubstr("`--dir` needs a value (DIR)"));
+  EXPECT_EQ(Run({"show", "--json=yes"}), 2) << "a switch takes no value";
+  EXPECT_THAT(err_, HasSubstr("`--json` is a switch: it takes no value"));
+  EXPECT_EQ(Run({"drop", "x", "--force="}), 2);
+  EXPECT_THAT(err_, HasSubstr("`--force` is a switch"));
+  EXPECT_EQ(ran_, "");
+}
+
+TEST_F(CommandLineTest, TheNextOptionIsNotTakenForAValue) {
+  EXPECT_EQ(Run({"put", "--dir", "--json"}), 2);
+  EXPECT_THAT(err_, HasSubstr("`--dir` needs a value (DIR), not the option `--json`"));
+  EXPECT_THAT(err_, HasSubstr("`--dir=--json` if that is the value"));
+  EXPECT_EQ(Run({"put", "--dir", "-"}), 7) << "a lone dash is a value";
+  EXPECT_EQ(seen_.Value("--dir"), "-");
+}
+
+// issue 13: `COMMAND --help` printed the global help.
+TEST_F(CommandLineTest, HelpAfterOrBeforeACommandIsThatCommandsOwn) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"drop", "--help"},
+                                             {"drop", "-h"},
+                                             {"--help", "drop"},
+                                             {"help", "drop"},
+                                             {"drop", "x", "--owner", "me", "--help"}}) {
+    EXPECT_EQ(Run(args), 0) << args[0] << " " << args[1];
+    EXPECT_THAT(out_, StartsWith("usage: tool drop NAME [--json] [--force] [--owner NAME]\n"));
+    EXPECT_THAT(out_, HasSubstr("drops one thing"));
+    EXPECT_THAT(out_, HasSubstr("options:\n  --json            JSON out\n"));
+    EXPECT_THAT(out_, HasSubstr("  --help, -h        this text\n"));
+    EXPECT_THAT(out_, Not(HasSubstr("What it does:"))) << "not the global usage";
+    EXPECT_THAT(out_, Not(HasSubstr("--dir")));
+  }
+  EXPECT_EQ(Run({"put", "-h"}), 0);
+  EXPECT_THAT(out_, HasSubstr("usage: tool put [--dir DIR]"));
+  EXPECT_EQ(ran_, "");
+  // `help` is a word of its own only in the command's place: after one it
+  // is an argument, so a registry named "help" can be forgotten.
+  EXPECT_EQ(Run({"drop", "help"}), 7);
+  EXPECT_EQ(seen_.arguments, std::vector<std::string>{"help"});
+}
+
+// issue 13: `-V` and `version` were refused.
+TEST_F(CommandLineTest, TheVersionHasThreeSpellings) {
+  for (const char* spelling : {"--version", "-V", "version"}) {
+    EXPECT_EQ(Run({spelling}), 0) << spelling;
+    EXPECT_EQ(out_, "tool 1.0\n") << spelling;
+  }
+  EXPECT_EQ(Run({"show", "-V"}), 0);
+  EXPECT_EQ(out_, "tool 1.0\n");
+  EXPECT_EQ(Run({"version", "--json"}), 0);
+  EXPECT_EQ(nlohmann::json::parse(out_),
+            nlohmann::json({{"ok", true}, {"program", "tool"}, {"version", "1.0"}}));
+  EXPECT_EQ(Run({"version", "--dir", "/d"}), 2) << "`version` takes no other option";
+  EXPECT_THAT(err_, HasSubstr("`--dir` is not an option of `version`"));
+  EXPECT_EQ(Run({"version", "show"}), 2);
+  EXPECT_THAT(err_, HasSubstr("`version` takes no arguments"));
+  EXPECT_EQ(ran_, "");
+}
+
+// issue 13: --json promised one JSON object on stdout, also for a command
+// line that is refused.
+TEST_F(CommandLineTest, WithTheJsonOptionARefusalIsAlsoOneJsonObject) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--json", "show", "--force"}, {"show", "--bogus", "--json"}, {"--json", "bogus"}}) {
+    EXPECT_EQ(Run(args), 2);
+    nlohmann::json json;
+    ASSERT_NO_THROW(json = nlohmann::json::parse(out_)) << out_;
+    EXPECT_EQ(json["ok"], false);
+    EXPECT_FALSE(json["error"].get<std::string>().empty());
+    EXPECT_THAT(json["hint"].get<std::string>(), HasSubstr("--help"));
+    EXPECT_THAT(err_, HasSubstr(json["error"].get<std::string>())) << "and the text on stderr";
+  }
+  EXPECT_EQ(Run({"--json", "show", "--force"}), 2);
+  EXPECT_EQ(nlohmann::json::parse(out_)["error"], "`--force` is not an option of `show`");
+  EXPECT_EQ(nlohmann::json::parse(out_)["hint"],
+            "`tool show --help` shows its arguments and options");
+  EXPECT_EQ(ran_, "");
+}
+
+// issue 13: CREDCACHE_NO_SPAWN=true was taken as "off".
+TEST(SwitchFromEnvironmentTest, TakesTheUsualSpellingsAndRefusesOthers) {
+  constexpr char kVariable[] = "CREDCACHE_TEST_SWITCH";
+  unsetenv(kVariable);
+  EXPECT_EQ(SwitchFromEnvironment(kVariable, false).value(), false);
+  EXPECT_EQ(SwitchFromEnvironment(kVariable, true).value(), true);
+  setenv(kVariable, "", 1);
+  EXPECT_EQ(SwitchFromEnvironment(kVariable, true).value(), true) << "empty is unset";
+  for (const char* yes : {"1", "true", "TRUE", "yes", "Yes", "on", "ON"}) {
+    setenv(kVariable, yes, 1);
+    EXPECT_EQ(SwitchFromEnvironment(kVariable, false).value(), true) << yes;
+  }
+  for (const char* no : {"0", "false", "False", "no", "NO", "off", "Off"}) {
+    setenv(kVariable, no, 1);
+    EXPECT_EQ(SwitchFromEnvironment(kVariable, true).value(), false) << no;
+  }
+  for (const char* neither : {"2", "y", "enable", " 1", "true "}) {
+    setenv(kVariable, neither, 1);
+    absl::StatusOr<bool> parsed = SwitchFromEnvironment(kVariable, false);
+    ASSERT_FALSE(parsed.ok()) << neither;
+    EXPECT_THAT(std::string(parsed.status().message()),
+                HasSubstr(absl::StrCat("CREDCACHE_TEST_SWITCH=", neither, ": takes 1, true")));
+  }
+  unsetenv(kVariable);
 }
 
 TEST_F(CommandLineTest, AnOptionThatNeedsAnotherIsRefusedWithoutIt) {

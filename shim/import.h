@@ -1,15 +1,19 @@
 // import: moves the tokens of cargo's plaintext credentials.toml (what the
 // `cargo:token` provider reads) into a credcache backend.
 //
-//   cargo-credential-credcache import [--backend NAME] [--cargo-home DIR] [--remove]
+//   cargo-credential-credcache import [--backend NAME] [--cargo-home DIR] [--remove] [--json]
 //
 // Each `[registries.NAME] token` (and crates.io's `[registry] token`) is
 // matched to its index URL through `[registries.NAME] index` in
-// $CARGO_HOME/config.toml (or CARGO_REGISTRIES_NAME_INDEX), then logged in
-// through the daemon, into NAME'd backend or else the registry's usual chain.
-// Nothing is removed from credentials.toml unless --remove says so, and then
-// only the tokens that were stored. At the end it prints the lines to put in
-// ~/.cargo/config.toml.
+// $CARGO_HOME/config.toml (or CARGO_REGISTRIES_NAME_INDEX), spelt as cargo
+// spells it to providers (CargoIndexUrl), then logged in through the daemon,
+// into NAME'd backend or else the registry's usual chain. A failure shared
+// by several registries (no such backend, a backend that stores nothing, no
+// daemon) is said once, with the registries it hit. Nothing is removed from
+// credentials.toml unless --remove says so, and then only the tokens that
+// were stored. At the end, unless cargo's config already sends these
+// registries to credcache, it prints the lines to put in config.toml. With
+// --json, stdout gets one JSON object instead of the text.
 //
 // Thread-safety: call from main().
 #ifndef CREDCACHE_SHIM_IMPORT_H_
@@ -19,7 +23,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "lib/secret.h"
+#include "shim/connect.h"
 
 namespace credcache {
 
@@ -27,9 +33,32 @@ namespace credcache {
 // login): the git URL, not the sparse one.
 inline constexpr char kCratesIoIndex[] = "https://github.com/rust-lang/crates.io-index";
 
+// `index` (a registry's `index` as configured) as cargo names it to
+// credential providers, which is the key a token must be kept under: cargo
+// parses it with the url crate and hands on that crate's serialisation
+// (the WHATWG URL standard). So the scheme is lowercased; for http, https
+// and the other special schemes the host is lowercased and percent-decoded,
+// an IPv4 address is written in its dotted form (`127.1` is `127.0.0.1`),
+// an international name in its `xn--` form, a default port is dropped, `\`
+// is `/`, and an empty path is `/`; in every scheme an IPv6 address is
+// written as the url crate prints it (`[::ffff:127.0.0.1]` is
+// `[::ffff:7f00:1]`), `.` and `..` segments are resolved, and the
+// characters URLs may not hold are percent-encoded. A `sparse+https` URL is
+// not special to the url crate: its host keeps its case and its port.
+// Errors for what cargo refuses: no scheme, a bad host or port, a password,
+// and a sparse index that does not end in `/` (cargo adds none).
+//
+// Not done, as international hosts in registry URLs are rare: Unicode
+// normalisation, and case mapping beyond Latin, Greek and Cyrillic letters.
+absl::StatusOr<std::string> CargoIndexUrl(absl::string_view index);
+
 struct CargoToken {
   std::string name;       // "crates-io" for [registry].
-  std::string index_url;  // Empty when no index is known for the name.
+  std::string index_url;  // As cargo names it; empty when none is known or usable.
+  // The index as configured, and why cargo would not take it (then
+  // `index_url` is empty); both empty when no index is configured.
+  std::string configured_index;
+  std::string index_error;
   cargo_credential::Secret token;
 };
 
@@ -40,19 +69,30 @@ absl::StatusOr<std::vector<CargoToken>> ParseCargoCredentials(const std::string&
                                                               const std::string& config,
                                                               const std::string& source);
 
+// Whether cargo, with `config` (config.toml's text) and the environment,
+// asks credcache for registry `name`'s tokens: the registry's own
+// `credential-provider` when it has one (`[registry]`'s for crates-io),
+// else `[registry] global-credential-providers`, each resolved through
+// `[credential-alias]`; the CARGO_* variables win over the file, as in
+// cargo. A provider is credcache when its program is
+// cargo-credential-credcache, by name or by path.
+bool CargoAsksCredcache(const std::string& config, const std::string& name);
+
 // `credentials` without the tokens of `names` (tables left empty are
 // dropped), for --remove.
 absl::StatusOr<std::string> RemoveCargoTokens(const std::string& credentials,
                                               const std::vector<std::string>& names);
 
 struct ImportOptions {
-  std::string socket;
+  ConnectOptions connect;  // The daemon, started when none runs.
   std::string backend;     // Empty: the registry's usual chain.
   std::string cargo_home;  // Empty: $CARGO_HOME, else ~/.cargo.
   bool remove = false;
+  bool json = false;  // One JSON object on stdout, not text.
 };
 
-// Runs the import; returns the exit code.
+// Runs the import; returns the exit code: 0 when every token is in
+// credcache, else 1.
 int RunImport(const ImportOptions& options);
 
 }  // namespace credcache

@@ -1,31 +1,52 @@
 // cargo-credential-credcache: what cargo runs (with --cargo-plugin), and the
 // admin command line (without). See relay_credential.h and admin.h.
-#include <stdlib.h>
 #include <string.h>
 
-#include "absl/time/time.h"
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/paths.h"
+#include "lib/credential.h"
+#include "lib/error.h"
 #include "lib/hardening.h"
 #include "lib/provider.h"
 #include "shim/admin.h"
 #include "shim/relay_credential.h"
 
+namespace {
+
+// Answers every request with why the shim cannot run: a misspelt
+// CREDCACHE_* variable is told to the user through cargo, as any failure
+// of a request is, not taken for something else.
+class Refusing : public cargo_credential::Credential {
+ public:
+  explicit Refusing(std::string why) : why_(std::move(why)) {}
+  absl::StatusOr<cargo_credential::CredentialResponse> Perform(
+      const cargo_credential::RegistryInfo&, const cargo_credential::Action&,
+      const std::vector<std::string>&) override {
+    return cargo_credential::OtherError(why_);
+  }
+
+ private:
+  const std::string why_;
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
   if (argc >= 2 && strcmp(argv[1], "--cargo-plugin") == 0) {
-    credcache::ConnectOptions options =
-        credcache::ConnectOptionsFor(credcache::DefaultSocketPath());
-    const char* no_spawn = getenv("CREDCACHE_NO_SPAWN");
-    if (no_spawn != nullptr && strcmp(no_spawn, "1") == 0) options.spawn = false;
-    // How long a daemon this shim starts stays without requests.
-    absl::Duration idle;
-    const char* idle_text = getenv("CREDCACHE_IDLE_EXIT");
-    if (idle_text != nullptr && absl::ParseDuration(idle_text, &idle) &&
-        idle > absl::ZeroDuration()) {
-      options.idle_exit = idle;
+    constexpr char kDescription[] = "credcache's Cargo credential provider";
+    absl::StatusOr<credcache::ConnectOptions> options =
+        credcache::ConnectOptionsFromEnvironment(credcache::DefaultSocketPath());
+    if (!options.ok()) {
+      Refusing refusing(std::string(options.status().message()));
+      return cargo_credential::RunProvider(refusing, argc, argv, kDescription);
     }
-    credcache::RelayCredential relay(options);
-    return cargo_credential::RunProvider(relay, argc, argv,
-                                         "credcache's Cargo credential provider");
+    credcache::RelayCredential relay(*std::move(options));
+    return cargo_credential::RunProvider(relay, argc, argv, kDescription);
   }
   // Admin commands handle tokens too (import reads every one in
   // credentials.toml): no core dumps, no tracing, no SIGPIPE deaths.

@@ -330,7 +330,7 @@ TEST_F(FaultTest, ALogLineCannotBeForgedOrCarryTerminalEscapes) {
   ASSERT_EQ(env_.Shim({"--cargo-plugin"}, GetLine()).exit_code, 0);
   EXPECT_EQ(
       env_.Shim({"forget", "x\n2026-01-01T00:00:00.000Z credcached[1] FORGED\x1b[31m"}).exit_code,
-      0);
+      1);  // Nothing was cached for it; the daemon logged the ask all the same.
   const std::string log = ReadFile(env_.log());
   EXPECT_THAT(log, Not(HasSubstr("\n2026-01-01T00:00:00.000Z credcached[1] FORGED")));
   EXPECT_THAT(log, Not(HasSubstr("\x1b")));
@@ -394,7 +394,8 @@ TEST_F(FaultTest, ForgetByNameVoidsAFetchUnderWay) {
   for (int i = 0; i < 500 && CountLines(env_.root() + "/calls") < 2; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  EXPECT_EQ(env_.Shim({"forget", "myreg"}).exit_code, 0);
+  // Nothing was cached yet (exit 1), but the fetch under way is voided.
+  EXPECT_EQ(env_.Shim({"forget", "myreg"}).exit_code, 1);
   slow.join();
   EXPECT_THAT(answer, HasSubstr(token_));  // The asker still gets its answer,
   const std::string list = env_.Shim({"list"}).stdout_text;

@@ -163,6 +163,40 @@ TEST_P(SecretHygieneTest, TheTokenIsFoundNowhereButItsStore) {
   EXPECT_EQ(copies, 0) << "copies of the token left in credcached's memory after flush:\n" << where;
 }
 
+// A backend's failure is logged with its cause, as the user is shown it:
+// a wrapped provider that refuses a login and quotes the token in its
+// message must not put the token in the log.
+TEST(SecretHygieneLogTest, AFailedLoginsLogLineCarriesItsCauseNeverTheToken) {
+  DaemonEnv env;
+  const std::string token = RandomToken();
+  const std::string sentinel = token.substr(token.find(' ') + 1);
+  const std::string provider = env.root() + "/refusing-provider.sh";
+  // Speaks cargo's protocol: the hello, one request, and an error quoting
+  // the token the request carried.
+  WriteFile(provider,
+            "#!/bin/sh\n"
+            "printf '{\"v\":[1]}\\n'\n"
+            "IFS= read -r line\n"
+            "token=$(printf '%s' \"$line\" | sed -n 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/p')\n"
+            "printf '{\"Err\":{\"kind\":\"other\",\"message\":\"store refused %s\",'"
+            "'\"caused-by\":[\"quota exceeded for %s\"]}}\\n' \"$token\" \"$token\"\n",
+            0700);
+  env.WriteConfig(absl::StrCat("[[backend]]\nname = \"wrapped\"\nkind = \"cargo-provider\"\n",
+                               "provider = \"", provider, "\"\n"));
+  const std::string login =
+      absl::StrCat(R"({"v":1,"registry":{"index-url":"sparse+http://r.example/index/",)",
+                   R"("name":"myreg"},"kind":"login","token":")", token, "\"}\n");
+  SubprocessResult refused = env.Shim({"--cargo-plugin"}, login);
+  // The provider's own words reach the user (they are its business)...
+  EXPECT_THAT(refused.stdout_text, HasSubstr("store refused"));
+  const std::string log = ReadFile(env.log());
+  // ...and the log says the login failed and why, the token blanked out.
+  EXPECT_THAT(log, HasSubstr("warning: backend `wrapped` login sparse+http://r.example/index/: "
+                             "failed in "));
+  EXPECT_THAT(log, HasSubstr("store refused REDACTED: quota exceeded for REDACTED"));
+  EXPECT_THAT(log, Not(HasSubstr(sentinel)));
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryBackendKind, SecretHygieneTest,
                          ::testing::Values("file", "env", "command", "cargo-provider"),
                          [](const ::testing::TestParamInfo<const char*>& info) {

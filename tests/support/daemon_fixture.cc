@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -22,6 +23,8 @@ namespace credcache_testing {
 DaemonEnv::DaemonEnv() {
   root_ = MakeTempDir("cctest", "/tmp");
   socket_ = root_ + "/run/credcache.sock";
+  mkdir((root_ + "/state").c_str(), 0700);
+  mkdir((root_ + "/state/credcache").c_str(), 0700);
 }
 
 DaemonEnv::~DaemonEnv() {
@@ -40,10 +43,9 @@ void DaemonEnv::WriteConfig(const std::string& toml) {
 
 std::vector<std::pair<std::string, std::string>> DaemonEnv::Environment() const {
   std::vector<std::pair<std::string, std::string>> env = {
-      {"CREDCACHE_SOCKET", socket_},
-      {"CREDCACHE_DAEMON", DaemonPath()},
-      {"XDG_DATA_HOME", root_ + "/data"},
-      {"XDG_CONFIG_HOME", root_ + "/config-home"},
+      {"CREDCACHE_SOCKET", socket_},        {"CREDCACHE_DAEMON", DaemonPath()},
+      {"XDG_DATA_HOME", root_ + "/data"},   {"XDG_CONFIG_HOME", root_ + "/config-home"},
+      {"XDG_STATE_HOME", root_ + "/state"},
   };
   if (config_written_) env.push_back({"CREDCACHE_CONFIG", config_path()});
   return env;

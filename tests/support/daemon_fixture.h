@@ -25,7 +25,9 @@ class DaemonEnv {
 
   const std::string& root() const { return root_; }
   const std::string& socket() const { return socket_; }
-  std::string log() const { return root_ + "/run/credcached.log"; }
+  // The daemon's log ($XDG_STATE_HOME/credcache/credcached.log), whose
+  // directory is made up front so that a test can plant a file there.
+  std::string log() const { return root_ + "/state/credcache/credcached.log"; }
   std::string data_dir() const { return root_ + "/data/credcache"; }
   std::string config_path() const { return root_ + "/config.toml"; }
   static std::string ShimPath();
