@@ -210,29 +210,9 @@ TEST_F(DaemonLogTest, HelpSaysWhereTheLogGoesInEachModeAndHowToSetItsLevel) {
 std::unique_ptr<cargo_credential::Subprocess> StartAsService(const DaemonEnv& env,
                                                              const std::string& stderr_path,
                                                              const std::string& stream) {
-  mkdir((env.root() + "/run").c_str(), 0700);
-  cargo_credential::SubprocessOptions options;
-  options.argv = {"systemd-socket-activate",
-                  "-l",
-                  env.socket(),
-                  "-E",
-                  "INVOCATION_ID=0123456789abcdef0123456789abcdef",
-                  "-E",
-                  absl::StrCat("JOURNAL_STREAM=", stream),
-                  DaemonEnv::DaemonPath(),
-                  "--config",
-                  env.config_path()};
-  options.stdout_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
-  options.stderr_mode = cargo_credential::SubprocessOptions::Stdio::kFile;
-  options.stderr_file = stderr_path;
-  absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> activator =
-      cargo_credential::Subprocess::Start(options);
-  EXPECT_TRUE(activator.ok()) << activator.status();
-  if (!activator.ok()) return nullptr;
-  for (int i = 0; i < 500 && access(env.socket().c_str(), F_OK) != 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return *std::move(activator);
+  return StartSocketActivated(
+      env, DaemonEnv::DaemonPath(), stderr_path,
+      {"INVOCATION_ID=0123456789abcdef0123456789abcdef", absl::StrCat("JOURNAL_STREAM=", stream)});
 }
 
 TEST_F(DaemonLogTest, UnderSystemdLinesGoToTheJournalWithPrioritiesAndNoTimestamps) {

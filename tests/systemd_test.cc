@@ -227,23 +227,7 @@ std::string ActivatorLog(const DaemonEnv& env) { return env.root() + "/activator
 // `daemon` on the first connection as systemd's credcached.socket does.
 std::unique_ptr<cargo_credential::Subprocess> StartActivator(const DaemonEnv& env,
                                                              const std::string& daemon) {
-  mkdir((env.root() + "/run").c_str(), 0700);
-  cargo_credential::SubprocessOptions options;
-  options.argv = {"systemd-socket-activate", "-l", env.socket(), daemon, "--config",
-                  env.config_path()};
-  options.stdout_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
-  // A file, not a pipe: nobody reads while the daemon runs, and a daemon
-  // blocked on a full pipe (say, a sanitizer's report at exit) never exits.
-  options.stderr_mode = cargo_credential::SubprocessOptions::Stdio::kFile;
-  options.stderr_file = ActivatorLog(env);
-  absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> activator =
-      cargo_credential::Subprocess::Start(options);
-  EXPECT_TRUE(activator.ok()) << activator.status();
-  if (!activator.ok()) return nullptr;
-  for (int i = 0; i < 500 && access(env.socket().c_str(), F_OK) != 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return *std::move(activator);
+  return StartSocketActivated(env, daemon, ActivatorLog(env));
 }
 
 constexpr char kGetLine[] =

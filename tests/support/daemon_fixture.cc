@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_env.h"
 
@@ -119,6 +120,30 @@ void DaemonEnv::StopDaemon() {
     ADD_FAILURE() << "credcached (pid " << pid << ") did not stop; killing it";
     kill(pid, SIGKILL);
   }
+}
+
+std::unique_ptr<cargo_credential::Subprocess> StartSocketActivated(
+    const DaemonEnv& env, const std::string& daemon, const std::string& stderr_file,
+    const std::vector<std::string>& set_env) {
+  mkdir((env.root() + "/run").c_str(), 0700);
+  cargo_credential::SubprocessOptions options;
+  options.argv = {"systemd-socket-activate", "-l", env.socket()};
+  for (const std::string& variable : set_env) {
+    options.argv.push_back("-E");
+    options.argv.push_back(variable);
+  }
+  options.argv.insert(options.argv.end(), {daemon, "--config", env.config_path()});
+  options.stdout_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
+  options.stderr_mode = cargo_credential::SubprocessOptions::Stdio::kFile;
+  options.stderr_file = stderr_file;
+  absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> activator =
+      cargo_credential::Subprocess::Start(options);
+  EXPECT_TRUE(activator.ok()) << activator.status();
+  if (!activator.ok()) return nullptr;
+  for (int i = 0; i < 500 && access(env.socket().c_str(), F_OK) != 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return *std::move(activator);
 }
 
 std::string GetRequestLine(const std::string& index_url, const std::string& name) {

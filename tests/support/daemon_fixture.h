@@ -9,6 +9,7 @@
 #ifndef CREDCACHE_TESTS_SUPPORT_DAEMON_FIXTURE_H_
 #define CREDCACHE_TESTS_SUPPORT_DAEMON_FIXTURE_H_
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,6 +71,16 @@ class DaemonEnv {
 
 // A cargo `get`/`read` request line for `index_url`, with registry name
 // `name`, ending in "\n".
+// `systemd-socket-activate` listening on `env`'s socket, to start
+// `daemon --config CONFIG` on the first connection as systemd's socket unit
+// does, with each of `set_env` ("NAME=VALUE") in its environment and its
+// stderr appended to `stderr_file` (a file: a pipe nobody reads could block
+// the daemon). Waits (bounded) until the socket exists; null, with a test
+// failure, when it cannot start.
+std::unique_ptr<cargo_credential::Subprocess> StartSocketActivated(
+    const DaemonEnv& env, const std::string& daemon, const std::string& stderr_file,
+    const std::vector<std::string>& set_env = {});
+
 std::string GetRequestLine(const std::string& index_url, const std::string& name = "myreg");
 
 // The answer line of a shim's one-request exchange (its second line), or ""
