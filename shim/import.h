@@ -25,32 +25,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "lib/secret.h"
+#include "shim/cargo_url.h"
 #include "shim/connect.h"
 
 namespace credcache {
-
-// crates.io's index URL as cargo names it to providers for tokens (publish,
-// login): the git URL, not the sparse one.
-inline constexpr char kCratesIoIndex[] = "https://github.com/rust-lang/crates.io-index";
-
-// `index` (a registry's `index` as configured) as cargo names it to
-// credential providers, which is the key a token must be kept under: cargo
-// parses it with the url crate and hands on that crate's serialisation
-// (the WHATWG URL standard). So the scheme is lowercased; for http, https
-// and the other special schemes the host is lowercased and percent-decoded,
-// an IPv4 address is written in its dotted form (`127.1` is `127.0.0.1`),
-// an international name in its `xn--` form, a default port is dropped, `\`
-// is `/`, and an empty path is `/`; in every scheme an IPv6 address is
-// written as the url crate prints it (`[::ffff:127.0.0.1]` is
-// `[::ffff:7f00:1]`), `.` and `..` segments are resolved, and the
-// characters URLs may not hold are percent-encoded. A `sparse+https` URL is
-// not special to the url crate: its host keeps its case and its port.
-// Errors for what cargo refuses: no scheme, a bad host or port, a password,
-// and a sparse index that does not end in `/` (cargo adds none).
-//
-// Not done, as international hosts in registry URLs are rare: Unicode
-// normalisation, and case mapping beyond Latin, Greek and Cyrillic letters.
-absl::StatusOr<std::string> CargoIndexUrl(absl::string_view index);
 
 struct CargoToken {
   std::string name;       // "crates-io" for [registry].
