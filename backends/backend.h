@@ -13,8 +13,15 @@
 // a factory. BackendOptions reads those keys with errors that point at the
 // config file's line and column.
 //
+// A store that others change too (the token file, edited by hand; the
+// keyring, changed by any program) can say so: it is then also a
+// WatchableStore, whose watch tells the daemon which registry's token
+// changed (StoreChanged), so that the cached copy goes at once rather than
+// when its ttl ends. The etcd tier tells the daemon the same way
+// (EtcdTier::SetEvictor).
+//
 // Thread-safety: a BackendKind is immutable; BackendOptions is used by one
-// thread while a backend is made.
+// thread while a backend is made. StoreWatch and WatchableStore say theirs.
 #ifndef CREDCACHE_BACKENDS_BACKEND_H_
 #define CREDCACHE_BACKENDS_BACKEND_H_
 
@@ -118,6 +125,53 @@ struct BackendKind {
   // written (for `--check-config` to look for it), or empty. Null for
   // kinds that run none.
   std::function<std::string(const toml::table&)> program = nullptr;
+};
+
+// Told that what a store holds changed behind the daemon's back: the token
+// of the registry with this index URL (added, replaced or removed), or, with
+// nullopt, possibly any of them. The daemon drops the cached copies that
+// the change may have made stale. Never given a token.
+using StoreChanged = std::function<void(const std::optional<std::string>& index_url)>;
+
+// A watch on a store, started by WatchableStore::Watch. Destroying it stops
+// it: once the destructor returns, its StoreChanged is never called again.
+//
+// Thread-safety: all methods are thread-safe.
+class StoreWatch {
+ public:
+  virtual ~StoreWatch() = default;
+
+  // Whether a change the store has already signalled is still to be told
+  // (a file's inotify events are queued by the time the write returns);
+  // never blocks. False for a store whose signals come later anyway (a
+  // D-Bus signal): nothing is known of them before they arrive.
+  virtual bool Behind() const { return false; }
+
+  // Tells StoreChanged, on the calling thread, of every change Behind()
+  // would report, and returns once it has (also waiting for one the
+  // watch's own thread is telling). A request that catches up first never
+  // sees a copy that a change made before it had made stale. May read the
+  // store, so not for threads that must not wait.
+  virtual void CatchUp() {}
+};
+
+// A store that can say when what it holds changed, implemented beside
+// cargo_credential::Credential by the backends that can (the daemon finds
+// them with dynamic_cast).
+//
+// Thread-safety: Watch() is thread-safe.
+class WatchableStore {
+ public:
+  virtual ~WatchableStore() = default;
+
+  // Starts watching: `changed` is called, from a thread of the watch's or
+  // from a caller of StoreWatch::CatchUp, for each change from now on,
+  // until the watch is destroyed (before the store). Only once the process
+  // is what it will stay (credcached forked): a watch may start threads and
+  // connect to D-Bus. Unimplemented when this store cannot be watched at
+  // all (a wrapper around one that cannot); any other error says why this
+  // one cannot be now (then cached copies live their ttl, as before).
+  virtual absl::StatusOr<std::unique_ptr<StoreWatch>> Watch(StoreChanged changed) = 0;
 };
 
 }  // namespace credcache

@@ -17,14 +17,20 @@
 // default is $XDG_DATA_HOME/credcache/tokens.toml, else
 // $HOME/.local/share/credcache/tokens.toml.
 //
+// Watched (Watch(), as the daemon does), a change to the file by anyone
+// else (an editor, a script) drops the cached copies it made stale at once,
+// not when their ttl ends: see Watch().
+//
 // Thread-safety: Perform() may be called concurrently; a mutex serialises
 // every request, so concurrent logins never lose one another's update. Other
-// processes writing the same file are not coordinated with.
+// processes writing the same file are not coordinated with; a watch sees
+// what they wrote.
 #ifndef CREDCACHE_BACKENDS_FILE_BACKEND_H_
 #define CREDCACHE_BACKENDS_FILE_BACKEND_H_
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,11 +43,12 @@
 
 namespace credcache {
 
-class FileBackend : public cargo_credential::Credential {
+class FileBackend : public cargo_credential::Credential, public WatchableStore {
  public:
   // Keeps tokens in `path`, which must be absolute. The file and its parent
   // directories need not exist yet: the first login creates them.
   explicit FileBackend(std::string path);
+  ~FileBackend() override;
 
   const std::string& path() const { return path_; }
 
@@ -54,11 +61,36 @@ class FileBackend : public cargo_credential::Credential {
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args) override;
 
+  // Watches the file (backends/path_watch.h: its directory and those above,
+  // since editors replace a file by renaming another over it, and the file
+  // need not exist yet) on a thread of its own. On a change it reads the
+  // file again and tells `changed` each registry whose token differs from
+  // what the watch last read, or from what a get answered since (a token
+  // written and put back between two reads is caught too): only the
+  // registries that changed, so a login's own write drops that registry
+  // alone, which the daemon drops anyway. A file that cannot be read (not
+  // private, a link, malformed) tells nullopt, and so does the first read
+  // after one: gets fail meanwhile, and no copy may outlive that.
+  // Behind() and CatchUp() see a write as soon as it returned. No token is
+  // kept: the watch compares keyed digests (BLAKE2b, a key of its own).
+  // One watch at a time: FailedPrecondition while another lives.
+  absl::StatusOr<std::unique_ptr<StoreWatch>> Watch(StoreChanged changed) override;
+
  private:
+  class FileWatch;
+  struct Seen;
+
+  // For a watch: reads the file and measures it against what was seen
+  // (Seen); the registries that changed, or nullopt for possibly any.
+  std::optional<std::vector<std::string>> Rescan() ABSL_LOCKS_EXCLUDED(mutex_);
+
   const std::string path_;
   // Held for a whole request: a login's read-modify-write must not
-  // interleave with another's.
+  // interleave with another's. A watch's read takes it too, so that a get's
+  // read and its record in `seen_` are one step to it.
   absl::Mutex mutex_;
+  // While watched: what the watch and the gets saw of the file.
+  std::unique_ptr<Seen> seen_ ABSL_GUARDED_BY(mutex_);
 };
 
 // Index URL to token.

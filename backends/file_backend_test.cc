@@ -5,13 +5,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "backends/test_support.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -254,6 +258,240 @@ TEST_F(FileBackendTest, UnknownActionsAreNotSupported) {
   absl::StatusOr<CredentialResponse> done = backend.Perform(Registry(kUrlA), action, {});
   ASSERT_FALSE(done.ok());
   EXPECT_EQ(KindOf(done.status()), ErrorKind::kOperationNotSupported);
+}
+
+// What a watch told, in order: an index URL, or "*" for possibly any.
+class Told {
+ public:
+  StoreChanged Sink() {
+    return [this](const std::optional<std::string>& index_url) {
+      absl::MutexLock lock(&mutex_);
+      told_.push_back(index_url.value_or("*"));
+    };
+  }
+  // What was told since the last call.
+  std::vector<std::string> Take() {
+    absl::MutexLock lock(&mutex_);
+    return std::exchange(told_, {});
+  }
+
+ private:
+  absl::Mutex mutex_;
+  std::vector<std::string> told_;
+};
+
+std::string TokenLine(const std::string& url, const std::string& token) {
+  return absl::StrCat("\"", url, "\" = \"", token, "\"\n");
+}
+
+// As an editor saves: a new file beside it, renamed over it.
+void SaveAsAnEditorDoes(const std::string& path, const std::string& contents) {
+  WriteFile(path + ".swp", contents);
+  ASSERT_EQ(rename((path + ".swp").c_str(), path.c_str()), 0);
+}
+
+// The watch's thread may tell a change before CatchUp() does; after
+// CatchUp() returns, every change made before it was told, by one or the
+// other: no waiting and no timing in these tests.
+class FileWatchTest : public FileBackendTest {
+ protected:
+  void SetUp() override {
+    FileBackendTest::SetUp();
+    path_ = dir_ + "/data/tokens.toml";
+    backend_ = std::make_unique<FileBackend>(path_);
+  }
+
+  std::unique_ptr<StoreWatch> Watch() {
+    absl::StatusOr<std::unique_ptr<StoreWatch>> watch = backend_->Watch(told_.Sink());
+    EXPECT_TRUE(watch.ok()) << watch.status();
+    return watch.ok() ? *std::move(watch) : nullptr;
+  }
+
+  // What a change told, once caught up.
+  std::vector<std::string> AfterCatchUp(StoreWatch& watch) {
+    watch.CatchUp();
+    EXPECT_FALSE(watch.Behind());
+    return told_.Take();
+  }
+
+  std::string path_;
+  std::unique_ptr<FileBackend> backend_;
+  Told told_;
+};
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+TEST_F(FileWatchTest, TellsTheRegistriesWhoseTokensChangedCameOrWent) {
+  ASSERT_EQ(mkdir((dir_ + "/data").c_str(), 0700), 0);
+  WriteFile(path_, absl::StrCat("[tokens]\n", TokenLine(kUrlA, "Bearer a1"),
+                                TokenLine(kUrlB, "Bearer b1")));
+  std::unique_ptr<StoreWatch> watch = Watch();
+  ASSERT_NE(watch, nullptr);
+  EXPECT_FALSE(watch->Behind());
+  EXPECT_THAT(AfterCatchUp(*watch), IsEmpty());
+
+  // A's token fixed by hand, B's left alone.
+  SaveAsAnEditorDoes(path_, absl::StrCat("[tokens]\n", TokenLine(kUrlA, "Bearer a2"),
+                                         TokenLine(kUrlB, "Bearer b1")));
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre(kUrlA));
+  EXPECT_EQ(TokenOf(*backend_, kUrlA), "Bearer a2");
+  // A comment, or the same tokens written again, changes no token.
+  SaveAsAnEditorDoes(path_, absl::StrCat("# by hand\n[tokens]\n", TokenLine(kUrlB, "Bearer b1"),
+                                         TokenLine(kUrlA, "Bearer a2")));
+  EXPECT_THAT(AfterCatchUp(*watch), IsEmpty());
+  // B removed, C added.
+  const std::string url_c = "sparse+https://c.example/index/";
+  SaveAsAnEditorDoes(path_, absl::StrCat("[tokens]\n", TokenLine(kUrlA, "Bearer a2"),
+                                         TokenLine(url_c, "Bearer c1")));
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre(kUrlB, url_c));
+  // Removed altogether: every token it held went.
+  ASSERT_EQ(unlink(path_.c_str()), 0);
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre(kUrlA, url_c));
+}
+
+TEST_F(FileWatchTest, CatchUpTellsAChangeBeforeItReturns) {
+  std::unique_ptr<StoreWatch> watch = Watch();
+  ASSERT_NE(watch, nullptr);
+  ASSERT_EQ(mkdir((dir_ + "/data").c_str(), 0700), 0);
+  EXPECT_THAT(AfterCatchUp(*watch), IsEmpty());
+  for (int i = 0; i < 50; ++i) {
+    const std::string token = absl::StrCat("Bearer t", i);
+    SaveAsAnEditorDoes(path_, absl::StrCat("[tokens]\n", TokenLine(kUrlA, token)));
+    watch->CatchUp();
+    // Told by CatchUp, or by the thread before it: either way, told now.
+    EXPECT_THAT(told_.Take(), ElementsAre(kUrlA)) << i;
+    EXPECT_EQ(TokenOf(*backend_, kUrlA), token);
+  }
+}
+
+TEST_F(FileWatchTest, ItsOwnWritesTellTheirRegistryAlone) {
+  std::unique_ptr<StoreWatch> watch = Watch();
+  ASSERT_NE(watch, nullptr);
+  ASSERT_TRUE(LoginAs(*backend_, kUrlA, "Bearer a").ok());
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre(kUrlA));
+  ASSERT_TRUE(LoginAs(*backend_, kUrlB, "Bearer b").ok());
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre(kUrlB));
+  ASSERT_TRUE(backend_->Perform(Registry(kUrlA), Logout(), {}).ok());
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre(kUrlA));
+}
+
+// A token changed and put back between two reads of the watch: what a get
+// answered in between is what the cache holds, and it is stale. Whether the
+// watch's thread reads between the writes is its own affair; A is told
+// either way (once per read that saw it differ), and never nothing.
+TEST_F(FileWatchTest, ATokenPutBackIsStillAChangeWhenAGetSawTheOtherOne) {
+  ASSERT_EQ(mkdir((dir_ + "/data").c_str(), 0700), 0);
+  const std::string before = absl::StrCat("[tokens]\n", TokenLine(kUrlA, "Bearer a1"));
+  WriteFile(path_, before);
+  std::unique_ptr<StoreWatch> watch = Watch();
+  ASSERT_NE(watch, nullptr);
+  SaveAsAnEditorDoes(path_, absl::StrCat("[tokens]\n", TokenLine(kUrlA, "Bearer a2")));
+  EXPECT_EQ(TokenOf(*backend_, kUrlA), "Bearer a2");
+  SaveAsAnEditorDoes(path_, before);
+  const std::vector<std::string> told = AfterCatchUp(*watch);
+  EXPECT_FALSE(told.empty());
+  for (const std::string& url : told) EXPECT_EQ(url, kUrlA);
+}
+
+TEST_F(FileWatchTest, AFileThatCannotBeReadTellsEverythingAndSoDoesItsRepair) {
+  ASSERT_EQ(mkdir((dir_ + "/data").c_str(), 0700), 0);
+  const std::string good = absl::StrCat("[tokens]\n", TokenLine(kUrlA, "Bearer a1"));
+  WriteFile(path_, good);
+  std::unique_ptr<StoreWatch> watch = Watch();
+  ASSERT_NE(watch, nullptr);
+  // Readable by others: gets fail, and no copy may outlive that.
+  ASSERT_EQ(chmod(path_.c_str(), 0644), 0);
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre("*"));
+  ASSERT_EQ(chmod(path_.c_str(), 0600), 0);
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre("*"));
+  // Malformed, then whole again. (Written in place, the thread could read
+  // it halfway, and tell what it saw then too.)
+  SaveAsAnEditorDoes(path_, "[tokens]\n\"sparse+https://a.example/index/\" = \"Bear");
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre("*"));
+  SaveAsAnEditorDoes(path_, good);
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre("*"));
+  EXPECT_THAT(AfterCatchUp(*watch), IsEmpty());
+  // Replaced by a link (never followed): as unreadable.
+  const std::string elsewhere = dir_ + "/elsewhere.toml";
+  WriteFile(elsewhere, good);
+  ASSERT_EQ(symlink(elsewhere.c_str(), (path_ + ".lnk").c_str()), 0);
+  ASSERT_EQ(rename((path_ + ".lnk").c_str(), path_.c_str()), 0);
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre("*"));
+  EXPECT_THAT(TokenOf(*backend_, kUrlA), StartsWith("error other"));
+}
+
+TEST_F(FileWatchTest, ItsDirectoryRemovedAndMadeAgain) {
+  ASSERT_EQ(mkdir((dir_ + "/data").c_str(), 0700), 0);
+  WriteFile(path_, absl::StrCat("[tokens]\n", TokenLine(kUrlA, "Bearer a1")));
+  std::unique_ptr<StoreWatch> watch = Watch();
+  ASSERT_NE(watch, nullptr);
+  ASSERT_EQ(unlink(path_.c_str()), 0);
+  ASSERT_EQ(rmdir((dir_ + "/data").c_str()), 0);
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre(kUrlA));
+  ASSERT_TRUE(LoginAs(*backend_, kUrlB, "Bearer b").ok());  // Makes the directory again.
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre(kUrlB));
+  SaveAsAnEditorDoes(path_, absl::StrCat("[tokens]\n", TokenLine(kUrlB, "Bearer b2")));
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre(kUrlB));
+}
+
+TEST_F(FileWatchTest, ManyRegistriesChangedAtOnceAreOneChangeOfAny) {
+  std::unique_ptr<StoreWatch> watch = Watch();
+  ASSERT_NE(watch, nullptr);
+  std::string contents = "[tokens]\n";
+  for (int i = 0; i < 40; ++i) {
+    contents += TokenLine(absl::StrCat("sparse+https://r", i, ".example/index/"), "Bearer x");
+  }
+  ASSERT_EQ(mkdir((dir_ + "/data").c_str(), 0700), 0);
+  SaveAsAnEditorDoes(path_, contents);
+  EXPECT_THAT(AfterCatchUp(*watch), ElementsAre("*"));
+}
+
+// Writers hammer the file while gets read it and callers catch up: nothing
+// crashes or hangs, and once the writers stop, the last token is what is
+// read and a last catch-up leaves nothing behind.
+TEST_F(FileWatchTest, RapidWritesWhileCatchingUp) {
+  ASSERT_EQ(mkdir((dir_ + "/data").c_str(), 0700), 0);
+  std::unique_ptr<StoreWatch> watch = Watch();
+  ASSERT_NE(watch, nullptr);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int writer = 0; writer < 2; ++writer) {
+    threads.emplace_back([this, writer] {
+      for (int i = 0; i < 300; ++i) {
+        const std::string name = absl::StrCat(path_, ".", writer);
+        WriteFile(name, absl::StrCat("[tokens]\n", TokenLine(kUrlA, absl::StrCat("Bearer ", i))));
+        rename(name.c_str(), path_.c_str());
+      }
+    });
+  }
+  std::thread reader([this, &watch, &stop] {
+    while (!stop) {
+      watch->CatchUp();
+      TokenOf(*backend_, kUrlA);
+    }
+  });
+  for (std::thread& thread : threads) thread.join();
+  stop = true;
+  reader.join();
+  watch->CatchUp();
+  EXPECT_FALSE(watch->Behind());
+  told_.Take();
+  EXPECT_EQ(TokenOf(*backend_, kUrlA), "Bearer 299");
+  EXPECT_THAT(AfterCatchUp(*watch), IsEmpty());
+}
+
+TEST_F(FileWatchTest, OneWatchAtATimeAndNoneAfterItGoes) {
+  std::unique_ptr<StoreWatch> watch = Watch();
+  ASSERT_NE(watch, nullptr);
+  absl::StatusOr<std::unique_ptr<StoreWatch>> second = backend_->Watch(told_.Sink());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  watch.reset();
+  ASSERT_TRUE(LoginAs(*backend_, kUrlA, "Bearer a").ok());
+  EXPECT_THAT(told_.Take(), IsEmpty());
+  watch = Watch();
+  ASSERT_NE(watch, nullptr);
+  EXPECT_THAT(AfterCatchUp(*watch), IsEmpty());
 }
 
 // The factory and its `path` option. These change HOME and XDG_DATA_HOME,

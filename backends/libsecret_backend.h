@@ -15,6 +15,12 @@
 // with the reason, so the next backend in the chain is tried (cargo's own
 // libsecret provider fails hard instead: cargo PR #13558 is still open).
 //
+// Watched (Watch(), as the daemon does), any change the Secret Service
+// signals (an item created, changed or deleted by any program, such as
+// `secret-tool store`; a collection made or removed; the service itself
+// replaced) is told as a change of possibly any registry: the signals name
+// an item, not its registry, and a keyring lookup is cheap to repeat.
+//
 // Options: none. Thread-safety: thread-safe (libsecret's sync calls are).
 #ifndef CREDCACHE_BACKENDS_LIBSECRET_BACKEND_H_
 #define CREDCACHE_BACKENDS_LIBSECRET_BACKEND_H_
@@ -29,11 +35,18 @@
 
 namespace credcache {
 
-class LibsecretBackend : public cargo_credential::Credential {
+class LibsecretBackend : public cargo_credential::Credential, public WatchableStore {
  public:
   absl::StatusOr<cargo_credential::CredentialResponse> Perform(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
       const std::vector<std::string>& args) override;
+
+  // Subscribes to the Secret Service's signals on a D-Bus connection of the
+  // watch's own, served by a GLib main context on a thread of its own (the
+  // subscription is in force when this returns). A connection that closes
+  // tells a change, and is made again every few seconds until it is.
+  // Unavailable when there is no D-Bus session bus.
+  absl::StatusOr<std::unique_ptr<StoreWatch>> Watch(StoreChanged changed) override;
 };
 
 absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> MakeLibsecretBackend(

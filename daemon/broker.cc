@@ -118,6 +118,16 @@ Broker::Broker(const Clock* clock, Stats* stats, CachePolicy policy,
                std::shared_ptr<const Router> router)
     : stats_(stats), cache_(clock), policy_(policy), router_(std::move(router)) {}
 
+Broker::~Broker() {
+  std::shared_ptr<Watches> watches;
+  {
+    absl::MutexLock lock(&watches_mutex_);
+    watches = std::move(watches_);
+  }
+  // Joins the watches' threads now, while everything they tell is here.
+  watches.reset();
+}
+
 void Broker::SetRouter(CachePolicy policy, std::shared_ptr<const Router> router) {
   absl::MutexLock lock(&mutex_);
   policy_ = policy;
@@ -172,6 +182,9 @@ std::optional<CredentialResponse> Broker::Cached(const RegistryInfo& registry, c
                                                  const std::vector<std::string>& args,
                                                  int64_t owner, std::string* backend) {
   if (action.kind != ActionKind::kGet) return std::nullopt;
+  // A change still to be told may take a read of a file, or a call to
+  // etcd: Perform's thread handles it, and answers from the cache then.
+  if (!CaughtUp(/*may_wait=*/false)) return std::nullopt;
   std::optional<CredentialResponse> hit =
       cache_.Lookup(registry.index_url, args, action.operation, KeyOwner(registry, owner), backend);
   if (hit.has_value()) {
@@ -234,6 +247,7 @@ absl::StatusOr<CredentialResponse> Broker::PerformOn(const std::string& backend,
 absl::StatusOr<CredentialResponse> Broker::Get(const RegistryInfo& registry, const Action& action,
                                                const std::vector<std::string>& args,
                                                const CallWatch& watch) {
+  CaughtUp(/*may_wait=*/true);
   const int64_t owner = KeyOwner(registry, watch.owner);
   std::string backend;
   if (std::optional<CredentialResponse> hit =
@@ -643,6 +657,91 @@ absl::StatusOr<CredentialResponse> Broker::Fetch(const RegistryInfo& registry, c
                   answer.backend->settings.name, policy, generation, owner);
   }
   return std::move(answer.result);
+}
+
+void Broker::WatchStores() {
+  const std::shared_ptr<const Router> router = this->router();
+  {
+    absl::ReaderMutexLock lock(&watches_mutex_);
+    if (watches_ != nullptr && watches_->router == router) return;  // Watched already.
+  }
+  auto next = std::make_shared<Watches>();
+  next->router = router;
+  for (const Backend& backend : router->backends()) {
+    // The daemon never calls a backend that runs in the caller, and a
+    // personal one's stores are each user's, in this daemon's memory.
+    if (backend.settings.run_in_caller || backend.personal != nullptr) continue;
+    auto* store = dynamic_cast<WatchableStore*>(backend.credential.get());
+    if (store == nullptr) continue;
+    const std::string name = backend.settings.name;
+    absl::StatusOr<std::unique_ptr<StoreWatch>> watch =
+        store->Watch([this, name](const std::optional<std::string>& index_url) {
+          StoreChanged(name, index_url);
+        });
+    if (watch.ok()) {
+      next->list.push_back(*std::move(watch));
+      Log(LogLevel::kDebug, absl::StrCat("backend `", name, "`: watching its store for changes"));
+    } else if (!absl::IsUnimplemented(watch.status())) {
+      Log(LogLevel::kWarning,
+          absl::StrCat("backend `", name, "`: changes to its store are not watched (",
+                       ErrorText(watch.status()),
+                       "): a token changed there is served from the cache until its ttl ends, "
+                       "unless `cargo-credential-credcache forget REGISTRY` drops it"));
+    }
+  }
+  std::shared_ptr<Watches> old;
+  {
+    absl::MutexLock lock(&watches_mutex_);
+    old = std::exchange(watches_, std::move(next));
+  }
+  // The old watches stop here, outside the lock, now that the new ones run.
+}
+
+bool Broker::CaughtUp(bool may_wait) {
+  std::shared_ptr<Watches> watches;
+  {
+    absl::ReaderMutexLock lock(&watches_mutex_);
+    watches = watches_;
+  }
+  if (watches == nullptr) return true;
+  for (const std::unique_ptr<StoreWatch>& watch : watches->list) {
+    if (!watch->Behind()) continue;
+    if (!may_wait) return false;
+    watch->CatchUp();
+  }
+  return true;
+}
+
+int Broker::StoreChanged(const std::string& backend, const std::optional<std::string>& index_url) {
+  const std::shared_ptr<const Router> router = this->router();
+  const Backend* changed = nullptr;
+  for (const Backend& each : router->backends()) {
+    if (each.settings.name == backend) changed = &each;
+  }
+  const int dropped = cache_.ForgetStale(
+      index_url,
+      [&](const std::string& url, const std::optional<std::string>& name, const std::string& from) {
+        if (from == backend) return true;
+        if (changed == nullptr) return false;
+        // Another backend's token is stale when the changed one comes
+        // before it in the chain: it may now hold a token for the registry.
+        RegistryInfo registry;
+        registry.index_url = url;
+        registry.name = name;
+        bool after = false;
+        for (const Backend* each : router->Route(registry)) {
+          if (each == changed) after = true;
+          if (each->settings.name == from) return after;
+        }
+        return false;
+      });
+  const LogLevel level = dropped > 0 ? LogLevel::kInfo : LogLevel::kDebug;
+  if (LogEnabled(level)) {
+    Log(level, absl::StrCat("backend `", backend, "`: ",
+                            index_url.has_value() ? "the token for " + *index_url : "its tokens",
+                            " changed in its store; dropped ", dropped, " cached token(s)"));
+  }
+  return dropped;
 }
 
 void Broker::AbandonCallerRuns(const absl::Status& why) {

@@ -21,6 +21,12 @@
 // meanwhile can take it too. The report (Report) is answered with the
 // request's answer, as cached. Nobody waits past the backend's timeout.
 //
+// A store that others change too (the token file, the keyring) is watched
+// (WatchStores): what it tells changed goes from the cache at once
+// (StoreChanged), and a get first catches up with what a store has
+// signalled already, so a hand-edited token is used by the very next
+// request rather than after its ttl.
+//
 // The Broker is itself a Credential, so the daemon's gRPC service, the tests
 // and any other front end drive it the same way.
 //
@@ -37,6 +43,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "backends/backend.h"
 #include "daemon/cache_key.h"
 #include "daemon/clock.h"
 #include "daemon/router.h"
@@ -51,6 +58,9 @@ class Broker : public cargo_credential::Credential {
   // `clock` and `stats` must outlive the Broker.
   Broker(const Clock* clock, Stats* stats, CachePolicy policy,
          std::shared_ptr<const Router> router);
+  // Stops the watches (WatchStores) first: none tells this broker anything
+  // once it is going.
+  ~Broker() override;
 
   absl::StatusOr<cargo_credential::CredentialResponse> Perform(
       const cargo_credential::RegistryInfo& registry, const cargo_credential::Action& action,
@@ -123,6 +133,24 @@ class Broker : public cargo_credential::Credential {
   void SetRouter(CachePolicy policy, std::shared_ptr<const Router> router);
   std::shared_ptr<const Router> router() const;
 
+  // Watches the stores of the current backends that can tell when what they
+  // hold changes (WatchableStore, backends/backend.h), each change going to
+  // StoreChanged; the watches of the backends before stop once the new
+  // ones run, so that no change falls between. Call once the process is
+  // what it will stay (credcached forked: a watch may start threads and
+  // reach D-Bus), and after each SetRouter. A store that cannot be watched
+  // is logged, and its copies live their ttl as before.
+  void WatchStores();
+
+  // What backend `backend` told of a change in its store: the token of the
+  // registry `index_url`, or (nullopt) of any registry. Drops the cached
+  // tokens the change may have made stale: those it answered, and those a
+  // backend after it in their registry's chain answered (it may now answer
+  // first), of any owner; a fetch under way for such a registry caches
+  // nothing. Logs what it dropped (never a token). Returns how many cached
+  // tokens it dropped.
+  int StoreChanged(const std::string& backend, const std::optional<std::string>& index_url);
+
   TokenCache& cache() { return cache_; }
 
  private:
@@ -177,6 +205,20 @@ class Broker : public cargo_credential::Credential {
                                                                    const CallWatch& watch,
                                                                    bool joined = false);
 
+  // The watches WatchStores started, and the router whose backends they
+  // watch (kept until the watches, destroyed first, are gone).
+  struct Watches {
+    std::shared_ptr<const Router> router;
+    std::vector<std::unique_ptr<StoreWatch>> list;
+  };
+  // Before a get looks in the cache: tells StoreChanged what the watched
+  // stores signalled already (StoreWatch::CatchUp), so that a request after
+  // a change never meets the copy it made stale. With `may_wait` false (a
+  // thread that must not wait), only says whether all was told: false when
+  // a store has a change still to tell (then the caller takes the path that
+  // may wait).
+  bool CaughtUp(bool may_wait);
+
   Stats* const stats_;
   TokenCache cache_;
   mutable absl::Mutex mutex_;
@@ -187,6 +229,10 @@ class Broker : public cargo_credential::Credential {
   std::map<std::pair<CacheKey, uint64_t>, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mutex_);
   // Runs in callers under way, by lease.
   std::map<std::string, std::shared_ptr<Flight>> leases_ ABSL_GUARDED_BY(mutex_);
+  // Apart from mutex_: every get reads it, and a watch's change takes
+  // mutex_ (router()) while a catch-up may hold a copy.
+  mutable absl::Mutex watches_mutex_;
+  std::shared_ptr<Watches> watches_ ABSL_GUARDED_BY(watches_mutex_);
 };
 
 }  // namespace credcache

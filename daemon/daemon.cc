@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -61,10 +62,14 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
     // Another machine's logout, or a value that expired in etcd, ends this
     // daemon's shared copy too (never a user's personal ones).
     Broker* broker = daemon->broker_.get();
-    daemon->tier_->SetEvictor([broker](const std::string& index_url) {
-      broker->cache().Forget(index_url, kSharedOwner);
+    daemon->tier_->SetEvictor([broker](const std::optional<std::string>& index_url) {
+      if (index_url.has_value()) broker->cache().Forget(*index_url, kSharedOwner);
     });
   }
+  // A token file edited by hand, a keyring item changed by another
+  // program: the cached copy goes at once. After the fork (the watches'
+  // threads, D-Bus) and before the first request.
+  daemon->broker_->WatchStores();
   const bool team = config->team.has_value();
   absl::StatusOr<std::unique_ptr<Listener>> listener;
   if (options.inherited_fd >= 0) {
@@ -260,6 +265,7 @@ absl::StatusOr<std::string> Daemon::Reload() {
     team_->SetSettings(std::make_shared<const TeamSettings>(*std::move(config->team)));
   }
   broker_->SetRouter(config->cache, std::make_shared<Router>(std::move(config->backends), &stats_));
+  broker_->WatchStores();
   {
     absl::MutexLock lock(&mutex_);
     config_source_ = source;

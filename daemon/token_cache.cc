@@ -139,6 +139,27 @@ int TokenCache::ForgetBackend(const std::string& backend) {
   return removed;
 }
 
+int TokenCache::ForgetStale(const std::optional<std::string>& index_url, const StaleEntry& stale) {
+  absl::MutexLock lock(&mutex_);
+  if (index_url.has_value()) {
+    ++generations_[*index_url];
+  } else {
+    ++epoch_;
+  }
+  int removed = 0;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if ((!index_url.has_value() || it->first.index_url == *index_url) &&
+        stale(it->first.index_url, it->second.name, it->second.backend)) {
+      ++generations_[it->first.index_url];
+      it = entries_.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
+
 int TokenCache::Flush() {
   absl::MutexLock lock(&mutex_);
   const int removed = static_cast<int>(entries_.size());

@@ -25,6 +25,7 @@
 #define CREDCACHE_DAEMON_TOKEN_CACHE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -109,6 +110,18 @@ class TokenCache {
   // Removes every entry that came from `backend`, and voids every insert in
   // flight (whichever backend it is from). Returns how many were removed.
   int ForgetBackend(const std::string& backend);
+
+  // For a change in a backend's store (Broker::StoreChanged): removes the
+  // entries of the registry `index_url` (with nullopt, of any registry)
+  // that `stale` says the change made stale, given each one's index URL,
+  // name hint and backend; and voids the inserts in flight of `index_url`
+  // (with nullopt, every one), since the token a fetch under way read may
+  // be the old one. Returns how many were removed. `stale` runs under the
+  // cache's lock: it must not call the cache.
+  using StaleEntry =
+      std::function<bool(const std::string& index_url, const std::optional<std::string>& name,
+                         const std::string& backend)>;
+  int ForgetStale(const std::optional<std::string>& index_url, const StaleEntry& stale);
 
   // Removes every entry and bumps every generation. Returns the count.
   int Flush();

@@ -4,9 +4,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <memory>
+#include <optional>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "backends/libsecret_backend.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -162,6 +167,83 @@ TEST_F(KeyringTest, CargoThroughCredcacheUsesTheKeyring) {
   EXPECT_EQ(login->exit_code, 0) << login->stderr_text;
   SubprocessResult lookup = RunTool({"secret-tool", "lookup", "url", (*registry)->index_url()});
   EXPECT_EQ(lookup.stdout_text, fresh);
+}
+
+// The backend's watch hears a change made outside credcache, and nothing
+// once it is gone.
+TEST_F(KeyringTest, TheWatchHearsAnItemChangedBySecretTool) {
+  absl::Mutex mutex;
+  int told = 0;
+  absl::StatusOr<std::unique_ptr<credcache::StoreWatch>> watch =
+      backend_.Watch([&](const std::optional<std::string>& index_url) {
+        absl::MutexLock lock(&mutex);
+        ++told;
+      });
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  ASSERT_EQ(RunTool({"secret-tool", "store", "--label=by hand", "url", registry_.index_url},
+                    "Bearer watched")
+                .exit_code,
+            0);
+  {
+    absl::MutexLock lock(&mutex);
+    auto heard = [&told]() { return told > 0; };
+    EXPECT_TRUE(mutex.AwaitWithTimeout(absl::Condition(&heard), absl::Seconds(30)));
+  }
+  watch->reset();
+  int before = 0;
+  {
+    absl::MutexLock lock(&mutex);
+    before = told;
+  }
+  ASSERT_EQ(RunTool({"secret-tool", "clear", "url", registry_.index_url}).exit_code, 0);
+  // A round trip through the service, after which its signal was sent.
+  RunTool({"secret-tool", "lookup", "url", registry_.index_url});
+  absl::MutexLock lock(&mutex);
+  EXPECT_EQ(told, before);
+}
+
+// The point of the watch: a token changed in the keyring by hand is what
+// the next get through the daemon answers, not the cached old one (the
+// cache would keep it for 30 minutes).
+TEST_F(KeyringTest, AKeyringItemChangedByHandReplacesTheCachedCopy) {
+  DaemonEnv env;
+  env.WriteConfig("[[backend]]\nkind = \"libsecret\"\n");
+  ASSERT_EQ(
+      RunTool({"secret-tool", "store", "--label=cargo-registry:kr", "url", registry_.index_url},
+              "Bearer before")
+          .exit_code,
+      0);
+  const std::string line = GetRequestLine(registry_.index_url, "kr");
+  EXPECT_THAT(AnswerLine(env.Shim({"--cargo-plugin"}, line)), HasSubstr("Bearer before"));
+  EXPECT_THAT(AnswerLine(env.Shim({"--cargo-plugin"}, line)), HasSubstr("Bearer before"));
+  EXPECT_THAT(env.Shim({"list"}).stdout_text, HasSubstr(registry_.index_url));
+
+  ASSERT_EQ(
+      RunTool({"secret-tool", "store", "--label=cargo-registry:kr", "url", registry_.index_url},
+              "Bearer after")
+          .exit_code,
+      0);
+  // The signal comes through D-Bus, after secret-tool's answer: poll.
+  std::string answer;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    answer = AnswerLine(env.Shim({"--cargo-plugin"}, line));
+    if (absl::StrContains(answer, "Bearer after")) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_THAT(answer, HasSubstr("Bearer after"));
+  EXPECT_THAT(ReadFile(env.log()),
+              HasSubstr("backend `libsecret`: its tokens changed in its store"));
+  EXPECT_THAT(ReadFile(env.log()), ::testing::Not(HasSubstr("Bearer")));
+
+  // Erased by hand: no copy answers.
+  ASSERT_EQ(RunTool({"secret-tool", "clear", "url", registry_.index_url}).exit_code, 0);
+  while (absl::Now() < deadline + absl::Seconds(30)) {
+    answer = AnswerLine(env.Shim({"--cargo-plugin"}, line));
+    if (!absl::StrContains(answer, "Bearer")) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_THAT(answer, ::testing::Not(HasSubstr("Bearer")));
 }
 
 // The secret-hygiene check of tests/secret_hygiene_test.cc, for the

@@ -577,6 +577,17 @@ bool EtcdTier::Invalidate(const std::string& index_url) {
   return false;
 }
 
+bool EtcdTier::InvalidateAll() {
+  std::vector<std::string> urls;
+  {
+    absl::MutexLock lock(&mutex_);
+    for (const auto& [digest, url] : urls_) urls.push_back(url);
+  }
+  bool sent = true;
+  for (const std::string& url : urls) sent = Invalidate(url) && sent;
+  return sent;
+}
+
 absl::Status EtcdTier::SendInvalidation(const std::string& index_url) {
   etcdserverpb::TxnRequest txn;
   AddDelete(txn.mutable_success(),

@@ -49,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "backends/backend.h"
 #include "backends/etcd/etcd_client.h"
 #include "backends/etcd/etcd_settings.h"
 #include "backends/etcd/team_key.h"
@@ -80,8 +81,9 @@ struct EtcdTierStats {
 class EtcdTier {
  public:
   // Told to drop this daemon's in-memory copies of the registry with this
-  // index URL.
-  using Evictor = std::function<void(const std::string& index_url)>;
+  // index URL: the tier is a store whose tokens others change, and tells
+  // as every such store does (backends/backend.h), always naming one.
+  using Evictor = StoreChanged;
   // Told what the log should say (never a token).
   using Notice = std::function<void(const std::string& message)>;
   // A get of the backend behind the tier.
@@ -124,6 +126,9 @@ class EtcdTier {
   // invalidation waits and is sent on rejoining; returns whether it was
   // sent now.
   bool Invalidate(const std::string& index_url);
+  // Invalidate() for every registry the tier has seen (a backend's store
+  // changed, and it cannot say which token). Returns whether all were sent.
+  bool InvalidateAll();
 
   EtcdTierStatus Status() const;
   EtcdTierStats Stats() const;

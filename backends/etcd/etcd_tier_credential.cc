@@ -42,4 +42,19 @@ absl::StatusOr<CredentialResponse> EtcdTierCredential::Perform(
   return inner_->Perform(registry, action, args);
 }
 
+absl::StatusOr<std::unique_ptr<StoreWatch>> EtcdTierCredential::Watch(StoreChanged changed) {
+  auto* store = dynamic_cast<WatchableStore*>(inner_.get());
+  if (store == nullptr) return absl::UnimplementedError("its store cannot be watched");
+  std::shared_ptr<EtcdTier> tier = tier_;
+  return store->Watch(
+      [tier, changed = std::move(changed)](const std::optional<std::string>& index_url) {
+        if (index_url.has_value()) {
+          tier->Invalidate(*index_url);
+        } else {
+          tier->InvalidateAll();
+        }
+        changed(index_url);
+      });
+}
+
 }  // namespace credcache

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "backends/backend.h"
 #include "backends/etcd/etcd_tier.h"
 #include "lib/credential.h"
 
@@ -20,8 +21,11 @@ namespace credcache {
 
 // A backend behind the tier: gets of read tokens go through the tier;
 // logins and logouts go to the backend and then invalidate the registry in
-// the tier; anything else goes to the backend alone.
-class EtcdTierCredential : public cargo_credential::Credential {
+// the tier; anything else goes to the backend alone. A change the backend's
+// store tells (WatchableStore) invalidates the registry in the tier too, or
+// every registry the tier has seen when it cannot say which, before this
+// daemon hears of it: etcd's copy would otherwise be served again.
+class EtcdTierCredential : public cargo_credential::Credential, public WatchableStore {
  public:
   // `wait` bounds how long a get waits on another daemon's fetch.
   EtcdTierCredential(std::shared_ptr<EtcdTier> tier,
@@ -33,6 +37,10 @@ class EtcdTierCredential : public cargo_credential::Credential {
       const std::vector<std::string>& args) override;
 
   const std::shared_ptr<cargo_credential::Credential>& inner() const { return inner_; }
+
+  // The inner backend's watch, as said above; Unimplemented when it has
+  // none.
+  absl::StatusOr<std::unique_ptr<StoreWatch>> Watch(StoreChanged changed) override;
 
  private:
   const std::shared_ptr<EtcdTier> tier_;
