@@ -4,6 +4,7 @@
 // one backend (a program that reads a token file and counts its calls), as
 // machines would share the team's token source.
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -244,6 +245,30 @@ TEST_F(EtcdTierTest, ALogoutOrForgetOnOneMachineStopsEveryMachineServingIt) {
   EXPECT_TRUE(Eventually([&] { return !Holds(b); })) << "B still holds the token";
   EXPECT_THAT(Get(b), Not(HasSubstr(second)));
   EXPECT_THAT(Get(b), HasSubstr("not-found"));
+}
+
+// A token fixed by hand in a file behind the tier: the machine whose watch
+// sees the change invalidates etcd's copy too, or its next get would be
+// served the old token from etcd.
+TEST_F(EtcdTierTest, ATokenFixedByHandInAFileBehindTheTierIsServedAtOnce) {
+  const std::string store = shared_ + "/tokens.toml";
+  const std::string config =
+      absl::StrCat("[[backend]]\nname = \"team\"\nkind = \"file\"\npath = \"", store, "\"\n",
+                   Config().substr(Config().find("[etcd]")));
+  DaemonEnv* a = Machine(config);
+  DaemonEnv* b = Machine(config);
+  const std::string first = RandomToken();
+  WriteFile(store, absl::StrCat("[tokens]\n\"", kUrl, "\" = \"", first, "\"\n"));
+  EXPECT_THAT(Get(a), HasSubstr(first));
+  EXPECT_THAT(Get(b), HasSubstr(first));
+  ASSERT_FALSE(TokenValueKey().empty()) << "the token is shared through etcd";
+
+  const std::string second = RandomToken();
+  WriteFile(store + "~", absl::StrCat("[tokens]\n\"", kUrl, "\" = \"", second, "\"\n"));
+  ASSERT_EQ(rename((store + "~").c_str(), store.c_str()), 0);
+  EXPECT_THAT(Get(a), HasSubstr(second));
+  EXPECT_TRUE(Eventually([&] { return absl::StrContains(Get(b), second); }))
+      << "B still serves the old token";
 }
 
 TEST_F(EtcdTierTest, RotationServesTheNewTokenAndOldOrTamperedValuesAreRefused) {
