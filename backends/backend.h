@@ -125,6 +125,11 @@ struct BackendKind {
   // written (for `--check-config` to look for it), or empty. Null for
   // kinds that run none.
   std::function<std::string(const toml::table&)> program = nullptr;
+  // Where a backend of this kind with these options keeps its tokens, as
+  // `status` and `doctor` show it and look at: a file's path, a team
+  // daemon's socket. Null or empty: nothing to say beyond the kind (or
+  // `program`).
+  std::function<std::string(const BackendOptions&)> store = nullptr;
 };
 
 // Told that what a store holds changed behind the daemon's back: the token

@@ -2,6 +2,7 @@
 // caller_kinds.cc, for a kind that can run in the caller).
 #include "backends/backend_kinds.h"
 
+#include "absl/strings/str_cat.h"
 #include "backends/backend.h"
 #include "backends/caller_kinds.h"
 #include "backends/credcache_backend.h"
@@ -16,11 +17,22 @@ const std::vector<BackendKind>& BackendKinds() {
   static const auto* const kinds = [] {
     auto* all = new std::vector<BackendKind>{
         {"file", {"path"}, MakeFileBackend, nullptr, /*takes_logins=*/true}};
+    all->back().store = FileStorePath;
     all->insert(all->end(), CallerKinds().begin(), CallerKinds().end());
     all->push_back({"libsecret", {}, MakeLibsecretBackend, nullptr, /*takes_logins=*/true});
+    all->back().store = [](const BackendOptions&) {
+      return std::string("Secret Service, collection `default`");
+    };
     all->push_back({"memory", {}, MakeMemoryBackend, nullptr, /*takes_logins=*/true});
+    all->back().store = [](const BackendOptions&) {
+      return std::string("the daemon's memory (gone when it stops)");
+    };
     all->push_back(
         {"credcache", {"socket", "owner"}, MakeCredcacheBackend, nullptr, /*takes_logins=*/true});
+    all->back().store = [](const BackendOptions& options) {
+      absl::StatusOr<std::string> socket = options.String("socket");
+      return socket.ok() ? *socket : std::string();
+    };
     return all;
   }();
   return *kinds;

@@ -381,6 +381,11 @@ absl::StatusOr<CredentialResponse> FileBackend::Perform(const RegistryInfo& regi
   return cargo_credential::OperationNotSupportedError();
 }
 
+std::string FileStorePath(const BackendOptions& options) {
+  absl::StatusOr<std::string> path = ResolvePath(options);
+  return path.ok() ? *std::move(path) : std::string();
+}
+
 absl::StatusOr<std::unique_ptr<Credential>> MakeFileBackend(const BackendOptions& options) {
   absl::StatusOr<std::string> path = ResolvePath(options);
   if (!path.ok()) return path.status();

@@ -107,6 +107,10 @@ absl::StatusOr<TokenMap> ParseTokenFile(const std::string& path, const std::stri
 absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> MakeFileBackend(
     const BackendOptions& options);
 
+// The token file a FileBackend made from `options` uses (its `path`, or
+// the default), or empty when MakeFileBackend would refuse the options.
+std::string FileStorePath(const BackendOptions& options);
+
 }  // namespace credcache
 
 #endif  // CREDCACHE_BACKENDS_FILE_BACKEND_H_

@@ -62,4 +62,10 @@ std::string DefaultDataDirectory() {
   return absl::StrCat(HomeDirectory(), "/.local/share/credcache");
 }
 
+std::string DefaultStateDirectory() {
+  const std::string state = AbsoluteEnv("XDG_STATE_HOME");
+  if (!state.empty()) return absl::StrCat(state, "/credcache");
+  return absl::StrCat(HomeDirectory(), "/.local/state/credcache");
+}
+
 }  // namespace credcache

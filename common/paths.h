@@ -32,6 +32,9 @@ std::string ConfigHome();
 // $XDG_DATA_HOME/credcache, else ~/.local/share/credcache.
 std::string DefaultDataDirectory();
 
+// $XDG_STATE_HOME/credcache, else ~/.local/state/credcache: the daemon's log.
+std::string DefaultStateDirectory();
+
 // $HOME when absolute, else the password database's home, else "/".
 std::string HomeDirectory();
 

@@ -52,23 +52,28 @@ const std::set<std::string>& CommonBackendKeys() {
 
 }  // namespace
 
+std::string ProgramProblem(const BackendSettings& backend) {
+  const std::string& program = backend.program;
+  // One run where cargo runs is looked for on cargo's PATH, not here.
+  if (program.empty() || backend.run_in_caller) return "";
+  const bool found = program.find('/') != std::string::npos
+                         ? access(program.c_str(), X_OK) == 0
+                         : !cargo_credential::FindOnPath(program).empty();
+  if (found) return "";
+  const char* path = getenv("PATH");
+  return absl::StrCat("`", program, "`, which ",
+                      program.find('/') != std::string::npos
+                          ? "is not an executable file"
+                          : absl::StrCat("is not on PATH (", path == nullptr ? "" : path, ")"));
+}
+
 absl::Status CheckPrograms(const Config& config) {
   for (const Backend& backend : config.backends) {
-    const std::string& program = backend.settings.program;
-    // One run where cargo runs is looked for on cargo's PATH, not here.
-    if (program.empty() || backend.settings.run_in_caller) continue;
-    const bool found = program.find('/') != std::string::npos
-                           ? access(program.c_str(), X_OK) == 0
-                           : !cargo_credential::FindOnPath(program).empty();
-    if (!found) {
-      const char* path = getenv("PATH");
+    const std::string problem = ProgramProblem(backend.settings);
+    if (!problem.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(backend.settings.at, ": backend `", backend.settings.name, "` runs `",
-                       program, "`, which ",
-                       program.find('/') != std::string::npos
-                           ? "is not an executable file"
-                           : absl::StrCat("is not on PATH (", path == nullptr ? "" : path, ")"),
-                       "; the daemon runs it with the PATH it was started with"));
+          absl::StrCat(backend.settings.at, ": backend `", backend.settings.name, "` runs ",
+                       problem, "; the daemon runs it with the PATH it was started with"));
     }
   }
   return absl::OkStatus();
@@ -562,6 +567,7 @@ class Parser {
     settings.at = Location(source_, table.source().begin);
     if (kind->program) settings.program = kind->program(table);
     BackendOptions options(table, source_, settings.name, settings.timeout, settings.run_in_caller);
+    if (kind->store) settings.store = kind->store(options);
     absl::StatusOr<std::unique_ptr<cargo_credential::Credential>> made = kind->make(options);
     if (!made.ok()) return made.status();
     backend.credential = std::shared_ptr<cargo_credential::Credential>(std::move(*made));

@@ -76,6 +76,11 @@ struct Config {
 // first that is not, as FILE:LINE:COLUMN and what is wrong.
 absl::Status CheckPrograms(const Config& config);
 
+// Why the program `backend` runs in the daemon cannot be run ("`X`, which
+// is not on PATH (...)"), or empty when it can, or it runs none, or it
+// runs where cargo runs (cargo's PATH decides there).
+std::string ProgramProblem(const BackendSettings& backend);
+
 // Whether `backend`'s tokens go through the etcd tier when there is one:
 // its answers are the same for every asker (not personal, not run in the
 // caller).

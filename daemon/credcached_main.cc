@@ -23,8 +23,10 @@
 #include "absl/synchronization/mutex.h"
 #include "backends/etcd/etcd_tier.h"
 #include "backends/libsecret_backend.h"
+#include "common/duration.h"
 #include "common/paths.h"
 #include "daemon/config.h"
+#include "daemon/credcached_flags.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "lib/hardening.h"
@@ -41,39 +43,6 @@ enum ExitCode {
   kBadConfig = 3,  // The config was refused.
 };
 
-constexpr char kUsageText[] =
-    "usage: credcached [options]\n"
-    "\n"
-    "The credcache daemon: caches Cargo registry tokens in memory and serves them to\n"
-    "cargo-credential-credcache over a private Unix socket.\n"
-    "\n"
-    "  --config PATH         config file (default: $CREDCACHE_CONFIG, else\n"
-    "                        $XDG_CONFIG_HOME/credcache/config.toml; when that is\n"
-    "                        missing, the embedded default: one private token file)\n"
-    "  --socket PATH         socket (default: $CREDCACHE_SOCKET, else\n"
-    "                        $XDG_RUNTIME_DIR/credcache/credcache.sock, else\n"
-    "                        /tmp/credcache-UID/credcache.sock)\n"
-    "  --foreground          stay attached, logging to stderr (for systemd and\n"
-    "                        debugging)\n"
-    "  --idle-exit DURATION  exit after this long without requests: 15m, 90s, 1h30m,\n"
-    "                        or a number of seconds; 0 (the default) never\n"
-    "  --log-level LEVEL     error, warning, info or debug (default: $CREDCACHE_LOG,\n"
-    "                        else info)\n"
-    "  --check-config        check the config and exit (0 if good)\n"
-    "  --print-default-config  print the embedded default config (with the keyring\n"
-    "                        when a Secret Service answers, else the token file)\n"
-    "  --version, --help\n"
-    "\n"
-    "The log: detached (started by hand without --foreground, or on demand by\n"
-    "cargo-credential-credcache), in $XDG_STATE_HOME/credcache/credcached.log (else\n"
-    "~/.local/state/credcache/credcached.log), rotated at 1 MiB, keeping\n"
-    "credcached.log.1 to .3; with --foreground, on stderr; under systemd, in the\n"
-    "journal (journalctl --user -u credcached), with each line's priority.\n"
-    "\n"
-    "Signals: SIGTERM/SIGINT finish in-flight requests and exit; SIGHUP reloads the config.\n"
-    "Started by systemd socket activation it serves the socket it is given, and\n"
-    "reports readiness with sd_notify (credcached.socket, credcached.service).\n";
-
 struct Flags {
   DaemonOptions daemon;
   bool foreground = false;
@@ -81,20 +50,6 @@ struct Flags {
   std::optional<LogLevel> log_level;  // --log-level, which wins over CREDCACHE_LOG.
   int ready_fd = -1;                  // Internal: the shim's readiness pipe.
 };
-
-// What --idle-exit takes: a duration as the config's are written ("90s",
-// "15m", "1h30m"), or a bare number of seconds, as the config's integers
-// are; zero (or "inf") is never. Anything else is refused rather than taken
-// for never, so a typo cannot keep a daemon running for good.
-bool ParseIdleExit(const std::string& text, absl::Duration* out) {
-  if (!text.empty() && std::all_of(text.begin(), text.end(), absl::ascii_isdigit)) {
-    int64_t seconds = 0;
-    if (!absl::SimpleAtoi(text, &seconds)) return false;
-    *out = absl::Seconds(seconds);
-    return true;
-  }
-  return absl::ParseDuration(text, out) && *out >= absl::ZeroDuration();
-}
 
 // A usage error for one option's value (`given`, or none): what it takes,
 // rather than the whole usage.
@@ -122,7 +77,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags, int* exit_code) {
     };
     std::string text;
     if (arg == "--help" || arg == "-h") {
-      fputs(kUsageText, stdout);
+      fputs(CredcachedUsage().c_str(), stdout);
       *exit_code = kOk;
       return false;
     } else if (arg == "--version") {
@@ -145,10 +100,13 @@ bool ParseFlags(int argc, char** argv, Flags* flags, int* exit_code) {
       flags->check_config = true;
     } else if (arg == "--idle-exit") {
       const bool given = value(&text);
-      if (!given || !ParseIdleExit(text, &flags->daemon.idle_exit)) {
+      absl::StatusOr<absl::Duration> idle =
+          given ? ParseIdleExit(text) : absl::InvalidArgumentError("no value");
+      if (!idle.ok()) {
         return BadValue(arg, "a duration such as 15m, 90s or 1h30m, or a number of seconds",
                         given ? std::optional<std::string>(text) : std::nullopt, exit_code);
       }
+      flags->daemon.idle_exit = *idle;
     } else if (arg == "--log-level") {
       const bool given = value(&text);
       absl::StatusOr<LogLevel> level =
@@ -161,7 +119,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags, int* exit_code) {
     } else if (arg == "--ready-fd" && value(&text) && absl::SimpleAtoi(text, &flags->ready_fd)) {
       flags->daemon.started_by_shim = true;  // Only a shim passes its pipe.
     } else {
-      fprintf(stderr, "credcached: bad argument `%s`\n\n%s", arg.c_str(), kUsageText);
+      fprintf(stderr, "credcached: bad argument `%s`\n\n%s", arg.c_str(),
+              CredcachedUsage().c_str());
       *exit_code = kUsage;
       return false;
     }

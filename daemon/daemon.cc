@@ -38,7 +38,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
                                                       absl::StatusOr<Config> config) {
   std::unique_ptr<Daemon> daemon(new Daemon(options));
   if (!config.ok()) return config.status();
-  daemon->config_source_ = config->source;
+  {
+    // No other thread yet, but config_source_ is guarded: the lock costs
+    // nothing and keeps clang's thread-safety analysis exact.
+    absl::MutexLock lock(&daemon->mutex_);
+    daemon->config_source_ = config->source;
+  }
   if (!config->note.empty()) Log(LogLevel::kInfo, config->note);
   if (config->etcd.has_value()) {
     // Its threads start here, after credcached forked: a fork keeps only
@@ -121,6 +126,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
                         : options.started_by_shim ? kStartedByShim
                                                   : kStartedByHand;
   identity.started = absl::Now();
+  identity.idle_exit = options.idle_exit;
+  identity.socket_activated = options.inherited_fd >= 0;
   daemon->service_ = std::make_unique<CredcacheService>(
       daemon->broker_.get(), &daemon->stats_, daemon.get(), identity, daemon->team_.get());
   grpc::ServerBuilder builder;
@@ -144,7 +151,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   Log(LogLevel::kInfo,
       absl::StrCat(
           "serving on ", daemon->listener_->socket_path(),
-          options.inherited_fd >= 0 ? " (from systemd)" : "", " with ", daemon->config_source_,
+          options.inherited_fd >= 0 ? " (from systemd)" : "", " with ", config->source,
           options.idle_exit > absl::ZeroDuration()
               ? absl::StrCat(", exiting after ", absl::FormatDuration(options.idle_exit), " idle")
               : ""));

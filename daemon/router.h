@@ -74,6 +74,9 @@ struct BackendSettings {
   // as written (BackendKind::program), for `--check-config`.
   std::string at;
   std::string program;
+  // Where it keeps its tokens (BackendKind::store), for `status` and
+  // `doctor`; may be empty.
+  std::string store;
 };
 
 // A personal backend's stores in the daemon (`scope = "personal"`, kind

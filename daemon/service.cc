@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/wire.h"
+#include "daemon/checkup.h"
 #include "daemon/log.h"
 #include "daemon/peer.h"
 #include "lib/error.h"
@@ -365,6 +366,14 @@ grpc::ServerUnaryReactor* CredcacheService::Status(grpc::CallbackServerContext* 
   response->set_pid(getpid());
   response->set_on_demand(identity_.started_by == kStartedByShim);
   response->set_started_by(identity_.started_by);
+  response->set_log(LogDestination());
+  response->set_socket_activated(identity_.socket_activated);
+  response->set_idle_exit_seconds(absl::ToInt64Seconds(identity_.idle_exit));
+  // This call is one in flight itself.
+  if (in_flight_.load() <= 1) {
+    response->set_idle_seconds(
+        std::max<int64_t>(0, absl::ToInt64Seconds(absl::Now() - last_activity())));
+  }
   if (team_ != nullptr) {
     response->set_team(true);
     response->set_audit(team_->audit().sink());
@@ -381,6 +390,8 @@ grpc::ServerUnaryReactor* CredcacheService::Status(grpc::CallbackServerContext* 
       info->set_ttl_seconds(absl::ToInt64Seconds(*backend.settings.ttl));
     }
     info->set_timeout_ms(absl::ToInt64Milliseconds(backend.settings.timeout));
+    info->set_store(!backend.settings.store.empty() ? backend.settings.store
+                                                    : backend.settings.program);
   }
   if (const EtcdTier* tier = control_->Tier()) {
     const EtcdTierStatus status = tier->Status();
@@ -449,7 +460,8 @@ grpc::ServerUnaryReactor* CredcacheService::Stats(grpc::CallbackServerContext* c
                                                   v1::StatsResponse* response) {
   Activity activity(this);
   if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "stats")) return refused;
-  const StatsSnapshot snapshot = stats_->Snapshot();
+  const StatsSnapshot snapshot = request->reset() ? stats_->SnapshotAndReset() : stats_->Snapshot();
+  response->set_since_seconds(absl::ToInt64Seconds(absl::Now() - snapshot.since));
   response->set_requests(snapshot.requests);
   response->set_hits(snapshot.hits);
   response->set_misses(snapshot.misses);
@@ -466,8 +478,8 @@ grpc::ServerUnaryReactor* CredcacheService::Stats(grpc::CallbackServerContext* c
         counters.calls == 0 ? 0 : absl::ToDoubleMilliseconds(counters.total) / counters.calls);
     out->set_max_ms(absl::ToDoubleMilliseconds(counters.max));
   }
-  if (const EtcdTier* tier = control_->Tier()) {
-    const EtcdTierStats stats = tier->Stats();
+  if (EtcdTier* tier = control_->Tier()) {
+    const EtcdTierStats stats = request->reset() ? tier->StatsAndReset() : tier->Stats();
     v1::EtcdTierCounts* out = response->mutable_etcd();
     out->set_hits(stats.hits);
     out->set_claims(stats.claims);
@@ -477,6 +489,53 @@ grpc::ServerUnaryReactor* CredcacheService::Stats(grpc::CallbackServerContext* c
     out->set_local(stats.local);
   }
   return Finished(context, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* CredcacheService::Check(grpc::CallbackServerContext* context,
+                                                  const v1::CheckRequest* request,
+                                                  v1::CheckResponse* response) {
+  Activity activity(this);
+  if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "check")) return refused;
+  constexpr int kMaxRegistries = 1000;  // A doctor names what cargo knows: a few.
+  if (request->registries_size() > kMaxRegistries) {
+    return Finished(
+        context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              absl::StrCat("at most ", kMaxRegistries, " registries per check")));
+  }
+  const std::shared_ptr<const Router> router = broker_->router();  // Alive for the call.
+  // The probes may wait on a store (a keyring prompt): not on gRPC's thread.
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  ++in_flight_;
+  try {
+    std::thread([this, router, request, response, reactor] {
+      for (const BackendFinding& finding : CheckBackends(*router)) {
+        v1::BackendCheck* out = response->add_backends();
+        out->set_name(finding.name);
+        out->set_kind(finding.kind);
+        out->set_ok(finding.ok);
+        out->set_detail(finding.detail);
+        out->set_fix(finding.fix);
+      }
+      for (const v1::RegistryRef& asked : request->registries()) {
+        cargo_credential::RegistryInfo registry;
+        registry.index_url = asked.index_url();
+        if (!asked.name().empty()) registry.name = asked.name();
+        v1::RegistryRoute* route = response->add_routes();
+        route->set_index_url(asked.index_url());
+        route->set_name(asked.name());
+        for (const Backend* backend : router->Route(registry)) {
+          route->add_backends(backend->settings.name);
+        }
+      }
+      reactor->Finish(grpc::Status::OK);
+      last_activity_ns_ = absl::ToUnixNanos(absl::Now());
+      --in_flight_;
+    }).detach();
+  } catch (const std::system_error& error) {
+    --in_flight_;
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "no thread to check on"));
+  }
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* CredcacheService::Reload(grpc::CallbackServerContext* context,

@@ -59,6 +59,9 @@ struct DaemonIdentity {
   std::string socket;
   std::string started_by = kStartedByHand;  // One of common/wire.h's kStartedBy*.
   absl::Time started;
+  // The idle exit (zero: none), and whether systemd handed the socket over.
+  absl::Duration idle_exit = absl::ZeroDuration();
+  bool socket_activated = false;
 };
 
 class CredcacheService final : public v1::Credcache::CallbackService {
@@ -101,6 +104,10 @@ class CredcacheService final : public v1::Credcache::CallbackService {
   grpc::ServerUnaryReactor* Audit(grpc::CallbackServerContext* context,
                                   const v1::AuditRequest* request,
                                   v1::AuditResponse* response) override;
+  // For a team daemon, its admins only (a probe is the team's business).
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
+                                  const v1::CheckRequest* request,
+                                  v1::CheckResponse* response) override;
 
   // When the last call ended, and how many run now; for the idle exit.
   absl::Time last_activity() const;

@@ -24,4 +24,11 @@ StatsSnapshot Stats::Snapshot() const {
   return counters_;
 }
 
+StatsSnapshot Stats::SnapshotAndReset() {
+  absl::MutexLock lock(&mutex_);
+  StatsSnapshot taken = std::move(counters_);
+  counters_ = StatsSnapshot();
+  return taken;
+}
+
 }  // namespace credcache

@@ -31,6 +31,8 @@ struct StatsSnapshot {
   int64_t coalesced = 0;
   int64_t errors = 0;
   std::map<std::string, BackendCounters> backends;
+  // When the counting began: the daemon's start, or the last reset.
+  absl::Time since = absl::Now();
 };
 
 class Stats {
@@ -45,6 +47,9 @@ class Stats {
   void BackendCall(const std::string& backend, absl::Duration took, Outcome outcome);
 
   StatsSnapshot Snapshot() const;
+  // The counts so far, each then started again from zero, in one step:
+  // nothing counted in between is lost or counted twice (`stats --reset`).
+  StatsSnapshot SnapshotAndReset();
 
  private:
   void Add(int64_t StatsSnapshot::*counter);

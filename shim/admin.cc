@@ -1,6 +1,7 @@
 #include "shim/admin.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +21,20 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/duration.h"
 #include "common/paths.h"
 #include "common/version.h"
 #include "common/wire.h"
+#include "daemon/credcached_flags.h"
 #include "lib/error.h"
 #include "nlohmann/json.hpp"
 #include "proto/convert.h"
 #include "proto/messages.h"
+#include "shim/command_docs.h"
 #include "shim/command_line.h"
 #include "shim/connect.h"
 #include "shim/daemon_client.h"
+#include "shim/doctor.h"
 #include "shim/import.h"
 #include "shim/service_install.h"
 
@@ -41,6 +46,25 @@ std::string Ago(int64_t seconds) {
 }
 
 constexpr char kProgram[] = "cargo-credential-credcache";
+
+// What the man page says beyond the command table.
+ManPageText ShimManText() {
+  return {"the Cargo credential provider of credcache, and its admin command line",
+          {{"Environment",
+            "CREDCACHE_SOCKET: the daemon's socket. CREDCACHE_CONFIG: the daemon's config.\n"
+            "CREDCACHE_NO_SPAWN=1: never start a daemon. CREDCACHE_IDLE_EXIT: how long a\n"
+            "daemon this program starts stays idle before it exits (default 15m).\n"
+            "CREDCACHE_SOCKET_OWNER: the account that runs a team daemon."},
+           {"Files",
+            "$XDG_CONFIG_HOME/credcache/config.toml: the daemon's config.\n"
+            "$XDG_DATA_HOME/credcache/tokens.toml: the file backend's tokens (mode 0600).\n"
+            "$XDG_STATE_HOME/credcache/credcached.log: the daemon's log, when not under systemd.\n"
+            "$XDG_RUNTIME_DIR/credcache/credcache.sock: the daemon's socket."},
+           {"Exit status",
+            "0 on success; 1 when the command failed (doctor: a problem was found); 2 for a\n"
+            "command line that does not fit."},
+           {"See also", "credcached(1), cargo(1); README.md of credcache."}}};
+}
 
 // --json output: one object per command, success or failure, "ok" first,
 // numbers as numbers, cache kinds by their protocol names. Written out by
@@ -89,6 +113,10 @@ nlohmann::ordered_json ToJson(const v1::StatusResponse& status) {
                                  {"on_demand", status.on_demand()},
                                  {"started_by", status.started_by()},
                                  {"shim_version", BuildVersion()},
+                                 {"socket_activated", status.socket_activated()},
+                                 {"idle_exit_seconds", status.idle_exit_seconds()},
+                                 {"idle_seconds", status.idle_seconds()},
+                                 {"log", status.log()},
                                  {"team", status.team()}};
   if (status.team()) {
     json["audit"] = status.audit();
@@ -114,7 +142,8 @@ nlohmann::ordered_json ToJson(const v1::StatusResponse& status) {
           std::vector<std::string>(backend.index_urls().begin(), backend.index_urls().end())},
          {"names", std::vector<std::string>(backend.names().begin(), backend.names().end())},
          {"ttl_seconds", backend.ttl_seconds()},
-         {"timeout_ms", backend.timeout_ms()}});
+         {"timeout_ms", backend.timeout_ms()},
+         {"store", backend.store()}});
   }
   json["backends"] = backends;
   return json;
@@ -139,10 +168,13 @@ nlohmann::ordered_json ToJson(const v1::ListResponse& list) {
 }
 
 nlohmann::ordered_json ToJson(const v1::StatsResponse& stats) {
-  nlohmann::ordered_json json = {
-      {"requests", stats.requests()}, {"hits", stats.hits()},
-      {"misses", stats.misses()},     {"coalesced", stats.coalesced()},
-      {"errors", stats.errors()},     {"cached_entries", stats.cached_entries()}};
+  nlohmann::ordered_json json = {{"requests", stats.requests()},
+                                 {"hits", stats.hits()},
+                                 {"misses", stats.misses()},
+                                 {"coalesced", stats.coalesced()},
+                                 {"errors", stats.errors()},
+                                 {"cached_entries", stats.cached_entries()},
+                                 {"since_seconds", stats.since_seconds()}};
   nlohmann::ordered_json backends = nlohmann::ordered_json::array();
   for (const v1::BackendStats& backend : stats.backends()) {
     backends.push_back({{"name", backend.name()},
@@ -166,9 +198,11 @@ nlohmann::ordered_json ToJson(const v1::StatsResponse& stats) {
 }
 
 void PrintStatus(const v1::StatusResponse& status) {
-  printf("credcached %s is running (pid %lld), up %s%s\n", status.version().c_str(),
+  printf("credcached %s is running (pid %lld), up %s, %s\n", status.version().c_str(),
          static_cast<long long>(status.pid()), Ago(status.uptime_seconds()).c_str(),
-         status.on_demand() ? ", started on demand (exits when idle)" : "");
+         status.socket_activated() ? "started by systemd's socket"
+         : status.on_demand()      ? "started on demand by cargo's request"
+                                   : "started by hand");
   if (status.version() != BuildVersion()) {
     const char* fix = status.started_by() == kStartedByShim ? "the next request replaces it"
                       : status.started_by() == kStartedBySystemd
@@ -176,7 +210,14 @@ void PrintStatus(const v1::StatusResponse& status) {
                           : "stop it and start this version's credcached";
     printf("warning: this shim is %s; %s\n", BuildVersion().c_str(), fix);
   }
-  printf("socket:  %s\nconfig:  %s\n", status.socket().c_str(), status.config().c_str());
+  printf("socket:  %s\nconfig:  %s\nlog:     %s\n", status.socket().c_str(),
+         status.config().c_str(), status.log().empty() ? "-" : status.log().c_str());
+  if (status.idle_exit_seconds() > 0) {
+    printf("exits:   after %s with no request (idle %s before this one)\n",
+           Ago(status.idle_exit_seconds()).c_str(), Ago(status.idle_seconds()).c_str());
+  } else {
+    printf("exits:   when stopped (no idle exit)\n");
+  }
   if (status.team()) {
     printf("team:    %lld access rule(s); audit to %s\n", static_cast<long long>(status.rules()),
            status.audit().c_str());
@@ -204,6 +245,7 @@ void PrintStatus(const v1::StatusResponse& status) {
            absl::FormatDuration(absl::Milliseconds(backend.timeout_ms())).c_str(),
            backend.ttl_seconds() > 0 ? absl::StrCat(", ttl ", Ago(backend.ttl_seconds())).c_str()
                                      : "");
+    if (!backend.store().empty()) printf("  %-16s %s\n", "", backend.store().c_str());
   }
 }
 
@@ -252,8 +294,10 @@ void PrintList(const v1::ListResponse& list) {
   }
 }
 
-void PrintStats(const v1::StatsResponse& stats) {
+void PrintStats(const v1::StatsResponse& stats, bool reset) {
   const int64_t gets = stats.hits() + stats.misses();
+  printf("counted over:    %s%s\n", Ago(stats.since_seconds()).c_str(),
+         reset ? " (now reset to zero)" : "");
   printf("requests:        %lld\n", static_cast<long long>(stats.requests()));
   printf("cache hits:      %lld of %lld gets (%.0f%%)\n", static_cast<long long>(stats.hits()),
          static_cast<long long>(gets), gets == 0 ? 0.0 : 100.0 * stats.hits() / gets);
@@ -392,11 +436,27 @@ int Flush(const Invocation& invocation, const ConnectOptions& daemon) {
 }
 
 int Stats(const Invocation& invocation, const ConnectOptions& daemon) {
+  v1::StatsRequest request;
+  const bool reset = invocation.Has("--reset");
+  request.set_reset(reset);
   v1::StatsResponse response;
-  if (absl::Status called = Call(daemon, "Stats", v1::StatsRequest(), &response); !called.ok()) {
+  if (absl::Status called = Call(daemon, "Stats", request, &response); !called.ok()) {
     return FailedCall(invocation, called);
   }
-  return Succeed(invocation, ToJson(response), [&response] { PrintStats(response); });
+  nlohmann::ordered_json json = ToJson(response);
+  if (reset) json["reset"] = true;
+  return Succeed(invocation, json, [&response, reset] { PrintStats(response, reset); });
+}
+
+int Doctor(const Invocation& invocation) {
+  absl::StatusOr<ConnectOptions> connect =
+      ConnectOptionsFromEnvironment(Absolute(invocation.Value("--socket", DefaultSocketPath())));
+  if (!connect.ok()) return Fail(invocation, 1, std::string(connect.status().message()));
+  DoctorOptions options;
+  options.connect = *std::move(connect);
+  options.cargo_home = invocation.Value("--cargo-home");
+  options.json = invocation.Has("--json");
+  return RunDoctor(options);
 }
 
 int Reload(const Invocation& invocation, const ConnectOptions& daemon) {
@@ -516,11 +576,102 @@ int WithJsonSummary(const Invocation& invocation, const std::function<int()>& ru
   return code;
 }
 
+const CommandLine& AdminCommandLine();
+
+// The man page and the completions install-service puts where man and the
+// shells look: under $XDG_DATA_HOME (the parent of credcache's own data
+// directory) and, for fish, $XDG_CONFIG_HOME; or, with a `prefix`, under
+// PREFIX/share, where they serve every user.
+// credcached's command line, as a table with no commands, for its man page
+// (its --help is made from the same flags: daemon/credcached_flags.h).
+const CommandLine& CredcachedCommandLine() {
+  static const CommandLine* const kCommandLine = [] {
+    std::vector<Option> options;
+    for (const CredcachedFlag& flag : CredcachedFlags()) {
+      options.push_back({flag.name, flag.value_name, flag.help});
+    }
+    return new CommandLine("credcached", BuildVersion(), CredcachedIntro(), "", options, {});
+  }();
+  return *kCommandLine;
+}
+
+ManPageText CredcachedManText() {
+  ManPageText text{"the credcache daemon, which caches Cargo registry tokens", CredcachedNotes()};
+  text.sections.push_back(
+      {"See also", "cargo-credential-credcache(1), which cargo runs and which starts it."});
+  return text;
+}
+
+// The man page of `program`, or empty for a program that is not one of ours.
+std::string ManPageOf(const std::string& program) {
+  if (program == kProgram) return ManPage(AdminCommandLine(), ShimManText());
+  if (program == "credcached") return ManPage(CredcachedCommandLine(), CredcachedManText());
+  return "";
+}
+
+std::vector<std::pair<std::string, std::string>> Documents(const std::string& prefix) {
+  const std::string data_directory = DefaultDataDirectory();
+  const std::string share =
+      prefix.empty() ? data_directory.substr(0, data_directory.rfind('/')) : prefix + "/share";
+  std::vector<std::pair<std::string, std::string>> documents = {
+      {absl::StrCat(share, "/man/man1/", kProgram, ".1"), ManPageOf(kProgram)},
+      {absl::StrCat(share, "/man/man1/credcached.1"), ManPageOf("credcached")}};
+  for (const std::string& shell : CompletionShells()) {
+    documents.push_back({prefix.empty() ? CompletionPath(shell, kProgram, share, ConfigHome())
+                                        : SharedCompletionPath(shell, kProgram, share),
+                         CompletionScript(AdminCommandLine(), shell)});
+  }
+  return documents;
+}
+
+int Completions(const Invocation& invocation) {
+  const std::string& shell = invocation.arguments[0];
+  const std::string script = CompletionScript(AdminCommandLine(), shell);
+  if (script.empty()) {
+    return Fail(invocation, 2,
+                absl::StrCat("no completions for `", shell, "`; there are for ",
+                             absl::StrJoin(CompletionShells(), ", ")));
+  }
+  fputs(script.c_str(), stdout);
+  return 0;
+}
+
+int Manual(const Invocation& invocation) {
+  const std::string page = ManPageOf(invocation.arguments[0]);
+  if (page.empty()) {
+    return Fail(invocation, 2,
+                absl::StrCat("no man page for `", invocation.arguments[0], "`; there are for ",
+                             kProgram, " and credcached"));
+  }
+  fputs(page.c_str(), stdout);
+  return 0;
+}
+
+// Before a purge: the running daemon (on the default socket) is stopped and
+// waited for, so that it cannot write its log or token file again once they
+// are removed. Nothing running is fine.
+void StopBeforePurge() {
+  ConnectOptions daemon = ConnectOptionsFor(DefaultSocketPath());
+  daemon.spawn = false;
+  v1::StatusResponse status;
+  if (!Call(daemon, "Status", v1::StatusRequest(), &status).ok()) return;
+  v1::StopResponse stopped;
+  if (!Call(daemon, "Stop", v1::StopRequest(), &stopped).ok()) return;
+  const pid_t pid = static_cast<pid_t>(status.pid());
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (kill(pid, 0) == 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  printf("stopped credcached (pid %d)\n", static_cast<int>(pid));
+}
+
 ServiceInstallOptions ServiceOptions(const Invocation& invocation) {
   ServiceInstallOptions options;
+  options.purge = invocation.Has("--purge");
+  const std::string prefix = invocation.Value("--prefix");
+  if (!invocation.Has("--team")) options.documents = Documents(prefix);
   options.team = invocation.Has("--team");
-  options.bindir = invocation.Value("--bindir");
-  options.unitdir = invocation.Value("--unitdir");
+  options.bindir = invocation.Value("--bindir", prefix.empty() ? "" : prefix + "/bin");
+  options.unitdir =
+      invocation.Value("--unitdir", prefix.empty() ? "" : prefix + "/lib/systemd/user");
   options.enable = !invocation.Has("--no-enable");
   options.account = invocation.Value("--account", options.account);
   options.group = invocation.Value("--group", options.group);
@@ -572,6 +723,9 @@ const CommandLine& AdminCommandLine() {
            "where the units go (default: ~/.config/systemd/user;\n"
            "with --team, /etc/systemd/system)"},
           {"--no-enable", "", "leave systemctl alone"},
+          {"--prefix", "DIR",
+           "install for every user under DIR: DIR/bin, DIR/lib/systemd/user,\n"
+           "DIR/share/man and the shells' vendor completion folders"},
           {"--team", "", "a team daemon: system units, run by a service account"},
           {"--account", "NAME", "the account that runs a team daemon (default: credcache)",
            "--team"},
@@ -584,6 +738,8 @@ const CommandLine& AdminCommandLine() {
           {"--cargo-home", "DIR", "cargo's home (default: $CARGO_HOME, else ~/.cargo)"},
           {"--remove", "", "delete each token from credentials.toml once credcache holds it"},
           {"--count", "N", "how many of the most recent records (default: 50)"},
+          {"--reset", "", "then start the counts again from zero"},
+          {"--purge", "", "also remove the config, the token file and the logs"},
       },
       {
           {"status",
@@ -610,9 +766,22 @@ const CommandLine& AdminCommandLine() {
           {"stats",
            {},
            "requests, cache hits and misses, backend calls, errors, latency",
-           "",
-           kDaemonOptions,
+           "Counted since the daemon started, or since the last `stats --reset`, which\n"
+           "answers the counts and starts them again from zero in one step.",
+           {"--socket", "--json", "--reset"},
            WithDaemon("stats", Stats)},
+          {"doctor",
+           {},
+           "check the whole chain, cargo to backends, and say what to fix",
+           "Checks: which of cargo's config files (from this directory up, then\n"
+           "$CARGO_HOME) send registries to credcache; that the cargo-credential-credcache\n"
+           "on PATH is this one; the daemon (started if none runs, as cargo would), its\n"
+           "version, socket directory, config and log; each backend as the daemon finds it\n"
+           "(program on PATH, token file private, keyring unlocked; no token is fetched);\n"
+           "which backends would serve each registry cargo knows; the systemd user units.\n"
+           "Exits 1 when it finds a problem; each comes with what to do.",
+           {"--socket", "--cargo-home", "--json"},
+           Doctor},
           {"reload",
            {},
            "re-read the config (a bad one is refused; the old one keeps serving)",
@@ -650,22 +819,54 @@ const CommandLine& AdminCommandLine() {
            "\n"
            "With --json, what it prints goes to stderr, and stdout gets one object: \"ok\",\n"
            "\"output\", and \"error\" when it failed.",
-           {"--bindir", "--unitdir", "--no-enable", "--team", "--account", "--group", "--config",
-            "--json"},
+           {"--bindir", "--unitdir", "--prefix", "--no-enable", "--team", "--account", "--group",
+            "--config", "--json"},
            [](const Invocation& invocation) {
+             if (invocation.Has("--prefix") && invocation.Has("--team")) {
+               return Fail(invocation, 2,
+                           "--prefix is for the user service; a team daemon's programs go to "
+                           "--bindir and its units to /etc/systemd/system");
+             }
              return WithJsonSummary(invocation,
                                     [&] { return InstallService(ServiceOptions(invocation)); });
            }},
           {"uninstall-service",
            {},
-           "disable and remove the units (the programs stay)",
+           "disable and remove what install-service installed",
+           "Removes the programs, the units, the man page and the completions, wherever\n"
+           "install-service put them (it keeps a list). The config, the token file and\n"
+           "the logs stay, unless --purge: then the running daemon is stopped and they go\n"
+           "too. Tokens in the keyring always stay (cargo's libsecret provider shares\n"
+           "them).\n"
+           "\n"
            "With --team, the team daemon's system units (the programs and its config\n"
            "stay).",
-           {"--bindir", "--unitdir", "--no-enable", "--team", "--json"},
+           {"--bindir", "--unitdir", "--no-enable", "--team", "--purge", "--json"},
            [](const Invocation& invocation) {
-             return WithJsonSummary(invocation,
-                                    [&] { return UninstallService(ServiceOptions(invocation)); });
+             if (invocation.Has("--purge") && invocation.Has("--team")) {
+               return Fail(invocation, 2,
+                           "--purge is for the user service; a team daemon's config and audit "
+                           "are its admins' to remove");
+             }
+             return WithJsonSummary(invocation, [&] {
+               if (invocation.Has("--purge")) StopBeforePurge();
+               return UninstallService(ServiceOptions(invocation));
+             });
            }},
+          {"completions",
+           {"SHELL"},
+           "print the completion script for bash, zsh or fish",
+           "install-service installs all three. By hand, for bash:\n"
+           "  source <(cargo-credential-credcache completions bash)",
+           {},
+           Completions},
+          {"manual",
+           {"PROGRAM"},
+           "print the man page (roff) of cargo-credential-credcache or\ncredcached; "
+           "install-service installs both",
+           "",
+           {},
+           Manual},
           {"import",
            {},
            "move the tokens of cargo's credentials.toml into credcache",
@@ -692,11 +893,12 @@ absl::StatusOr<ConnectOptions> ConnectOptionsFromEnvironment(const std::string& 
   if (*no_spawn) options.spawn = false;
   if (const char* idle = getenv("CREDCACHE_IDLE_EXIT"); idle != nullptr && idle[0] != '\0') {
     // Ignored, a typo would leave every daemon at the default, unseen.
-    if (!absl::ParseDuration(idle, &options.idle_exit) ||
-        options.idle_exit <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "CREDCACHE_IDLE_EXIT=", idle, ": takes a positive duration, such as 30m or 2h"));
+    absl::StatusOr<absl::Duration> parsed = ParseIdleExit(idle);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("CREDCACHE_IDLE_EXIT=", idle, ": ", parsed.status().message()));
     }
+    options.idle_exit = *parsed;
   }
   return options;
 }

@@ -38,7 +38,7 @@ std::vector<std::string> Words(const toml::node* node) {
 
 // Whether the provider `words` (cargo's spelling of one, an alias resolved
 // through `[credential-alias]`) runs cargo-credential-credcache.
-bool IsCredcache(std::vector<std::string> words, const toml::table& config) {
+bool IsCredcache(std::vector<std::string> words, const toml::table& config, std::string* program) {
   if (words.size() == 1) {
     const std::string alias_variable =
         absl::StrCat("CARGO_CREDENTIAL_ALIAS_",
@@ -51,8 +51,10 @@ bool IsCredcache(std::vector<std::string> words, const toml::table& config) {
   }
   if (words.empty()) return false;
   const size_t slash = words[0].rfind('/');
-  return words[0].substr(slash == std::string::npos ? 0 : slash + 1) ==
-         "cargo-credential-credcache";
+  const bool credcache =
+      words[0].substr(slash == std::string::npos ? 0 : slash + 1) == "cargo-credential-credcache";
+  if (credcache && program != nullptr) *program = words[0];
+  return credcache;
 }
 
 // A file's text, or nullopt when it cannot be read.
@@ -109,7 +111,7 @@ std::string ReadCargoHomeConfig(const std::string& cargo_home) {
   return "";
 }
 
-bool CargoAsksCredcache(const std::string& config, const std::string& name) {
+bool CargoAsksCredcache(const std::string& config, const std::string& name, std::string* program) {
   absl::StatusOr<toml::table> settings = ParseCargoToml(config, "config.toml");
   if (!settings.ok()) return false;
   // A registry's own provider is the only one cargo asks for it.
@@ -117,12 +119,12 @@ bool CargoAsksCredcache(const std::string& config, const std::string& name) {
                                        ? "CARGO_REGISTRY_CREDENTIAL_PROVIDER"
                                        : CargoRegistryVariable(name, "CREDENTIAL_PROVIDER");
   if (const char* env = getenv(own_variable.c_str()); env != nullptr && env[0] != '\0') {
-    return IsCredcache(absl::StrSplit(env, ' ', absl::SkipEmpty()), *settings);
+    return IsCredcache(absl::StrSplit(env, ' ', absl::SkipEmpty()), *settings, program);
   }
   const toml::node* own = name == "crates-io"
                               ? (*settings)["registry"]["credential-provider"].node()
                               : (*settings)["registries"][name]["credential-provider"].node();
-  if (own != nullptr) return IsCredcache(Words(own), *settings);
+  if (own != nullptr) return IsCredcache(Words(own), *settings, program);
   std::vector<std::vector<std::string>> global;
   if (const char* env = getenv("CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS");
       env != nullptr && env[0] != '\0') {
@@ -135,7 +137,7 @@ bool CargoAsksCredcache(const std::string& config, const std::string& name) {
     for (const toml::node& each : *list) global.push_back(Words(&each));
   }
   return absl::c_any_of(global, [&](const std::vector<std::string>& provider) {
-    return IsCredcache(provider, *settings);
+    return IsCredcache(provider, *settings, program);
   });
 }
 

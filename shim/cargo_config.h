@@ -48,8 +48,10 @@ std::string ReadCargoHomeConfig(const std::string& cargo_home);
 // else `[registry] global-credential-providers`, each resolved through
 // `[credential-alias]`; the CARGO_* variables win over the file, as in
 // cargo. A provider is credcache when its program is
-// cargo-credential-credcache, by name or by path.
-bool CargoAsksCredcache(const std::string& config, const std::string& name);
+// cargo-credential-credcache, by name or by path; `program`, when not null,
+// is then set to that name or path, as cargo would run it.
+bool CargoAsksCredcache(const std::string& config, const std::string& name,
+                        std::string* program = nullptr);
 
 struct CargoConfigFile {
   std::string path;

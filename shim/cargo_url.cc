@@ -501,7 +501,11 @@ absl::StatusOr<std::string> CargoIndexUrl(absl::string_view index) {
         !path.empty() && separator(path.front()) ? std::string(path) : absl::StrCat("/", path);
     out += Path(rooted, true);
   } else if (!path.empty()) {
-    out += Path(path, false);
+    const std::string serialized = Path(path, false);
+    // A URL with no host whose path starts with "//" would read back as
+    // one with a host: the standard (and the url crate) write "/." first.
+    if (!has_authority && absl::StartsWith(serialized, "//")) out += "/.";
+    out += serialized;
   }
   if (absl::StartsWith(rest, "?")) {
     const size_t hash = rest.find('#');

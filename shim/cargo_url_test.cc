@@ -103,5 +103,16 @@ TEST(CargoUrlTest, RefusesWhatCargoRefuses) {
   }
 }
 
+// Found by the cargo_config fuzzer: a path that starts with "//" in a URL
+// with no host read back as a host. The standard writes "/." before it.
+TEST(CargoUrlTest, WhatItAcceptsReadsBackUnchanged) {
+  absl::StatusOr<std::string> url = CargoIndexUrl("foo:/..//cargo:S//x");
+  ASSERT_TRUE(url.ok()) << url.status();
+  EXPECT_EQ(*url, "foo:/.//cargo:S//x");
+  absl::StatusOr<std::string> again = CargoIndexUrl(*url);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *url);
+}
+
 }  // namespace
 }  // namespace credcache

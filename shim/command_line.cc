@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/help_text.h"
 
 namespace credcache {
 
@@ -62,18 +63,6 @@ std::string Spelled(const Option& option) {
                                    : absl::StrCat(option.name, " ", option.value_name);
 }
 
-// "  NAME<padding>TEXT\n", TEXT's lines after the first indented to match.
-std::string Row(const std::string& name, const std::string& text) {
-  constexpr size_t kColumn = 20;
-  std::string row = absl::StrCat("  ", name);
-  row.append(row.size() < kColumn ? kColumn - row.size() : 1, ' ');
-  for (const char c : text) {
-    row += c;
-    if (c == '\n') row.append(kColumn, ' ');
-  }
-  return row + "\n";
-}
-
 constexpr char kHelpText[] = "this text; `COMMAND --help` for one command";
 
 }  // namespace
@@ -100,12 +89,12 @@ std::string CommandLine::Usage() const {
       if (const Option* option = FindOption(option_name)) own.push_back(Spelled(*option));
     }
     if (!own.empty()) absl::StrAppend(&summary, "\n[", absl::StrJoin(own, "] ["), "]");
-    text += Row(name, summary);
+    text += HelpRow(name, summary);
   }
   text += "\n";
-  for (const Option& option : options_) text += Row(Spelled(option), option.help);
-  text += Row("--help, -h", kHelpText);
-  text += Row("--version, -V", "the version (also `version`)");
+  for (const Option& option : options_) text += HelpRow(Spelled(option), option.help);
+  text += HelpRow("--help, -h", kHelpText);
+  text += HelpRow("--version, -V", "the version (also `version`)");
   text += "\nAn option's value may also be given as --name=VALUE.\n";
   if (!outro_.empty()) absl::StrAppend(&text, "\n", outro_);
   return text;
@@ -116,9 +105,9 @@ std::string CommandLine::Help(const Command& command) const {
   if (!command.help.empty()) absl::StrAppend(&text, "\n", command.help, "\n");
   std::string options;
   for (const std::string& name : command.options) {
-    if (const Option* option = FindOption(name)) options += Row(Spelled(*option), option->help);
+    if (const Option* option = FindOption(name)) options += HelpRow(Spelled(*option), option->help);
   }
-  options += Row("--help, -h", "this text");
+  options += HelpRow("--help, -h", "this text");
   absl::StrAppend(&text, "\noptions:\n", options);
   return text;
 }

@@ -81,8 +81,17 @@ class CommandLine {
   std::string Usage() const;
   std::string Help(const Command& command) const;
 
- private:
+  // The table itself, for what else is made from it (command_docs.h: the
+  // man page and the shell completions).
+  const std::string& program() const { return program_; }
+  const std::string& version() const { return version_; }
+  const std::string& intro() const { return intro_; }
+  const std::string& outro() const { return outro_; }
+  const std::vector<Option>& options() const { return options_; }
+  const std::vector<Command>& commands() const { return commands_; }
   const Option* FindOption(const std::string& name) const;
+
+ private:
   const Command* FindCommand(const std::string& name) const;
   bool Takes(const Command& command, const std::string& option) const;
   std::string Synopsis(const Command& command) const;

@@ -84,7 +84,13 @@ absl::Status SpawnDaemon(const ConnectOptions& options, absl::Time deadline) {
   spawn.stdin_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
   spawn.stdout_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
   spawn.stderr_mode = cargo_credential::SubprocessOptions::Stdio::kFile;
-  spawn.stderr_file = cargo_credential::DirectoryOf(options.socket_path) + "/credcached.log";
+  // Where the daemon logs once it runs: what it says before that (a config
+  // it refuses) goes to the same file.
+  if (absl::Status made = cargo_credential::MakeDirectories(DefaultStateDirectory(), 0700);
+      !made.ok()) {
+    return made;
+  }
+  spawn.stderr_file = DefaultStateDirectory() + "/credcached.log";
   spawn.pass_fds = {{ready[1], 3}};
   spawn.new_session = true;
   absl::StatusOr<std::unique_ptr<cargo_credential::Subprocess>> daemon =
@@ -214,8 +220,9 @@ absl::StatusOr<int> ConnectToDaemonSocket(const ConnectOptions& options) {
   }
   close(lock);
   if (!spawned.ok()) {
-    return Unavailable(socket, absl::StrCat("could not start ", FindDaemonProgram(), ": ",
-                                            spawned.message(), " (see ", dir, "/credcached.log)"));
+    return Unavailable(
+        socket, absl::StrCat("could not start ", FindDaemonProgram(), ": ", spawned.message(),
+                             " (see ", DefaultStateDirectory(), "/credcached.log)"));
   }
   if (!fd.ok()) return Unavailable(socket, fd.status().message());
   return fd;

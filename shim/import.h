@@ -47,15 +47,6 @@ absl::StatusOr<std::vector<CargoToken>> ParseCargoCredentials(const std::string&
                                                               const std::string& config,
                                                               const std::string& source);
 
-// Whether cargo, with `config` (config.toml's text) and the environment,
-// asks credcache for registry `name`'s tokens: the registry's own
-// `credential-provider` when it has one (`[registry]`'s for crates-io),
-// else `[registry] global-credential-providers`, each resolved through
-// `[credential-alias]`; the CARGO_* variables win over the file, as in
-// cargo. A provider is credcache when its program is
-// cargo-credential-credcache, by name or by path.
-bool CargoAsksCredcache(const std::string& config, const std::string& name);
-
 // `credentials` without the tokens of `names` (tables left empty are
 // dropped), for --remove.
 absl::StatusOr<std::string> RemoveCargoTokens(const std::string& credentials,

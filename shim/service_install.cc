@@ -1,17 +1,23 @@
 #include "shim/service_install.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -89,6 +95,25 @@ std::string Unit(const char* text, const std::string& bindir, bool custom_bindir
                                        SystemdQuoted(bindir + "/credcached")}});
   }
   return unit;
+}
+
+// The record of a user install: what uninstall removes.
+std::string ManifestPath() { return DefaultDataDirectory() + "/installed"; }
+
+// `dir` and all it holds, symbolic links removed as links (never
+// followed). NotFound when there is no `dir`.
+absl::Status RemoveTree(const std::string& dir) {
+  struct stat info;
+  if (lstat(dir.c_str(), &info) != 0) return absl::NotFoundError(dir);
+  if (!S_ISDIR(info.st_mode)) return absl::FailedPreconditionError(dir + " is not a directory");
+  const int walked = nftw(
+      dir.c_str(),
+      [](const char* path, const struct stat*, int, struct FTW*) { return remove(path); }, 16,
+      FTW_DEPTH | FTW_PHYS);
+  if (walked != 0) {
+    return absl::InternalError(absl::StrCat("cannot remove all of ", dir, ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
 }
 
 // Runs systemctl for the user's manager (`user`) or the system's.
@@ -361,6 +386,30 @@ int InstallService(const ServiceInstallOptions& options) {
       "installed %s\n          %s\n          %s/credcached.socket\n"
       "          %s/credcached.service\n",
       shim_target.c_str(), daemon_target.c_str(), unitdir.c_str(), unitdir.c_str());
+  std::vector<std::string> written = {shim_target, daemon_target, unitdir + "/credcached.socket",
+                                      unitdir + "/credcached.service"};
+  for (const auto& [path, text] : options.documents) {
+    const std::string dir = path.substr(0, path.rfind('/'));
+    if (!Reported(cargo_credential::MakeDirectories(dir, 0755)) ||
+        !Reported(cargo_credential::WriteFileAtomically(path, text, 0644))) {
+      return 1;
+    }
+    printf("          %s\n", path.c_str());
+    written.push_back(path);
+  }
+  // Added to what an earlier install (another --bindir or --prefix) listed,
+  // so that uninstalling removes both.
+  std::ifstream earlier(ManifestPath());
+  for (std::string line; std::getline(earlier, line);) {
+    if (!line.empty() && std::find(written.begin(), written.end(), line) == written.end()) {
+      written.push_back(line);
+    }
+  }
+  if (!Reported(cargo_credential::MakeDirectories(DefaultDataDirectory(), 0700)) ||
+      !Reported(cargo_credential::WriteFileAtomically(
+          ManifestPath(), absl::StrCat(absl::StrJoin(written, "\n"), "\n"), 0600))) {
+    return 1;
+  }
   if (options.enable) {
     std::string error;
     if (!Systemctl(true, {"daemon-reload"}, &error) ||
@@ -387,6 +436,34 @@ int InstallService(const ServiceInstallOptions& options) {
   return 0;
 }
 
+UserServiceState InspectUserService() {
+  UserServiceState state;
+  state.unitdir = Unitdir(ServiceInstallOptions());
+  struct stat info;
+  state.installed = stat((state.unitdir + "/credcached.socket").c_str(), &info) == 0;
+  state.systemd = SystemdRuns();
+  if (state.installed && state.systemd) {
+    state.enabled = Systemctl(true, {"is-enabled", "--quiet", "credcached.socket"}, &state.said);
+  }
+  return state;
+}
+
+std::vector<std::string> ManifestPaths(absl::string_view text,
+                                       const std::vector<std::string>& names) {
+  std::vector<std::string> paths;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
+    const std::string path(line);
+    const size_t slash = path.rfind('/');
+    if (path.empty() || path[0] != '/' || absl::StrContains(path, "/../") ||
+        absl::StrContains(path, "/./")) {
+      continue;
+    }
+    if (std::find(names.begin(), names.end(), path.substr(slash + 1)) == names.end()) continue;
+    paths.push_back(path);
+  }
+  return paths;
+}
+
 int UninstallService(const ServiceInstallOptions& options) {
   if (options.team) return UninstallTeamService(options);
   const std::string unitdir = Unitdir(options);
@@ -398,17 +475,58 @@ int UninstallService(const ServiceInstallOptions& options) {
               error.c_str());
     }
   }
-  int removed = 0;
-  for (const char* unit : {"credcached.socket", "credcached.service"}) {
-    if (unlink((unitdir + "/" + unit).c_str()) == 0) ++removed;
+  // What the install wrote, as its manifest says; without one (an install
+  // by an older version), the units, documents and programs where the
+  // options say they are.
+  std::vector<std::string> names = {"cargo-credential-credcache", "credcached", "credcached.socket",
+                                    "credcached.service"};
+  for (const auto& [path, text] : options.documents) {
+    names.push_back(path.substr(path.rfind('/') + 1));
   }
+  std::ifstream manifest(ManifestPath());
+  std::stringstream listed;
+  listed << manifest.rdbuf();
+  std::vector<std::string> paths = ManifestPaths(listed.str(), names);
+  if (!manifest) {
+    const std::string bindir = Bindir(options);
+    paths = {unitdir + "/credcached.socket", unitdir + "/credcached.service",
+             bindir + "/cargo-credential-credcache", bindir + "/credcached"};
+    for (const auto& [path, text] : options.documents) paths.push_back(path);
+  }
+  int units = 0;
+  for (const std::string& path : paths) {
+    if (unlink(path.c_str()) != 0) continue;
+    if (absl::EndsWith(path, ".socket") || absl::EndsWith(path, ".service")) ++units;
+    printf("removed %s\n", path.c_str());
+  }
+  unlink(ManifestPath().c_str());
   if (options.enable) {
     std::string ignored;
     Systemctl(true, {"daemon-reload"}, &ignored);
   }
-  printf("removed %d unit file(s) from %s; the programs in %s stay\n", removed, unitdir.c_str(),
-         Bindir(options).c_str());
-  return 0;
+  printf("removed %d unit file(s)\n", units);
+  if (!options.purge) {
+    printf(
+        "the config, the token file and the logs stay (in %s/credcache, %s and %s); "
+        "`uninstall-service --purge` removes them too\n",
+        ConfigHome().c_str(), DefaultDataDirectory().c_str(), DefaultStateDirectory().c_str());
+    return 0;
+  }
+  int failed = 0;
+  for (const std::string& dir :
+       {ConfigHome() + "/credcache", DefaultDataDirectory(), DefaultStateDirectory()}) {
+    absl::Status removed = RemoveTree(dir);
+    if (removed.ok()) {
+      printf("removed %s\n", dir.c_str());
+    } else if (!absl::IsNotFound(removed)) {
+      fprintf(stderr, "uninstall-service: %s\n", std::string(removed.message()).c_str());
+      ++failed;
+    }
+  }
+  printf(
+      "tokens in the keyring stay (cargo's own libsecret provider shares them); "
+      "`secret-tool search --all xdg:schema org.rust-lang.cargo.registry` lists them\n");
+  return failed == 0 ? 0 : 1;
 }
 
 }  // namespace credcache

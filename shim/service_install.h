@@ -22,14 +22,24 @@
 //
 // Either way, when systemd is not running or systemctl fails, the installed
 // files stay, the systemctl commands to run later are printed, and the exit
-// code is 0: the install itself is done. Uninstalling disables and removes
-// the units and leaves the programs (and a team's config).
+// code is 0: the install itself is done.
+//
+// A user install records what it wrote (programs, units, man page,
+// completions) in a manifest, $XDG_DATA_HOME/credcache/installed; the user
+// uninstall removes exactly those (wherever --bindir put them), and with
+// `purge` also what credcache made while in use: the config, the token file
+// and the logs (credcache's folders under $XDG_CONFIG_HOME, $XDG_DATA_HOME
+// and $XDG_STATE_HOME), stopping a running daemon first. Tokens in the
+// keyring stay: cargo's own libsecret provider shares them. Uninstalling a
+// team daemon disables and removes its units; its programs and config stay.
 //
 // Thread-safety: call from main() (it runs programs: getent, systemctl).
 #ifndef CREDCACHE_SHIM_SERVICE_INSTALL_H_
 #define CREDCACHE_SHIM_SERVICE_INSTALL_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -40,17 +50,41 @@ struct ServiceInstallOptions {
   std::string bindir;   // Empty: ~/.local/bin; a team's, /usr/local/bin.
   std::string unitdir;  // Empty: $XDG_CONFIG_HOME/systemd/user; a team's, /etc/systemd/system.
   bool enable = true;   // Run systemctl (--user, unless a team's).
+  bool purge = false;   // Uninstalling: also the config, tokens and logs.
   // A team's only: who runs credcached, the group whose members may use
   // it (the socket's and the service's group), and its config.
   std::string account = "credcache";
   std::string group = "cargo-team";
   std::string config = "/etc/credcache/team.toml";
+  // The user service's only: files to install beside the programs, as
+  // absolute path and text (the man page and the shell completions, which
+  // the caller makes from its command table); uninstalling removes them.
+  std::vector<std::pair<std::string, std::string>> documents;
 };
 
 // Each returns the exit code (2: the options cannot be used, nothing was
 // written) and prints what it did and, on failure, what to run by hand.
 int InstallService(const ServiceInstallOptions& options);
 int UninstallService(const ServiceInstallOptions& options);
+
+// The user service as `doctor` finds it: whether its units are in the
+// user's unit directory, and, when systemd runs, whether the socket is
+// enabled (`systemctl --user is-enabled`) and what systemctl said.
+struct UserServiceState {
+  std::string unitdir;
+  bool installed = false;
+  bool systemd = false;  // systemd is the system's manager.
+  bool enabled = false;
+  std::string said;  // systemctl's answer or complaint, one line.
+};
+UserServiceState InspectUserService();
+
+// The absolute paths a manifest's text lists, one per line; lines that are
+// not absolute paths of the names an install writes (`names`) are left
+// out, so that a damaged manifest cannot make uninstall remove anything
+// else.
+std::vector<std::string> ManifestPaths(absl::string_view text,
+                                       const std::vector<std::string>& names);
 
 // A shipped team unit (daemon/systemd/credcached-team.*) as installed: each
 // @ACCOUNT@, @GROUP@, @BINDIR@ and @CONFIG@ replaced by the options' value

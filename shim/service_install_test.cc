@@ -59,5 +59,17 @@ TEST(FillTeamUnitTest, PathsAreQuotedForSystemdAndValuesAreNotRescanned) {
                                  "--config \"/etc/$$HOME/@GROUP@.toml\"\n"));
 }
 
+// uninstall removes what the manifest lists: never a file of another name,
+// a relative path, or one that climbs out with `..`.
+TEST(ServiceInstallTest, AManifestNamesOnlyWhatAnInstallWrites) {
+  const std::vector<std::string> names = {"credcached", "credcached.socket"};
+  EXPECT_THAT(ManifestPaths("/a/bin/credcached\n\n  \n/u/credcached.socket\n"
+                            "relative/credcached\n/a/../etc/credcached\n/a/./credcached\n"
+                            "/home/u/.bashrc\n/credcached.socket.bak\n",
+                            names),
+              ::testing::ElementsAre("/a/bin/credcached", "/u/credcached.socket"));
+  EXPECT_TRUE(ManifestPaths("", names).empty());
+}
+
 }  // namespace
 }  // namespace credcache

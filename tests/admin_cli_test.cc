@@ -15,6 +15,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -39,9 +40,9 @@ constexpr char kUrl[] = "sparse+http://127.0.0.1:9/index/";
 // Every admin command, as its table names it.
 const std::vector<std::string>& Commands() {
   static const std::vector<std::string>* const kCommands = new std::vector<std::string>{
-      "status", "list", "forget", "flush",           "stats",
-      "reload", "stop", "audit",  "install-service", "uninstall-service",
-      "import"};
+      "status", "list",  "forget", "flush",           "stats",
+      "reload", "stop",  "audit",  "install-service", "uninstall-service",
+      "import", "doctor"};
   return *kCommands;
 }
 
@@ -497,11 +498,14 @@ TEST_F(AdminCliTest, SwitchVariablesTakeTheUsualWordsAndRefuseOthers) {
   EXPECT_EQ(import.exit_code, 1);
   EXPECT_THAT(import.stderr_text, HasSubstr("CREDCACHE_NO_SPAWN=maybe"));
   EXPECT_THAT(Get(kUrl, {{"CREDCACHE_IDLE_EXIT", "soon"}}),
-              HasSubstr("CREDCACHE_IDLE_EXIT=soon: takes a positive duration"));
+              HasSubstr("CREDCACHE_IDLE_EXIT=soon: takes a duration such as 15m"));
   EXPECT_FALSE(env_.DaemonRunning());
 
-  EXPECT_THAT(Get(kUrl, {{"CREDCACHE_NO_SPAWN", "off"}}), HasSubstr(token_));
+  // A bare number is seconds to the shim as to credcached's --idle-exit.
+  EXPECT_THAT(Get(kUrl, {{"CREDCACHE_NO_SPAWN", "off"}, {"CREDCACHE_IDLE_EXIT", "900"}}),
+              HasSubstr(token_));
   EXPECT_TRUE(env_.DaemonRunning());
+  EXPECT_EQ(OneObject(Admin({"status", "--json"}))["idle_exit_seconds"], 900);
 }
 
 // 9. A long index URL broke list's columns.
@@ -534,6 +538,118 @@ TEST_F(AdminCliTest, ListKeepsItsColumnsWhateverTheRegistrysLength) {
   ASSERT_LT(long_row + 1, lines.size());
   EXPECT_EQ(lines[long_row + 1].find_first_not_of(' '), name) << list.stdout_text;
   EXPECT_EQ(lines[long_row + 1].find("served"), backend) << list.stdout_text;
+}
+
+// Issue 13: status did not say where the log goes, when an on-demand
+// daemon exits, or how it was started; stats could not be reset.
+TEST_F(AdminCliTest, StatusSaysWhereTheLogIsAndWhenTheDaemonExits) {
+  env_.WriteConfig(absl::StrCat("[[backend]]\nname = \"store\"\nkind = \"file\"\npath = \"",
+                                env_.root(), "/tokens.toml\"\n"));
+  ASSERT_THAT(Get(), HasSubstr("not-found"));
+  const nlohmann::json json = OneObject(Admin({"status", "--json"}));
+  EXPECT_EQ(json["log"], env_.root() + "/state/credcache/credcached.log");
+  EXPECT_EQ(json["socket_activated"], false);
+  EXPECT_EQ(json["on_demand"], true);
+  EXPECT_EQ(json["idle_exit_seconds"], 15 * 60);
+  EXPECT_EQ(json["backends"][0]["store"], env_.root() + "/tokens.toml");
+  const SubprocessResult text = Admin({"status"});
+  EXPECT_THAT(text.stdout_text, HasSubstr("started on demand"));
+  EXPECT_THAT(text.stdout_text,
+              HasSubstr(absl::StrCat("log:     ", env_.root(), "/state/credcache/credcached.log")));
+  EXPECT_THAT(text.stdout_text, HasSubstr("exits:   after 15m with no request"));
+  EXPECT_THAT(text.stdout_text, HasSubstr(env_.root() + "/tokens.toml"));
+}
+
+TEST_F(AdminCliTest, StatsResetAnswersTheCountsThenStartsFromZero) {
+  env_.WriteConfig(ServingBackend());
+  ASSERT_THAT(Get(), HasSubstr(token_));
+  ASSERT_THAT(Get(), HasSubstr(token_));
+  const nlohmann::json before = OneObject(Admin({"stats", "--reset", "--json"}));
+  EXPECT_EQ(before["requests"], 2);
+  EXPECT_EQ(before["hits"], 1);
+  EXPECT_EQ(before["reset"], true);
+  const nlohmann::json after = OneObject(Admin({"stats", "--json"}));
+  EXPECT_EQ(after["requests"], 0);
+  EXPECT_EQ(after["hits"], 0);
+  EXPECT_EQ(after["cached_entries"], 1) << "the cache itself stays";
+  EXPECT_THAT(Admin({"stats", "--reset"}).stdout_text, HasSubstr("(now reset to zero)"));
+  EXPECT_EQ(Admin({"list", "--reset"}).exit_code, 2) << "--reset is stats' alone";
+}
+
+// Issue 13: no man page, no completions; install-service exited 1 without
+// a user systemd, and without the "now tell cargo" hint.
+TEST_F(AdminCliTest, InstallServicePutsTheManPageAndCompletionsWhereTheyAreLookedFor) {
+  const std::string root = env_.root() + "/install";
+  const std::string data = env_.root() + "/data";
+  const std::vector<std::string> documents = {
+      data + "/man/man1/cargo-credential-credcache.1", data + "/man/man1/credcached.1",
+      data + "/bash-completion/completions/cargo-credential-credcache",
+      data + "/zsh/site-functions/_cargo-credential-credcache",
+      env_.root() + "/config-home/fish/completions/cargo-credential-credcache.fish"};
+  // With systemctl run (no --no-enable): here there is no user manager for
+  // it to reach, which is a note, not a failure.
+  SubprocessResult install =
+      Admin({"install-service", "--bindir", root + "/bin", "--unitdir", root + "/units"});
+  EXPECT_EQ(install.exit_code, 0) << install.stderr_text;
+  EXPECT_THAT(install.stdout_text, HasSubstr("Now tell cargo"));
+  for (const std::string& document : documents) {
+    EXPECT_THAT(install.stdout_text, HasSubstr(document));
+    EXPECT_FALSE(ReadFile(document).empty()) << document;
+  }
+  // Each names every command, as the table does.
+  for (const std::string& command : Commands()) {
+    for (size_t i = 2; i < documents.size(); ++i) {
+      EXPECT_THAT(ReadFile(documents[i]), HasSubstr(command)) << documents[i];
+    }
+    EXPECT_THAT(ReadFile(documents[0]),
+                HasSubstr(absl::StrCat(".B ", absl::StrReplaceAll(command, {{"-", "\\-"}}))));
+  }
+  EXPECT_EQ(ReadFile(documents[0]), Admin({"manual", "cargo-credential-credcache"}).stdout_text);
+  EXPECT_EQ(ReadFile(documents[1]), Admin({"manual", "credcached"}).stdout_text);
+  EXPECT_EQ(Admin({"manual", "cargo"}).exit_code, 2);
+  // credcached's page lists every option its --help does.
+  for (const char* flag :
+       {"\\-\\-config PATH", "\\-\\-idle\\-exit DURATION", "\\-\\-log\\-level LEVEL",
+        "\\-\\-check\\-config", "\\-\\-print\\-default\\-config", ".SH SIGNALS"}) {
+    EXPECT_THAT(ReadFile(documents[1]), HasSubstr(flag));
+  }
+  EXPECT_EQ(ReadFile(documents[2]), Admin({"completions", "bash"}).stdout_text);
+  EXPECT_EQ(Admin({"completions", "tcsh"}).exit_code, 2);
+
+  // Uninstalled without --bindir: the programs go from where they were
+  // put all the same; what credcache made in use stays.
+  mkdir((env_.root() + "/data").c_str(), 0700);
+  mkdir((env_.root() + "/data/credcache").c_str(), 0700);
+  WriteFile(env_.root() + "/data/credcache/tokens.toml", "", 0600);
+  SubprocessResult uninstall = Admin({"uninstall-service", "--no-enable"});
+  EXPECT_EQ(uninstall.exit_code, 0) << uninstall.stderr_text;
+  std::vector<std::string> gone = documents;
+  for (const char* unit : {"/units/credcached.socket", "/units/credcached.service",
+                           "/bin/credcached", "/bin/cargo-credential-credcache"}) {
+    gone.push_back(root + unit);
+  }
+  for (const std::string& path : gone) {
+    struct stat info;
+    EXPECT_NE(stat(path.c_str(), &info), 0) << path << " was left";
+    EXPECT_THAT(uninstall.stdout_text, HasSubstr("removed " + path));
+  }
+  EXPECT_THAT(uninstall.stdout_text, HasSubstr("removed 2 unit file(s)"));
+  EXPECT_THAT(uninstall.stdout_text, HasSubstr("--purge"));
+  struct stat kept;
+  EXPECT_EQ(stat((env_.root() + "/data/credcache/tokens.toml").c_str(), &kept), 0);
+
+  // --purge: the daemon is stopped, and its config, tokens and logs go.
+  ASSERT_THAT(Get(), HasSubstr("not-found"));
+  SubprocessResult purge = Admin({"uninstall-service", "--no-enable", "--purge"});
+  EXPECT_EQ(purge.exit_code, 0) << purge.stderr_text;
+  EXPECT_THAT(purge.stdout_text, HasSubstr("stopped credcached"));
+  for (const std::string& dir :
+       {env_.root() + "/data/credcache", env_.root() + "/state/credcache"}) {
+    struct stat info;
+    EXPECT_NE(stat(dir.c_str(), &info), 0) << dir << " was left";
+  }
+  EXPECT_THAT(purge.stdout_text, HasSubstr("keyring stay"));
+  EXPECT_EQ(Admin({"uninstall-service", "--team", "--purge"}).exit_code, 2);
 }
 
 }  // namespace

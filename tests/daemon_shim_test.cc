@@ -407,7 +407,7 @@ TEST_F(DaemonShimTest, ADaemonStartedOnDemandExitsWhenIdle) {
   env_.WriteConfig(CountingBackend());
   ASSERT_THAT(Answer(env_.Shim({"--cargo-plugin"}, GetLine(), {{"CREDCACHE_IDLE_EXIT", "1s"}})),
               HasSubstr(token_));
-  EXPECT_THAT(env_.Shim({"status"}).stdout_text, HasSubstr("exits when idle"));
+  EXPECT_THAT(env_.Shim({"status"}).stdout_text, HasSubstr("exits:   after 1s with no request"));
   for (int i = 0; i < 1000 && env_.DaemonRunning(); ++i) absl::SleepFor(absl::Milliseconds(10));
   EXPECT_FALSE(env_.DaemonRunning());
   EXPECT_THAT(ReadFile(env_.log()), HasSubstr("idle; exiting"));

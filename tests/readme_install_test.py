@@ -121,6 +121,136 @@ def ask(shim, env):
                           text=True, timeout=60)
 
 
+def use_it_sections():
+    """README's '## Use it with Cargo' part, by '### ' heading: {title: text}."""
+    text = (ROOT / "README.md").read_text()
+    part = text.split("\n## Use it with Cargo\n", 1)[1].split("\n## ", 1)[0]
+    sections = {}
+    for chunk in part.split("\n### ")[1:]:
+        title, _, body = chunk.partition("\n")
+        sections[title.strip()] = body
+    return sections
+
+
+def blocks(section, language):
+    return re.findall(r"```" + language + r"\n(.*?)```", section, re.S)
+
+
+def sh_lines(section):
+    """Each command of a section's sh blocks, continuation lines joined, with
+    its trailing comment (for people) apart."""
+    lines = []
+    for block in blocks(section, "sh"):
+        for line in block.replace("\\\n", " ").splitlines():
+            command, _, comment = line.partition("  #")
+            if command.strip():
+                lines.append((command.strip(), comment.strip()))
+    return lines
+
+
+def run_line(case, command, env, cwd, what):
+    print(f"  {what}: {command}", file=sys.stderr)
+    result = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True,
+                            text=True, timeout=300)
+    case.check(result.returncode == 0,
+               f"{what}: `{command}` exited {result.returncode}:\n{result.stdout}{result.stderr}")
+    return result
+
+
+def walk_use_it_with_cargo(case, tmp, home, env):
+    """README's 'Use it with Cargo', line by line, with the real cargo against a
+    registry that takes one token; the index README names is the only word
+    changed (to that registry's). Runs after the install case."""
+    sections = use_it_sections()
+    for title in ("2. Tell cargo", "3. Log in", "Moving from `cargo:token` (credentials.toml)",
+                  "Seeing what the daemon does"):
+        case.check(title in sections, f"README has no '### {title}' under 'Use it with Cargo'")
+    if case.failure:
+        return
+    cargo = os.environ.get("CREDCACHE_CARGO", "cargo")
+    token = "Bearer " + os.urandom(16).hex()
+    log = pathlib.Path(tmp, "requests.jsonl")
+    registry = subprocess.Popen([sys.executable, str(ROOT / "tests/registry/registry.py"), "--port",
+                                 "0", "--log", str(log)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True,
+                                env=dict(os.environ, REGISTRY_TOKEN=token))
+    shim = str(home / ".local/bin/cargo-credential-credcache")
+    walk = dict(env, TOKEN=token, CARGO_TERM_COLOR="never",
+                PATH=f"{home / '.local/bin'}:{os.path.dirname(cargo)}:/usr/bin:/bin")
+    # As a user has it: the socket where README says, cargo's home in ~/.cargo.
+    for name in ("CREDCACHE_SOCKET", "CARGO_HOME"):
+        walk.pop(name, None)
+    real_rustup = pathlib.Path(os.path.expanduser("~root"), ".rustup")
+    if "RUSTUP_HOME" not in walk and real_rustup.is_dir():
+        walk["RUSTUP_HOME"] = str(real_rustup)  # A rustup cargo finds its toolchains.
+    try:
+        port = registry.stdout.readline().split()[1]
+        url = f"sparse+http://127.0.0.1:{port}/index/"
+
+        # 2. Tell cargo: both blocks, as the user would put them in the file.
+        config = "\n".join(block.replace("sparse+https://cargo.example.com/index/", url)
+                           for block in blocks(sections["2. Tell cargo"], "toml"))
+        (home / ".cargo/config.toml").write_text(config)
+
+        # 3. Log in.
+        for command, comment in sh_lines(sections["3. Log in"]):
+            if "paste the token" in comment:
+                continue  # Needs a terminal; lib's console tests type at its prompt.
+            result = run_line(case, command, walk, tmp, "3. Log in")
+            case.check("credcache" in result.stderr,
+                       f"cargo login does not say where the token went: {result.stderr}")
+
+        # The token reached the registry: a publish needs it.
+        crates = pathlib.Path(tmp, "crates")
+        crates.mkdir()
+        run_line(case, f"{cargo} new --lib --vcs none -q hello", walk, crates, "setup")
+        manifest = crates / "hello/Cargo.toml"
+        manifest.write_text(manifest.read_text().replace(
+            "[package]\n", '[package]\ndescription = "d"\nlicense = "MIT"\npublish = ["myreg"]\n', 1))
+        run_line(case, f"{cargo} publish --registry myreg --no-verify --allow-dirty", walk,
+                 crates / "hello", "publish with the token logged in")
+        run_line(case, f"{cargo} new --lib --vcs none -q app", walk, crates, "setup")
+        with open(crates / "app/Cargo.toml", "a") as app:
+            app.write('hello = { version = "0.1", registry = "myreg" }\n')
+
+        # Moving from cargo:token: the same token, in credentials.toml.
+        credentials = home / ".cargo/credentials.toml"
+        for command, _ in sh_lines(sections["Moving from `cargo:token` (credentials.toml)"]):
+            credentials.write_text(f'[registries.myreg]\ntoken = "{token}"\n')
+            credentials.chmod(0o600)
+            run_line(case, command, walk, tmp, "Moving from cargo:token")
+            if "--remove" in command:
+                case.check(token not in credentials.read_text() if credentials.exists() else True,
+                           "import --remove left the token in credentials.toml")
+
+        # Seeing what the daemon does.
+        for command, _ in sh_lines(sections["Seeing what the daemon does"]):
+            if command.startswith("journalctl"):
+                continue  # No user systemd here; systemd_test reads the journal.
+            result = run_line(case, command, walk, crates / "app", "Seeing what the daemon does")
+            if "doctor" in command:
+                case.check("no problems found" in result.stdout, f"doctor: {result.stdout}")
+            if command.startswith("cargo -v fetch"):
+                case.check("Credential" in result.stderr, f"cargo -v fetch: {result.stderr}")
+
+        # `cargo logout --registry myreg` (3. Log in's text) erases it.
+        case.check("`cargo logout --registry myreg`" in sections["3. Log in"],
+                   "README no longer shows cargo logout")
+        run_line(case, "cargo logout --registry myreg", walk, tmp, "logout")
+        (crates / "app/Cargo.lock").unlink(missing_ok=True)
+        after = subprocess.run(["bash", "-c", "cargo generate-lockfile"], cwd=crates / "app",
+                               env=walk, capture_output=True, text=True, timeout=300)
+        case.check(after.returncode != 0 and "no token found" in after.stderr,
+                   f"a fetch after logout: {after.returncode} {after.stderr}")
+        requests = log.read_text()
+        case.check('"auth": "ok"' in requests and token not in requests,
+                   "the registry never saw the token, or logged it")
+    finally:
+        subprocess.run([shim, "stop"], env=walk, capture_output=True, timeout=60)
+        registry.stdin.close()
+        registry.wait(timeout=30)
+
+
 def main():
     cases = []
     commands = install_commands()
@@ -189,6 +319,37 @@ def main():
             for kind, name in reversed(made):
                 subprocess.run(["userdel" if kind == "user" else "groupdel", name],
                                capture_output=True, timeout=60)
+        cases.append(case)
+
+        # The install target README shows, under a prefix of the test's own.
+        case = Case("TheInstallTargetPutsEverythingUnderThePrefix")
+        lines = [line for line in re.findall(r"```sh\n(.*?)```", text, re.S)
+                 if "//:install" in line]
+        case.check(len(lines) == 1, "README shows no `bazel run //:install` command")
+        if lines:
+            prefix = pathlib.Path(tmp, "prefix")
+            command = lines[0].strip().replace("/usr/local", str(prefix)) + " --no-enable"
+            result = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env,
+                                    capture_output=True, text=True, timeout=1800)
+            case.check(result.returncode == 0, f"`{command}`: {result.stdout}{result.stderr}")
+            for path in ("bin/cargo-credential-credcache", "bin/credcached",
+                         "lib/systemd/user/credcached.socket", "lib/systemd/user/credcached.service",
+                         "share/man/man1/cargo-credential-credcache.1",
+                         "share/bash-completion/completions/cargo-credential-credcache",
+                         "share/zsh/vendor-completions/_cargo-credential-credcache",
+                         "share/fish/vendor_completions.d/cargo-credential-credcache.fish"):
+                case.check((prefix / path).is_file(), f"{prefix / path} was not installed")
+            service = (prefix / "lib/systemd/user/credcached.service")
+            case.check(service.is_file() and str(prefix / "bin/credcached") in service.read_text(),
+                       "the service does not start the prefix's credcached")
+            man = subprocess.run(["man", "-l", str(prefix / "share/man/man1/cargo-credential-credcache.1")],
+                                 env=dict(env, MANPAGER="cat", MANWIDTH="80"), capture_output=True,
+                                 text=True, timeout=60)
+            case.check(man.returncode == 0 and "doctor" in man.stdout, f"man: {man.stderr}")
+        cases.append(case)
+
+        case = Case("UseItWithCargoLineByLine")
+        walk_use_it_with_cargo(case, tmp, home, env)
         cases.append(case)
 
         # The example config README points at is one credcached accepts.

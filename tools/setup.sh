@@ -14,6 +14,7 @@ CREDCACHE_PACKAGES=(
   clang-14 libclang-rt-14-dev clang-format-14
   etcd-server etcd-client openssl golang-etcd-server-dev golang-github-gogo-protobuf-dev
   golang-github-grpc-ecosystem-grpc-gateway-dev
+  groff-base zsh fish  # the man page and each shell's completions are checked in them
 )
 
 credcache_apt_install() {

@@ -830,4 +830,11 @@ EtcdTierStats EtcdTier::Stats() const {
   return stats_;
 }
 
+EtcdTierStats EtcdTier::StatsAndReset() {
+  absl::MutexLock lock(&mutex_);
+  const EtcdTierStats taken = stats_;
+  stats_ = EtcdTierStats();
+  return taken;
+}
+
 }  // namespace credcache

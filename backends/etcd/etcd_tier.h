@@ -132,6 +132,8 @@ class EtcdTier {
 
   EtcdTierStatus Status() const;
   EtcdTierStats Stats() const;
+  // The counts so far, each then started again from zero (`stats --reset`).
+  EtcdTierStats StatsAndReset();
   const EtcdTierSettings& settings() const { return settings_; }
   bool up() const { return up_.load(); }
 
