@@ -124,6 +124,36 @@ TEST_F(KeyringTest, ALockedKeyringLetsTheNextBackendTry) {
        ">/dev/null"});
 }
 
+// doctor (issue 13) finds a locked keyring through the daemon, and says
+// how to unlock it, without fetching a token.
+TEST_F(KeyringTest, DoctorSaysALockedKeyringIsAProblemAndHowToFixIt) {
+  DaemonEnv env;
+  env.WriteConfig("[[backend]]\nname = \"desktop\"\nkind = \"libsecret\"\n");
+  auto keyring_check = [&env]() {
+    SubprocessResult doctor = env.Shim({"doctor", "--json"});
+    const std::string& out = doctor.stdout_text;
+    const size_t at = out.find("`desktop` (libsecret)");
+    EXPECT_NE(at, std::string::npos) << out;
+    return at == std::string::npos ? std::string() : out.substr(out.rfind('{', at));
+  };
+  const std::string unlocked = keyring_check();
+  EXPECT_THAT(unlocked, HasSubstr(R"("status":"ok")"));
+  SubprocessResult locked =
+      RunTool({"dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.secrets",
+               "/org/freedesktop/secrets", "org.freedesktop.Secret.Service.Lock",
+               "array:objpath:/org/freedesktop/secrets/collection/login"});
+  ASSERT_EQ(locked.exit_code, 0) << locked.stderr_text;
+  const std::string found = keyring_check();
+  EXPECT_THAT(found, HasSubstr(R"("status":"problem")"));
+  EXPECT_THAT(found, HasSubstr("locked"));
+  EXPECT_THAT(found, HasSubstr("unlock"));
+  RunTool(
+      {"sh", "-c",
+       "printf %s credcache-test | gnome-keyring-daemon --unlock --replace --components=secrets "
+       ">/dev/null"});
+  env.Shim({"stop"});
+}
+
 // The real cargo, through credcache on its embedded default, reads a token a
 // user stored with secret-tool, and `cargo login` lands in the keyring.
 TEST_F(KeyringTest, CargoThroughCredcacheUsesTheKeyring) {
