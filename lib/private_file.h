@@ -18,11 +18,19 @@
 
 namespace cargo_credential {
 
-// The contents of `path`, or nullopt when it does not exist. Fails, with a
-// message saying how to fix it, when the file is not a regular file owned by
-// this user, or when group or others have any access to it. Does not follow
-// a symbolic link at `path`.
-absl::StatusOr<std::optional<std::string>> ReadPrivateFile(const std::string& path);
+// What ReadPrivateFile reads at most, unless told otherwise: far more than
+// any token store, far less than what would exhaust memory.
+inline constexpr size_t kMaxPrivateFileBytes = size_t{16} << 20;
+
+// The contents of `path`, or nullopt when it does not exist. Fails (an
+// `other` error, lib/error.h, whose cause says how to fix it) when there is
+// a symbolic link at `path` (never followed), when it is not a regular file
+// (a FIFO is refused without blocking), when another user owns it, when
+// group or others have any access to it, or when it holds more than
+// `max_bytes`. The checks are made on the open descriptor: the file read
+// is the file checked. Nothing read is left in freed memory.
+absl::StatusOr<std::optional<std::string>> ReadPrivateFile(const std::string& path,
+                                                           size_t max_bytes = kMaxPrivateFileBytes);
 
 // Replaces `path` with `contents`: creates missing parent directories (0700),
 // writes a temporary file (0600) beside it, syncs it, renames it over `path`

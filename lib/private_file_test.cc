@@ -8,6 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/error.h"
 #include "tests/support/test_env.h"
 
 namespace cargo_credential {
@@ -54,6 +55,46 @@ TEST(PrivateFileTest, RefusesSymlinks) {
   ASSERT_TRUE(WritePrivateFileAtomically(dir + "/real", "x").ok());
   ASSERT_EQ(symlink((dir + "/real").c_str(), (dir + "/link").c_str()), 0);
   EXPECT_FALSE(ReadPrivateFile(dir + "/link").ok());
+}
+
+// The refusals of issue 12's team key file, now everyone's: each says what
+// is wrong and its cause how to fix it.
+TEST(PrivateFileTest, EachRefusalSaysWhatIsWrongAndHowToFixIt) {
+  const std::string dir = TempDir();
+  ASSERT_TRUE(WritePrivateFileAtomically(dir + "/real", "x").ok());
+  ASSERT_EQ(symlink((dir + "/real").c_str(), (dir + "/link").c_str()), 0);
+  absl::Status link = ReadPrivateFile(dir + "/link").status();
+  EXPECT_THAT(std::string(link.message()), HasSubstr("it is a symbolic link"));
+  EXPECT_THAT(CausedBy(link), testing::ElementsAre(HasSubstr("name the file itself")));
+
+  ASSERT_EQ(chmod((dir + "/real").c_str(), 0644), 0);
+  absl::Status open = ReadPrivateFile(dir + "/real").status();
+  EXPECT_THAT(std::string(open.message()), HasSubstr("(mode 0644)"));
+  EXPECT_THAT(CausedBy(open), testing::ElementsAre("fix it with: chmod 600 " + dir + "/real"));
+
+  // A FIFO is refused at once, not waited on.
+  ASSERT_EQ(mkfifo((dir + "/fifo").c_str(), 0600), 0);
+  EXPECT_THAT(std::string(ReadPrivateFile(dir + "/fifo").status().message()),
+              HasSubstr("not a regular file"));
+
+  if (geteuid() == 0) {
+    ASSERT_TRUE(WritePrivateFileAtomically(dir + "/theirs", "x").ok());
+    ASSERT_EQ(chown((dir + "/theirs").c_str(), 65534, 65534), 0);
+    absl::Status theirs = ReadPrivateFile(dir + "/theirs").status();
+    EXPECT_THAT(std::string(theirs.message()), HasSubstr("owned by uid 65534"));
+    EXPECT_THAT(CausedBy(theirs), testing::ElementsAre(HasSubstr("chown 0 ")));
+  }
+}
+
+TEST(PrivateFileTest, AFileLargerThanAskedIsRefusedWithoutItsBytes) {
+  const std::string path = TempDir() + "/big";
+  ASSERT_TRUE(WritePrivateFileAtomically(path, std::string(10000, 's')).ok());
+  absl::StatusOr<std::optional<std::string>> read = ReadPrivateFile(path, 9999);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(std::string(read.status().message()), path + ": larger than 9999 bytes");
+  read = ReadPrivateFile(path, 10000);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ((*read)->size(), 10000u);
 }
 
 }  // namespace

@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "lib/error.h"
 #include "lib/private_file.h"
 
 namespace credcache {
@@ -48,9 +50,14 @@ absl::StatusOr<cargo_credential::Secret> ReadSmallFile(const std::string& path,
 // private to this account (lib/private_file.h).
 absl::StatusOr<cargo_credential::Secret> ReadSecretFile(const std::string& path,
                                                         const std::string& where) {
-  absl::StatusOr<std::optional<std::string>> read = cargo_credential::ReadPrivateFile(path);
+  absl::StatusOr<std::optional<std::string>> read =
+      cargo_credential::ReadPrivateFile(path, kMaxFileBytes);
   if (!read.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": ", read.status().message()));
+    // The fix (chmod, chown) is the refusal's cause: said on the same line.
+    std::vector<std::string> said = {std::string(read.status().message())};
+    for (const std::string& cause : cargo_credential::CausedBy(read.status()))
+      said.push_back(cause);
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", absl::StrJoin(said, "; ")));
   }
   if (!read->has_value()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", path, ": no such file"));

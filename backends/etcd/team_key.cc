@@ -1,19 +1,18 @@
 #include "backends/etcd/team_key.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "lib/files.h"
+#include "lib/error.h"
+#include "lib/private_file.h"
 #include "lib/secret.h"
 #include "sodium.h"
 
@@ -164,57 +163,27 @@ absl::StatusOr<TeamKeys> TeamKeys::Parse(absl::string_view text, const std::stri
 }
 
 absl::StatusOr<TeamKeys> TeamKeys::Load(const std::string& path) {
-  // O_NONBLOCK: opening a FIFO put at the path must not hang the daemon
-  // (it is refused below, as is anything but a regular file).
-  cargo_credential::ScopedFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-  if (!fd.valid()) {
-    if (errno == ELOOP) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "refusing the team key file ", path, ": it is a symbolic link; name the file itself"));
+  absl::StatusOr<std::optional<std::string>> read =
+      cargo_credential::ReadPrivateFile(path, kMaxTeamKeyFileBytes);
+  if (!read.ok()) {
+    // lib's refusal, its fix (the cause) on the same line: this goes to a
+    // log line or --check-config's one line, not to cargo's "Caused by".
+    std::vector<std::string> said = {std::string(read.status().message())};
+    for (const std::string& cause : cargo_credential::CausedBy(read.status()))
+      said.push_back(cause);
+    const std::string text = absl::StrJoin(said, "; ");
+    if (absl::StartsWith(text, path + ": larger than")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(text, "; a team key file holds one short line per key"));
     }
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open the team key file ", path));
+    return absl::FailedPreconditionError(absl::StrCat("the team key file: ", text));
   }
-  struct stat info;
-  if (fstat(fd.get(), &info) != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot inspect the team key file ", path));
+  if (!read->has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot open the team key file ", path, ": no such file"));
   }
-  // Checked on the descriptor, not the name: the file read is the file
-  // checked, whatever is renamed over the path meanwhile.
-  if (!S_ISREG(info.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("refusing the team key file ", path, ": it is not a regular file"));
-  }
-  if (info.st_uid != geteuid()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "refusing the team key file ", path, ": it is owned by uid ", info.st_uid,
-        ", not by this daemon's uid ", geteuid(), "; fix it with: chown ", geteuid(), " ", path));
-  }
-  if ((info.st_mode & 077) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "refusing the team key file ", path, ": group or others may read or write it (mode ",
-        absl::StrFormat("%04o", info.st_mode & 07777), "); fix it with: chmod 600 ", path));
-  }
-  // One byte past the limit tells a file that is too long from one that
-  // is exactly as long as allowed. Sized once, so no copy is left behind
-  // by a reallocation.
-  std::string text(kMaxTeamKeyFileBytes + 1, '\0');
-  WipeOnExit wipe(text);
-  size_t got = 0;
-  while (got < text.size()) {
-    const ssize_t n = read(fd.get(), &text[got], text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("cannot read the team key file ", path));
-    }
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  if (got > kMaxTeamKeyFileBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": larger than ", kMaxTeamKeyFileBytes,
-                     " bytes; a team key file holds one short line per key"));
-  }
-  return Parse(absl::string_view(text.data(), got), path);
+  WipeOnExit wipe(**read);
+  return Parse(**read, path);
 }
 
 }  // namespace credcache
