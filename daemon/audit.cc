@@ -236,8 +236,8 @@ void AuditLog::WriteQueued() {
         }
         const int sent = sd_journal_sendv(vectors.data(), static_cast<int>(vectors.size()));
         if (sent < 0 && !journal_failed) {
-          Log(absl::StrCat("cannot send audit records to the journal: ", strerror(-sent),
-                           "; refusing requests until it can"));
+          Log(LogLevel::kError, absl::StrCat("cannot send audit records to the journal: ",
+                                             strerror(-sent), "; refusing requests until it can"));
         }
         journal_failed = journal_failed || sent < 0;
         continue;
@@ -271,13 +271,14 @@ void AuditLog::WriteFile(const std::string& text) {
                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_TRUNC, 0600));
     file_size_ = 0;
     if (!file_.valid()) {
-      Log(absl::StrCat("cannot reopen the audit file ", sink_, ": ", strerror(errno)));
+      Log(LogLevel::kError,
+          absl::StrCat("cannot reopen the audit file ", sink_, ": ", strerror(errno)));
     }
   }
   const bool written = file_.valid() && cargo_credential::WriteAll(file_.get(), text).ok();
   if (!written) {
-    Log(absl::StrCat("cannot write the audit file ", sink_, ": ", strerror(errno),
-                     "; refusing requests until it can"));
+    Log(LogLevel::kError, absl::StrCat("cannot write the audit file ", sink_, ": ", strerror(errno),
+                                       "; refusing requests until it can"));
   } else {
     file_size_ += static_cast<int64_t>(text.size());
   }

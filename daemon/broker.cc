@@ -530,7 +530,8 @@ absl::StatusOr<CredentialResponse> Broker::RunInCaller(
     };
     while (!flight->report.has_value() && absl::Now() < deadline) {
       if (runner != nullptr && runner->Exited()) {
-        Log(absl::StrCat("backend `", job.backend, "`: the shim running it (pid ", runner->pid(),
+        Log(LogLevel::kWarning,
+            absl::StrCat("backend `", job.backend, "`: the shim running it (pid ", runner->pid(),
                          ") exited before it answered; the next waiting caller runs it"));
         drop_runner();
       }
@@ -541,7 +542,8 @@ absl::StatusOr<CredentialResponse> Broker::RunInCaller(
         flight->callers.erase(flight->callers.begin());
         absl::StatusOr<std::string> lease = NewLease();
         if (!lease.ok()) {
-          Log(absl::StrCat("backend `", job.backend, "`: ", lease.status().message()));
+          Log(LogLevel::kWarning,
+              absl::StrCat("backend `", job.backend, "`: ", lease.status().message()));
           break;
         }
         job.lease = *lease;
@@ -560,8 +562,8 @@ absl::StatusOr<CredentialResponse> Broker::RunInCaller(
         flight->taken.insert(next);
         ++runs;
         flight->runner_pid = runner->pid();
-        Log(absl::StrCat("backend `", job.backend, "` runs in the caller (pid ", runner->pid(),
-                         ")"));
+        Log(LogLevel::kInfo, absl::StrCat("backend `", job.backend, "` runs in the caller (pid ",
+                                          runner->pid(), ")"));
       }
       flight->mutex.AwaitWithDeadline(absl::Condition(&woken),
                                       std::min(deadline, absl::Now() + kCallerPoll));
@@ -605,8 +607,8 @@ absl::StatusOr<CredentialResponse> Broker::Report(const std::string& lease,
     if (flight->lease != lease || flight->report.has_value()) {
       flight.reset();
     } else if (flight->runner_pid != reporter) {
-      Log(absl::StrCat("refused a report for a run given to pid ", flight->runner_pid, " from pid ",
-                       reporter));
+      Log(LogLevel::kWarning, absl::StrCat("refused a report for a run given to pid ",
+                                           flight->runner_pid, " from pid ", reporter));
       refused = cargo_credential::OtherError(
           "credcached refused the report: the run was given to another process");
     } else {

@@ -49,10 +49,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
     // Its threads start here, after credcached forked: a fork keeps only
     // the thread that calls it.
     absl::StatusOr<std::shared_ptr<EtcdTier>> tier =
-        EtcdTier::Start(*config->etcd, [](const std::string& message) {
-          // The tier's notices carry no level: each is something that went
-          // wrong (unreachable, a value refused, a watch behind) but joining.
-          Log(absl::StartsWith(message, "etcd tier joined") ? LogLevel::kInfo : LogLevel::kWarning,
+        EtcdTier::Start(*config->etcd, [](EtcdTier::NoticeLevel level, const std::string& message) {
+          Log(level == EtcdTier::NoticeLevel::kProgress ? LogLevel::kInfo : LogLevel::kWarning,
               message);
         });
     if (!tier.ok()) return tier.status();  // It names the setting's line.

@@ -182,7 +182,7 @@ void Listener::Serve(grpc::Server* server) {
     struct pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_read_, POLLIN, 0}};
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      Log(absl::StrCat("poll: ", strerror(errno)));
+      Log(LogLevel::kError, absl::StrCat("poll: ", strerror(errno)));
       return;
     }
     if (fds[1].revents != 0) return;
@@ -192,16 +192,17 @@ void Listener::Serve(grpc::Server* server) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         // Out of descriptors: the socket stays readable, so pause rather
         // than spin and flood the log.
-        Log(absl::StrCat("accept: ", strerror(errno), "; pausing"));
+        Log(LogLevel::kWarning, absl::StrCat("accept: ", strerror(errno), "; pausing"));
         absl::SleepFor(absl::Milliseconds(100));
       } else if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
-        Log(absl::StrCat("accept: ", strerror(errno)));
+        Log(LogLevel::kWarning, absl::StrCat("accept: ", strerror(errno)));
       }
       continue;
     }
     absl::StatusOr<uid_t> peer = PeerUid(fd);
     if (!peer.ok() || (*peer != self && !shared_)) {
-      Log(peer.ok() ? absl::StrCat("refused a connection from uid ", *peer)
+      Log(LogLevel::kWarning,
+          peer.ok() ? absl::StrCat("refused a connection from uid ", *peer)
                     : absl::StrCat("refused a connection: ", peer.status().message()));
       close(fd);
       continue;

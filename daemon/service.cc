@@ -187,7 +187,7 @@ grpc::ServerUnaryReactor* CredcacheService::Perform(grpc::CallbackServerContext*
   if (said != identity_.version) {
     const std::string why =
         absl::StrCat("credcached is version ", identity_.version, ", this client ", said);
-    Log(absl::StrCat("refused a request: ", why));
+    Log(LogLevel::kWarning, absl::StrCat("refused a request: ", why));
     return Finished(context, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, why));
   }
   cargo_credential::CredentialRequest decoded = FromProto(request->request());
@@ -274,8 +274,8 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
   // keeps that they spoke, never what (it may be anything, a token even).
   std::string user_text;
   watch.said = [&user_text](const std::string& name, const std::string& text) {
-    Log(absl::StrCat("backend `", name, "` wrote ", text.size(),
-                     " byte(s) for the user (passed to the shim)"));
+    Log(LogLevel::kInfo, absl::StrCat("backend `", name, "` wrote ", text.size(),
+                                      " byte(s) for the user (passed to the shim)"));
     if (user_text.size() < kMaxUserText) user_text.append(text, 0, kMaxUserText - user_text.size());
   };
   absl::StatusOr<cargo_credential::CredentialResponse> result;
@@ -333,7 +333,8 @@ void CredcacheService::PerformSlowly(cargo_credential::CredentialRequest decoded
   }
   if (answered && !result.ok() &&
       cargo_credential::KindOf(result.status()) == cargo_credential::ErrorKind::kOther) {
-    Log(absl::StrCat(report.has_value()
+    Log(LogLevel::kWarning,
+        absl::StrCat(report.has_value()
                          ? "report of a run in the caller"
                          : absl::StrCat(cargo_credential::ActionKindName(decoded.action.kind), " ",
                                         decoded.registry.index_url),
@@ -436,7 +437,8 @@ grpc::ServerUnaryReactor* CredcacheService::Forget(grpc::CallbackServerContext* 
   Activity activity(this);
   if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "forget")) return refused;
   response->set_removed(broker_->cache().Forget(request->registry()));
-  Log(absl::StrCat("forget ", request->registry(), ": ", response->removed(), " removed"));
+  Log(LogLevel::kInfo,
+      absl::StrCat("forget ", request->registry(), ": ", response->removed(), " removed"));
   // The tier keys tokens by index URL: a URL is forgotten on every machine.
   EtcdTier* tier = control_->Tier();
   if (tier != nullptr && absl::StrContains(request->registry(), "://")) {
@@ -451,7 +453,7 @@ grpc::ServerUnaryReactor* CredcacheService::Flush(grpc::CallbackServerContext* c
   Activity activity(this);
   if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "flush")) return refused;
   response->set_removed(broker_->cache().Flush());
-  Log(absl::StrCat("flush: ", response->removed(), " removed"));
+  Log(LogLevel::kInfo, absl::StrCat("flush: ", response->removed(), " removed"));
   return Finished(context, grpc::Status::OK);
 }
 
@@ -527,9 +529,11 @@ grpc::ServerUnaryReactor* CredcacheService::Check(grpc::CallbackServerContext* c
           route->add_backends(backend->settings.name);
         }
       }
-      reactor->Finish(grpc::Status::OK);
+      // Before Finish: once the call is finished, a stopping daemon may
+      // destroy this service while the thread still runs.
       last_activity_ns_ = absl::ToUnixNanos(absl::Now());
       --in_flight_;
+      reactor->Finish(grpc::Status::OK);
     }).detach();
   } catch (const std::system_error& error) {
     --in_flight_;
@@ -557,7 +561,7 @@ grpc::ServerUnaryReactor* CredcacheService::Stop(grpc::CallbackServerContext* co
                                                  v1::StopResponse* response) {
   Activity activity(this);
   if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "stop")) return refused;
-  Log("stop requested");
+  Log(LogLevel::kInfo, "stop requested");
   control_->RequestStop();
   return Finished(context, grpc::Status::OK);
 }

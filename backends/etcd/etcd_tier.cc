@@ -227,7 +227,8 @@ void EtcdTier::MarkDown(const absl::Status& why) {
     if (watch_ != nullptr) watch_->Cancel();
   }
   if (was_up) {
-    notice_(absl::StrCat("etcd tier unreachable (", why.message(),
+    notice_(NoticeLevel::kTrouble,
+            absl::StrCat("etcd tier unreachable (", why.message(),
                          "): serving from this machine alone until the cluster answers"));
   }
 }
@@ -484,8 +485,8 @@ void EtcdTier::Publish(const std::string& index_url, const std::vector<std::stri
       AddPut(txn.mutable_success(), token_key, *std::move(sealed), *lease);
       AddDelete(txn.mutable_success(), claim_key, false);
     } else {
-      notice_(absl::StrCat("etcd tier: could not seal a token for ", index_url, ": ",
-                           sealed.status().message()));
+      notice_(NoticeLevel::kTrouble, absl::StrCat("etcd tier: could not seal a token for ",
+                                                  index_url, ": ", sealed.status().message()));
       AddDelete(txn.mutable_success(), claim_key, false);
     }
   } else {
@@ -533,8 +534,8 @@ std::optional<CredentialResponse> EtcdTier::Serve(const std::string& key,
       ++stats_.open_failures;
       audit = refusal_;
     }
-    notice_(absl::StrCat("etcd tier: refused the value at ", key, " for ", index_url, ": ", refused,
-                         "; fetching it anew"));
+    notice_(NoticeLevel::kTrouble, absl::StrCat("etcd tier: refused the value at ", key, " for ",
+                                                index_url, ": ", refused, "; fetching it anew"));
     if (audit) audit(index_url, refused);
     return std::nullopt;
   }
@@ -572,8 +573,8 @@ bool EtcdTier::Invalidate(const std::string& index_url) {
     absl::MutexLock lock(&mutex_);
     pending_invalidations_.insert(index_url);
   }
-  notice_(absl::StrCat("etcd tier down: the invalidation of ", index_url,
-                       " waits until the cluster answers"));
+  notice_(NoticeLevel::kTrouble, absl::StrCat("etcd tier down: the invalidation of ", index_url,
+                                              " waits until the cluster answers"));
   return false;
 }
 
@@ -657,7 +658,8 @@ absl::StatusOr<int64_t> EtcdTier::Resync() {
 bool EtcdTier::OnWatch(const etcdserverpb::WatchResponse& response) {
   if (response.canceled()) {
     if (response.compact_revision() > 0) {
-      notice_(absl::StrCat("etcd tier: the watch fell behind a compaction (revision ",
+      notice_(NoticeLevel::kTrouble,
+              absl::StrCat("etcd tier: the watch fell behind a compaction (revision ",
                            response.compact_revision(),
                            "): dropping the tier's tokens from memory and reading again"));
     }
@@ -706,7 +708,8 @@ bool EtcdTier::OnWatchResponse(const etcdserverpb::WatchResponse& response, int6
   if (response.created() && !response.canceled()) {
     created_ = true;
     if (!up_.exchange(true)) {
-      notice_(absl::StrCat("etcd tier joined: the cluster at ",
+      notice_(NoticeLevel::kProgress,
+              absl::StrCat("etcd tier joined: the cluster at ",
                            absl::StrJoin(settings_.connection.endpoints, ","), ", watching ",
                            settings_.prefix, " from revision ", from));
     }

@@ -84,8 +84,11 @@ class EtcdTier {
   // index URL: the tier is a store whose tokens others change, and tells
   // as every such store does (backends/backend.h), always naming one.
   using Evictor = StoreChanged;
-  // Told what the log should say (never a token).
-  using Notice = std::function<void(const std::string& message)>;
+  // Told what the log should say (never a token), and how much it matters:
+  // progress (joined), or trouble the tier works around (unreachable, a
+  // value refused, a watch behind).
+  enum class NoticeLevel { kProgress, kTrouble };
+  using Notice = std::function<void(NoticeLevel level, const std::string& message)>;
   // A get of the backend behind the tier.
   using Fetch = std::function<absl::StatusOr<cargo_credential::CredentialResponse>()>;
 
