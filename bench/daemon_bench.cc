@@ -83,6 +83,26 @@ void Throughput(credcache_testing::DaemonEnv& env, absl::Duration duration) {
   // itself spends per request says what it could serve with a core alone.
   Report("daemon CPU per cached get", 1e6 * gets.cpu_percent / 100.0 / gets.per_second, "us",
          "per Stats call", 1e6 * floor.cpu_percent / 100.0 / floor.per_second);
+
+  // The same gets from a token file, which the daemon watches (inotify):
+  // each hit first catches up with the file's changes. Reference: the env
+  // backend above, which has nothing to watch.
+  const std::string tokens = env.root() + "/bench-tokens.toml";
+  credcache_testing::WriteFile(
+      tokens, "[tokens]\n\"sparse+http://bench/index/\" = \"Bearer bench\"\n", 0600);
+  env.WriteConfig(absl::StrCat("[[backend]]\nkind = \"file\"\npath = \"", tokens, "\"\n"));
+  env.Shim({"reload"});
+  env.Shim({"--cargo-plugin"},
+           "{\"v\":1,\"registry\":{\"index-url\":\"sparse+http://bench/index/\"},\"kind\":"
+           "\"get\",\"operation\":\"read\"}\n");
+  const LoadResult watched =
+      MeasureLoad(env.socket(), pid, 64, duration, Gets(GetRequest("sparse+http://bench/index/")));
+  printf("\nthe same from a watched token file (file backend)\n");
+  Report("cached gets per second, watched file", watched.per_second, "req/s",
+         "env backend, nothing watched", gets.per_second);
+  Report("daemon CPU per cached get, watched file",
+         1e6 * watched.cpu_percent / 100.0 / watched.per_second, "us", "env backend",
+         1e6 * gets.cpu_percent / 100.0 / gets.per_second);
 }
 
 void Coalescing(credcache_testing::DaemonEnv& env) {
