@@ -17,21 +17,32 @@ namespace {
 using cargo_credential::ActionKind;
 using cargo_credential::CredentialResponse;
 
-// cargo's schema. Matching on `url` alone (DONT_MATCH_NAME) also finds items
-// stored without the schema name, such as by `secret-tool store`.
+// cargo's schema, with `flags`: its name and one string attribute, `url`.
+// Everything else, the end of the attribute list and the <private> reserved
+// fields, stays zero, as libsecret asks. It is filled in field by field
+// because an aggregate initializer that leaves the reserved fields out is
+// warned about (-Wmissing-field-initializers), and naming them here would tie
+// this file to the layout of a private part of libsecret's header.
+SecretSchema MakeCargoSchema(SecretSchemaFlags flags) {
+  SecretSchema schema{};
+  schema.name = "org.rust-lang.cargo.registry";
+  schema.flags = flags;
+  schema.attributes[0].name = "url";
+  schema.attributes[0].type = SECRET_SCHEMA_ATTRIBUTE_STRING;
+  return schema;
+}
+
+// For storing: items carry cargo's schema name.
 const SecretSchema* CargoSchema() {
-  static const SecretSchema schema = {
-      "org.rust-lang.cargo.registry",
-      SECRET_SCHEMA_NONE,
-      {{"url", SECRET_SCHEMA_ATTRIBUTE_STRING}, {nullptr, SECRET_SCHEMA_ATTRIBUTE_STRING}}};
+  static const SecretSchema schema = MakeCargoSchema(SECRET_SCHEMA_NONE);
   return &schema;
 }
 
+// For looking up and clearing: matching on `url` alone (DONT_MATCH_NAME)
+// also finds items stored without the schema name, such as by `secret-tool
+// store`.
 const SecretSchema* LookupSchema() {
-  static const SecretSchema schema = {
-      "org.rust-lang.cargo.registry",
-      SECRET_SCHEMA_DONT_MATCH_NAME,
-      {{"url", SECRET_SCHEMA_ATTRIBUTE_STRING}, {nullptr, SECRET_SCHEMA_ATTRIBUTE_STRING}}};
+  static const SecretSchema schema = MakeCargoSchema(SECRET_SCHEMA_DONT_MATCH_NAME);
   return &schema;
 }
 

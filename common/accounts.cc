@@ -1,6 +1,7 @@
 #include "common/accounts.h"
 
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -20,25 +21,29 @@ namespace {
 // files are read here, and anything else is asked of `getent`, a program
 // linked the usual way, which sees every database NSS is configured with.
 
+// The fields each entry has: passwd(5) and group(5).
+constexpr size_t kPasswdFields = 7;
+constexpr size_t kGroupFields = 4;
+
+size_t FieldsOf(const std::string& database) {
+  return database == "passwd" ? kPasswdFields : kGroupFields;
+}
+
 // The fields of the entry of `database` ("passwd", "group") whose field
 // `column` (0: name, 2: id) is `key`, or none.
-std::vector<std::string> Lookup(const std::string& database, int column, const std::string& key) {
+std::vector<std::string> Lookup(const std::string& database, size_t column,
+                                const std::string& key) {
   std::ifstream file("/etc/" + database);
-  std::string line;
-  while (std::getline(file, line)) {
-    std::vector<std::string> fields = absl::StrSplit(line, ':');
-    if (fields.size() >= 3 && fields[column] == key) return fields;
-  }
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::vector<std::string> fields = FindEntry(text, FieldsOf(database), column, key);
+  if (!fields.empty()) return fields;
   cargo_credential::SubprocessOptions options;
   options.argv = {"/usr/bin/getent", database, key};
   options.stdin_mode = cargo_credential::SubprocessOptions::Stdio::kNull;
   absl::StatusOr<cargo_credential::SubprocessResult> result =
       cargo_credential::RunSubprocess(options, "", absl::Seconds(10));
   if (!result.ok() || result->exit_code != 0) return {};
-  std::vector<std::string> fields =
-      absl::StrSplit(absl::StripSuffix(result->stdout_text, "\n"), ':');
-  if (fields.size() < 3 || fields[column] != key) return {};
-  return fields;
+  return FindEntry(result->stdout_text, FieldsOf(database), column, key);
 }
 
 absl::StatusOr<uint32_t> IdOf(const std::string& database, const std::string& name,
@@ -66,5 +71,26 @@ absl::StatusOr<gid_t> GroupId(const std::string& name) { return IdOf("group", na
 std::string UserName(uid_t uid) { return NameOf("passwd", uid); }
 
 std::string GroupName(gid_t gid) { return NameOf("group", gid); }
+
+absl::StatusOr<std::string> HomeDirectoryOf(uid_t uid) {
+  const std::vector<std::string> fields = Lookup("passwd", 2, absl::StrCat(uid));
+  if (fields.empty()) return absl::NotFoundError(absl::StrCat("no user has uid ", uid));
+  const std::string& home = fields[5];
+  if (home.empty() || home.front() != '/') {
+    return absl::NotFoundError(
+        absl::StrCat("the password database names no absolute home directory for uid ", uid));
+  }
+  return home;
+}
+
+std::vector<std::string> FindEntry(absl::string_view text, size_t min_fields, size_t column,
+                                   absl::string_view key) {
+  if (column >= min_fields) return {};
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::vector<std::string> fields = absl::StrSplit(line, ':');
+    if (fields.size() >= min_fields && fields[column] == key) return fields;
+  }
+  return {};
+}
 
 }  // namespace credcache

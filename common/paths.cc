@@ -1,11 +1,14 @@
 #include "common/paths.h"
 
-#include <pwd.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <utility>
+
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/accounts.h"
 
 namespace credcache {
 namespace {
@@ -23,8 +26,11 @@ std::string AbsoluteEnv(const char* name) {
 std::string HomeDirectory() {
   std::string home = AbsoluteEnv("HOME");
   if (!home.empty()) return home;
-  if (const struct passwd* entry = getpwuid(getuid())) return entry->pw_dir;
-  return "/";
+  // Not getpwuid(): the shim is linked statically, and NSS in a static
+  // program loads the system's modules built for another libc
+  // (common/accounts.h reads the database without it, for both programs).
+  absl::StatusOr<std::string> entry = HomeDirectoryOf(getuid());
+  return entry.ok() ? *std::move(entry) : "/";
 }
 
 std::string Absolute(const std::string& path) {

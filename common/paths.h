@@ -35,7 +35,9 @@ std::string DefaultDataDirectory();
 // $XDG_STATE_HOME/credcache, else ~/.local/state/credcache: the daemon's log.
 std::string DefaultStateDirectory();
 
-// $HOME when absolute, else the password database's home, else "/".
+// $HOME when absolute, else the password database's home for this uid
+// (common/accounts.h: never through NSS in this process, which the static
+// shim must not load), else "/".
 std::string HomeDirectory();
 
 }  // namespace credcache

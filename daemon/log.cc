@@ -92,7 +92,9 @@ absl::Status OpenAsStderr(const std::string& path) {
 // rotated by another, so it is only reopened. On failure the old file
 // stays stderr: lines go on, past the limit, rather than nowhere.
 void Rotate(LogState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(state.mutex) {
-  const std::string& path = state.path;
+  // A copy, not a reference: clang's thread-safety analysis cannot tell
+  // that a reference to a guarded member is only used under the lock.
+  const std::string path = state.path;
   cargo_credential::ScopedFd dir(
       open(cargo_credential::DirectoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.valid()) flock(dir.get(), LOCK_EX);
@@ -130,10 +132,14 @@ void Write(LogLevel level, absl::string_view message) {
   }
   // fstat rather than a count of our own bytes: what libraries print on
   // stderr goes to the same file.
-  auto too_big = [&state, &line]() {
+  // The limit is read here, under the lock: the lambda is checked by
+  // clang's thread-safety analysis as a function of its own, which holds
+  // no lock.
+  const int64_t max_bytes = state.limits.max_bytes;
+  auto too_big = [max_bytes, &line]() {
     struct stat info;
     return fstat(STDERR_FILENO, &info) == 0 && info.st_size > 0 &&
-           info.st_size + static_cast<int64_t>(line.size()) > state.limits.max_bytes;
+           info.st_size + static_cast<int64_t>(line.size()) > max_bytes;
   };
   // Twice at most: the file another writer's rotation left may itself be
   // full by now, and is then ours to rotate.

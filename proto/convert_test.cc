@@ -32,10 +32,18 @@ using ::testing::IsEmpty;
 // How many members an aggregate has: the most initializers it takes. A
 // member added to a lib/ type changes it, and the static_asserts below point
 // whoever added it at the proto message and the conversion to extend.
+// Only in unevaluated contexts; defined all the same, as clang warns about a
+// function of internal linkage that is used (in an instantiation) and never
+// defined (-Wundefined-internal).
 struct AnyField {
   template <typename T>
-  operator T() const;  // NOLINT(google-explicit-constructor): only in unevaluated contexts.
+  operator T() const {  // NOLINT(google-explicit-constructor)
+    return T();
+  }
 };
+
+template <size_t>
+using AnyFieldAt = AnyField;
 
 template <typename T, typename... A>
 constexpr auto BraceInitializable(int) -> decltype(T{std::declval<A>()...}, true) {
@@ -46,20 +54,23 @@ constexpr bool BraceInitializable(...) {
   return false;
 }
 
-template <typename T, size_t N, typename... A>
-constexpr size_t CountBraced() {
-  if constexpr (N > 16) {
-    return N;
-  } else if constexpr (BraceInitializable<T, A..., AnyField>(0)) {
-    return CountBraced<T, N + 1, A..., AnyField>();
-  } else {
-    return N;
-  }
+template <typename T, size_t... I>
+constexpr bool TakesInitializers(std::index_sequence<I...>) {
+  return BraceInitializable<T, AnyFieldAt<I>...>(0);
 }
 
-template <typename T>
+// Counts down from 16, the most it tells apart, to the first count T{...}
+// takes: counting up would try T{...} with fewer initializers than members,
+// which clang warns about (-Wmissing-field-initializers) even unevaluated.
+template <typename T, size_t N = 16>
 constexpr size_t MembersOf() {
-  return CountBraced<T, 0>();
+  if constexpr (N == 0) {
+    return 0;
+  } else if constexpr (TakesInitializers<T>(std::make_index_sequence<N>())) {
+    return N;
+  } else {
+    return MembersOf<T, N - 1>();
+  }
 }
 
 static_assert(MembersOf<cargo_credential::RegistryInfo>() == 3, "extend v1::RegistryInfo");
