@@ -26,6 +26,10 @@ inline constexpr char kStartedByHand[] = "hand";        // Anything else.
 // with GOAWAY).
 inline constexpr int kPingIntervalMs = 1000;
 
+// The most registries one Check call routes; the daemon refuses a request
+// naming more, so doctor sends at most this many.
+inline constexpr int kMaxCheckRegistries = 1000;
+
 }  // namespace credcache
 
 #endif  // CREDCACHE_COMMON_WIRE_H_

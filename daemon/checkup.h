@@ -6,9 +6,13 @@
 // program is looked for on the daemon's PATH; a store (file, keyring,
 // memory) is asked for a registry that cannot exist (kProbeIndexUrl), which
 // reads it and shows it locked, unreadable or malformed; a team daemon is
-// connected to and left (asking it would write the team's audit). Each
-// probe is bounded: a store that does not answer in kProbeTimeout is
-// reported as such, and its call is left to finish on its own thread.
+// connected to and left (asking it would write the team's audit). The
+// stores are asked at once, each bounded: one that does not answer in
+// kProbeTimeout (or its own `timeout`, when shorter) is reported as such,
+// and its call is left to finish on its own thread, counted in the
+// backend's hung calls as the router's are: while kMaxHungCalls of them
+// hang, it is not asked again, so a store that never answers cannot make
+// repeated checks pile up threads.
 //
 // Thread-safety: CheckBackends may run on several threads at once; the
 // router must outlive the call.

@@ -498,11 +498,10 @@ grpc::ServerUnaryReactor* CredcacheService::Check(grpc::CallbackServerContext* c
                                                   v1::CheckResponse* response) {
   Activity activity(this);
   if (grpc::ServerUnaryReactor* refused = RefuseNonAdmin(context, "check")) return refused;
-  constexpr int kMaxRegistries = 1000;  // A doctor names what cargo knows: a few.
-  if (request->registries_size() > kMaxRegistries) {
-    return Finished(
-        context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              absl::StrCat("at most ", kMaxRegistries, " registries per check")));
+  if (request->registries_size() > kMaxCheckRegistries) {
+    return Finished(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                          absl::StrCat("at most ", kMaxCheckRegistries,
+                                                       " registries per check")));
   }
   const std::shared_ptr<const Router> router = broker_->router();  // Alive for the call.
   // The probes may wait on a store (a keyring prompt): not on gRPC's thread.

@@ -23,6 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   credcache::CargoAsksCredcache(text, "crates-io");
   credcache::CargoAsksCredcache(text, "myreg");
-  credcache::CargoRegistries({{"/fuzz/config.toml", text}});
+  credcache::CargoRegistries({{"/fuzz/config.toml", text, ""}});
+  // Merged with itself, as a nearer file over a farther one.
+  credcache::CargoSettings({{"/p/.cargo/config.toml", text, ""}, {"/home/config.toml", text, ""}})
+      .ProviderFor("myreg");
   return 0;
 }

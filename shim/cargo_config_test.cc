@@ -1,7 +1,9 @@
 #include "shim/cargo_config.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <string>
@@ -50,10 +52,12 @@ TEST(CargoConfigTest, KnowsWhetherCargoAsksCredcache) {
                          "crates-io"));
   setenv("CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS", "cargo:token cargo-credential-credcache", 1);
   EXPECT_TRUE(CargoAsksCredcache("", "mine")) << "the environment's list";
+  // cargo joins the variable's list after the file's (asking it first),
+  // and falls back to the file's entries: credcache is still asked.
   setenv("CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS", "cargo:token", 1);
-  EXPECT_FALSE(CargoAsksCredcache(
+  EXPECT_TRUE(CargoAsksCredcache(
       "[registry]\nglobal-credential-providers = [\"cargo-credential-credcache\"]\n", "mine"))
-      << "wins over the file's";
+      << "joined to the file's, as cargo 1.95 does";
   unsetenv("CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS");
 }
 
@@ -112,6 +116,88 @@ TEST(CargoConfigTest, MalformedFilesAreSkippedNotFatal) {
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(std::string(parsed.status().message()).find("index"), std::string::npos)
       << "the text is never quoted";
+}
+
+// Attack on doctor: each file was judged alone, nearest first, so a
+// project's `.cargo/config.toml` giving a registry its own provider
+// (cargo:token) was passed over for $CARGO_HOME's global list, and doctor
+// said cargo asks credcache when cargo never does. What cargo 1.95 does
+// was checked with providers that log their runs: a registry's own
+// provider comes from the nearest file and replaces the global list; an
+// alias comes from any file; a relative program path is taken from the
+// directory that holds the file's `.cargo`; global lists are joined.
+TEST(CargoConfigTest, FilesAreMergedAsCargoMergesThem) {
+  unsetenv("CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS");
+  unsetenv("CARGO_REGISTRIES_MINE_CREDENTIAL_PROVIDER");
+  unsetenv("CARGO_CREDENTIAL_ALIAS_CC");
+  const std::vector<CargoConfigFile> files = {
+      {"/p/.cargo/config.toml",
+       "[registries.mine]\ncredential-provider = \"cargo:token\"\n"
+       "[registries.aliased]\ncredential-provider = \"cc\"\n"
+       "[registries.relative]\ncredential-provider = \"./bin/cargo-credential-credcache\"\n",
+       ""},
+      {"/home/u/.cargo/config.toml",
+       "[registry]\nglobal-credential-providers = [\"cargo-credential-credcache\"]\n"
+       "[registries.mine]\ncredential-provider = \"cargo-credential-credcache\"\n"
+       "[credential-alias]\ncc = \"/opt/cargo-credential-credcache\"\n",
+       ""}};
+  const CargoSettings settings(files);
+  CargoProviderChoice mine = settings.ProviderFor("mine");
+  EXPECT_FALSE(mine.asks_credcache) << "the nearest own provider wins";
+  EXPECT_EQ(mine.decided_by, "/p/.cargo/config.toml");
+  CargoProviderChoice aliased = settings.ProviderFor("aliased");
+  EXPECT_TRUE(aliased.asks_credcache) << "an alias set in another file";
+  EXPECT_EQ(aliased.program, "/opt/cargo-credential-credcache");
+  EXPECT_EQ(aliased.decided_by, "/p/.cargo/config.toml");
+  CargoProviderChoice relative = settings.ProviderFor("relative");
+  EXPECT_TRUE(relative.asks_credcache);
+  EXPECT_EQ(relative.program, "/p/bin/cargo-credential-credcache");
+  CargoProviderChoice other = settings.ProviderFor("other");
+  EXPECT_TRUE(other.asks_credcache);
+  EXPECT_EQ(other.decided_by, "/home/u/.cargo/config.toml");
+
+  // A nearer global list adds to the farther one.
+  const CargoSettings joined({{"/p/.cargo/config.toml",
+                               "[registry]\nglobal-credential-providers = [\"cargo:token\"]\n", ""},
+                              files[1]});
+  EXPECT_TRUE(joined.ProviderFor("other").asks_credcache);
+
+  setenv("CARGO_REGISTRIES_MINE_CREDENTIAL_PROVIDER", "cargo-credential-credcache", 1);
+  mine = settings.ProviderFor("mine");
+  unsetenv("CARGO_REGISTRIES_MINE_CREDENTIAL_PROVIDER");
+  EXPECT_TRUE(mine.asks_credcache) << "the variable wins over every file";
+  EXPECT_EQ(mine.decided_by, "CARGO_REGISTRIES_MINE_CREDENTIAL_PROVIDER");
+}
+
+// cargo reads the legacy `config` when both spellings exist (and warns).
+TEST(CargoConfigTest, TheLegacyNameWinsWhenBothExistAsInCargo) {
+  const std::string root = TempDir();
+  mkdir((root + "/.cargo").c_str(), 0700);
+  Write(root + "/.cargo/config.toml", "[registries.a]\nindex = \"sparse+https://toml/\"\n");
+  Write(root + "/.cargo/config", "[registries.a]\nindex = \"sparse+https://legacy/\"\n");
+  const std::vector<CargoConfigFile> files = ReadCargoConfigs(root, root + "/none");
+  ASSERT_FALSE(files.empty());
+  EXPECT_EQ(files[0].path, root + "/.cargo/config");
+  EXPECT_EQ(ReadCargoHomeConfig(root + "/.cargo"),
+            "[registries.a]\nindex = \"sparse+https://legacy/\"\n");
+}
+
+// A config that is a FIFO, a device or a directory neither hangs nor eats
+// memory: it is listed with why it cannot be read (cargo stops at it).
+TEST(CargoConfigTest, AFileThatIsNotOneIsReportedNotWaitedOn) {
+  const std::string root = TempDir();
+  for (const char* dir : {"/fifo", "/fifo/.cargo", "/zero", "/zero/.cargo", "/dir", "/dir/.cargo",
+                          "/dir/.cargo/config.toml"}) {
+    mkdir((root + dir).c_str(), 0700);
+  }
+  ASSERT_EQ(mkfifo((root + "/fifo/.cargo/config.toml").c_str(), 0600), 0);
+  ASSERT_EQ(symlink("/dev/zero", (root + "/zero/.cargo/config").c_str()), 0);
+  for (const std::string& where : {root + "/fifo", root + "/zero", root + "/dir"}) {
+    const std::vector<CargoConfigFile> files = ReadCargoConfigs(where, root + "/none");
+    ASSERT_FALSE(files.empty()) << where;
+    EXPECT_FALSE(files[0].error.empty()) << where;
+    EXPECT_TRUE(files[0].text.empty()) << where;
+  }
 }
 
 }  // namespace

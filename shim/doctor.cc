@@ -1,6 +1,7 @@
 #include "shim/doctor.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,8 +109,13 @@ class Report {
 };
 
 std::string WorkingDirectory() {
-  char buffer[4096];
-  return getcwd(buffer, sizeof(buffer)) != nullptr ? buffer : "/";
+  // Allocated: a working directory deeper than any fixed buffer is still
+  // where cargo looks first.
+  char* cwd = getcwd(nullptr, 0);
+  if (cwd == nullptr) return "/";
+  std::string path = cwd;
+  free(cwd);
+  return path;
 }
 
 // How cargo's configuration sends registries to credcache. Returns the
@@ -119,31 +125,40 @@ std::vector<CargoRegistry> CheckCargo(const std::string& cargo_home,
                                       std::vector<std::string>* programs, Report* report) {
   const std::vector<CargoConfigFile> files = ReadCargoConfigs(WorkingDirectory(), cargo_home);
   std::vector<std::string> read;
-  for (const CargoConfigFile& file : files) read.push_back(file.path);
+  for (const CargoConfigFile& file : files) {
+    read.push_back(file.path);
+    // cargo stops at a file it cannot read or parse, whatever the command.
+    if (!file.error.empty()) {
+      report->Problem("cargo",
+                      absl::StrCat(file.path, " cannot be read (", file.error,
+                                   "): cargo refuses to run with it"),
+                      "make it a readable TOML file, or remove it");
+    } else if (absl::StatusOr<toml::table> parsed = ParseCargoToml(file.text, file.path);
+               !parsed.ok()) {
+      report->Problem("cargo",
+                      absl::StrCat(parsed.status().message(), ": cargo refuses to run with it"),
+                      "correct it, or remove it");
+    }
+  }
+  const CargoSettings settings(files);
   std::vector<CargoRegistry> asked;
   std::vector<std::string> not_asked;
-  for (const CargoRegistry& registry : CargoRegistries(files)) {
-    std::string decided_by;
-    std::string program;
-    for (const CargoConfigFile& file : files) {
-      if (CargoAsksCredcache(file.text, registry.name, &program)) {
-        decided_by = file.path;
-        break;
-      }
+  for (const CargoRegistry& registry : settings.Registries()) {
+    const CargoProviderChoice choice = settings.ProviderFor(registry.name);
+    if (choice.asks_credcache &&
+        std::find(programs->begin(), programs->end(), choice.program) == programs->end()) {
+      programs->push_back(choice.program);
     }
-    if (decided_by.empty() && CargoAsksCredcache("", registry.name, &program)) {
-      decided_by = "the environment";
-    }
-    if (!program.empty() &&
-        std::find(programs->begin(), programs->end(), program) == programs->end()) {
-      programs->push_back(program);
-    }
-    if (decided_by.empty()) {
-      not_asked.push_back(registry.name);
-    } else {
+    if (choice.asks_credcache) {
       report->Ok("cargo",
-                 absl::StrCat("asks credcache for ", registry.name, " (", decided_by, ")"));
+                 absl::StrCat("asks credcache for ", registry.name, " (", choice.decided_by, ")"));
       asked.push_back(registry);
+    } else if (!choice.decided_by.empty()) {
+      // Its own provider, which cargo asks instead of the global ones.
+      not_asked.push_back(absl::StrCat(registry.name, " (its own credential-provider, in ",
+                                       choice.decided_by, ")"));
+    } else {
+      not_asked.push_back(registry.name);
     }
   }
   if (asked.empty()) {
@@ -288,7 +303,14 @@ std::optional<v1::StatusResponse> CheckDaemon(const ConnectOptions& connect, Rep
 void CheckBackendsAndRoutes(const ConnectOptions& connect,
                             const std::vector<CargoRegistry>& registries, Report* report) {
   v1::CheckRequest request;
+  size_t unrouted = 0;
   for (const CargoRegistry& registry : registries) {
+    // The daemon routes so many per call; more is a generated config, and
+    // the first of them show how routing goes.
+    if (request.registries_size() >= kMaxCheckRegistries) {
+      ++unrouted;
+      continue;
+    }
     v1::RegistryRef* ref = request.add_registries();
     absl::StatusOr<std::string> url = CargoIndexUrl(registry.index);
     if (!url.ok()) {
@@ -304,10 +326,15 @@ void CheckBackendsAndRoutes(const ConnectOptions& connect,
   }
   v1::CheckResponse response;
   if (absl::Status called = Call(connect, "Check", request, &response); !called.ok()) {
-    report->Problem("backends", absl::StrCat("the daemon did not check them: ", called.message()),
-                    absl::IsPermissionDenied(called)
-                        ? "a team daemon checks its backends for its admins only"
-                        : "see the daemon's log");
+    if (absl::IsPermissionDenied(called)) {
+      // Not a broken link: a team daemon's backends are its admins' to see.
+      report->Note("backends", absl::StrCat("not checked: ", called.message()),
+                   "ask the team daemon's admin to run doctor, or point doctor at your own "
+                   "daemon (--socket)");
+    } else {
+      report->Problem("backends", absl::StrCat("the daemon did not check them: ", called.message()),
+                      "see the daemon's log");
+    }
     return;
   }
   for (const v1::BackendCheck& backend : response.backends()) {
@@ -328,6 +355,10 @@ void CheckBackendsAndRoutes(const ConnectOptions& connect,
     } else {
       report->Ok("registry", absl::StrCat(registry, " -> ", absl::StrJoin(route.backends(), ", ")));
     }
+  }
+  if (unrouted > 0) {
+    report->Note("registry", absl::StrCat(unrouted, " more registries, after the first ",
+                                          kMaxCheckRegistries, ", were not checked"));
   }
 }
 

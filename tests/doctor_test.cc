@@ -3,11 +3,13 @@
 // what to do; --json says the same as one object. Issue 13 asked for it.
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -54,6 +56,20 @@ class DoctorTest : public ::testing::Test {
     std::vector<std::string> argv = {"doctor", "--cargo-home", cargo_home_};
     argv.insert(argv.end(), args.begin(), args.end());
     return env_.Shim(argv, "", std::move(extra_env));
+  }
+
+  // Doctor run in the working directory `cwd`, where cargo would look
+  // for `.cargo/config.toml` first.
+  SubprocessResult DoctorIn(const std::string& cwd, std::vector<std::string> args = {}) {
+    cargo_credential::SubprocessOptions options;
+    options.argv = {DaemonEnv::ShimPath(), "doctor", "--cargo-home", cargo_home_};
+    options.argv.insert(options.argv.end(), args.begin(), args.end());
+    options.set_env = env_.Environment();
+    options.cwd = cwd;
+    absl::StatusOr<SubprocessResult> result =
+        cargo_credential::RunSubprocess(options, "", absl::Seconds(60));
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : SubprocessResult{-1, "", ""};
   }
 
   DaemonEnv env_;
@@ -165,6 +181,49 @@ TEST_F(DoctorTest, ADaemonThatCannotStartIsAProblem) {
   const SubprocessResult result = Doctor();
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.stdout_text, HasSubstr("PROBLEM daemon"));
+}
+
+// Attack: doctor judged each config file alone, nearest first, so a
+// project's `.cargo/config.toml` giving myreg its own provider
+// (cargo:token) was passed over for $CARGO_HOME's global list: doctor said
+// "asks credcache for myreg" while cargo (1.95, checked) never asks it.
+TEST_F(DoctorTest, ANearerConfigsOwnProviderDecidesAsInCargo) {
+  WriteCargoConfig();
+  WriteFileBackendConfig();
+  mkdir((work_ + "/.cargo").c_str(), 0700);
+  WriteFile(work_ + "/.cargo/config.toml",
+            "[registries.myreg]\ncredential-provider = \"cargo:token\"\n", 0644);
+  const SubprocessResult result = DoctorIn(work_);
+  EXPECT_THAT(result.stdout_text, Not(HasSubstr("asks credcache for myreg")));
+  EXPECT_THAT(result.stdout_text,
+              HasSubstr(absl::StrCat("not credcache, for myreg (its own credential-provider, in ",
+                                     work_, "/.cargo/config.toml)")));
+  EXPECT_THAT(result.stdout_text, HasSubstr("asks credcache for crates-io"));
+}
+
+// Attack: a config cargo reads that is a FIFO made doctor wait forever for
+// a writer; one that is not TOML was skipped in silence, though cargo
+// refuses to run with either. Both are problems now, and --json stays one
+// object.
+TEST_F(DoctorTest, AConfigCargoCannotReadIsAProblemNotAHang) {
+  WriteCargoConfig();
+  WriteFileBackendConfig();
+  const std::string nested = work_ + "/crate";
+  for (const std::string& dir : {work_ + "/.cargo", nested, nested + "/.cargo"}) {
+    mkdir(dir.c_str(), 0700);
+  }
+  ASSERT_EQ(mkfifo((nested + "/.cargo/config.toml").c_str(), 0600), 0);
+  WriteFile(work_ + "/.cargo/config.toml", "[registries.x\nindex = ", 0644);
+  const SubprocessResult result = DoctorIn(nested);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.stdout_text,
+              HasSubstr(absl::StrCat(
+                  nested, "/.cargo/config.toml cannot be read (it is not a regular file)")));
+  EXPECT_THAT(result.stdout_text, HasSubstr(absl::StrCat(work_, "/.cargo/config.toml:")));
+  EXPECT_THAT(result.stdout_text, HasSubstr("not valid TOML: cargo refuses to run with it"));
+  const SubprocessResult json = DoctorIn(nested, {"--json"});
+  const nlohmann::json parsed = nlohmann::json::parse(json.stdout_text, nullptr, false);
+  EXPECT_TRUE(parsed.is_object()) << json.stdout_text;
 }
 
 }  // namespace
