@@ -24,6 +24,12 @@ absl::StatusOr<absl::Duration> ParseIdleExit(absl::string_view text) {
     // A leading digit keeps out "inf" and "-5m".
     return refused;
   }
+  // A daemon idle for less than a second exits between a shim's connect
+  // and its request: cargo's requests fail.
+  if (duration > absl::ZeroDuration() && duration < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("takes at least 1s (0: never); `", text, "` is shorter"));
+  }
   if (duration > absl::Hours(24 * 30)) {
     return absl::InvalidArgumentError(
         absl::StrCat("takes at most 30 days (720h); `", text, "` is longer"));

@@ -13,7 +13,8 @@
 namespace credcache {
 
 // A duration as the config's are written ("90s", "15m", "1h30m") or a bare
-// number of seconds ("900"); zero ("0", "0s") is never. At most 30 days.
+// number of seconds ("900"); zero ("0", "0s") is never. At least a second
+// and at most 30 days.
 // Anything else, a negative or infinite one included, is InvalidArgument
 // saying what is taken: a typo must not be taken for "never", or for the
 // default.

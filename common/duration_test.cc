@@ -30,5 +30,20 @@ TEST(ParseIdleExitTest, RefusesWhatIsNotADurationSayingWhatIsTaken) {
   }
 }
 
+// Attack: CREDCACHE_IDLE_EXIT=1ns was taken, and a daemon so started
+// exited between a shim's connect and its request (cargo saw "did not
+// answer: send: Broken pipe"); status said it had no idle exit at all.
+TEST(ParseIdleExitTest, RefusesLessThanASecond) {
+  for (const char* short_one : {"1ns", "500ms", "0.5s", "999999us"}) {
+    absl::StatusOr<absl::Duration> parsed = ParseIdleExit(short_one);
+    EXPECT_FALSE(parsed.ok()) << short_one;
+    EXPECT_NE(std::string(parsed.status().message()).find("at least 1s"), std::string::npos)
+        << parsed.status();
+  }
+  EXPECT_EQ(*ParseIdleExit("1s"), absl::Seconds(1));
+  EXPECT_EQ(*ParseIdleExit("1.5s"), absl::Milliseconds(1500));
+  EXPECT_EQ(*ParseIdleExit("0ms"), absl::ZeroDuration()) << "zero is never, however spelt";
+}
+
 }  // namespace
 }  // namespace credcache
