@@ -666,16 +666,18 @@ void StopBeforePurge() {
 ServiceInstallOptions ServiceOptions(const Invocation& invocation) {
   ServiceInstallOptions options;
   options.purge = invocation.Has("--purge");
-  const std::string prefix = invocation.Value("--prefix");
+  // Absolute: the units' ExecStart, cargo's config and the manifest name
+  // these paths, and each is read from another directory than this one.
+  const std::string prefix = Absolute(invocation.Value("--prefix"));
   if (!invocation.Has("--team")) options.documents = Documents(prefix);
   options.team = invocation.Has("--team");
-  options.bindir = invocation.Value("--bindir", prefix.empty() ? "" : prefix + "/bin");
+  options.bindir = Absolute(invocation.Value("--bindir", prefix.empty() ? "" : prefix + "/bin"));
   options.unitdir =
-      invocation.Value("--unitdir", prefix.empty() ? "" : prefix + "/lib/systemd/user");
+      Absolute(invocation.Value("--unitdir", prefix.empty() ? "" : prefix + "/lib/systemd/user"));
   options.enable = !invocation.Has("--no-enable");
   options.account = invocation.Value("--account", options.account);
   options.group = invocation.Value("--group", options.group);
-  options.config = invocation.Value("--config", options.config);
+  options.config = Absolute(invocation.Value("--config", options.config));
   return options;
 }
 

@@ -101,15 +101,22 @@ std::string Unit(const char* text, const std::string& bindir, bool custom_bindir
 std::string ManifestPath() { return DefaultDataDirectory() + "/installed"; }
 
 // `dir` and all it holds, symbolic links removed as links (never
-// followed). NotFound when there is no `dir`.
+// followed), on `dir`'s file system only (what is mounted inside is not
+// ours to empty). NotFound when there is no `dir`.
 absl::Status RemoveTree(const std::string& dir) {
   struct stat info;
   if (lstat(dir.c_str(), &info) != 0) return absl::NotFoundError(dir);
+  if (S_ISLNK(info.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(dir,
+                     " is a symbolic link, which --purge does not follow: remove it, and "
+                     "what it points to if that is credcache's too, by hand"));
+  }
   if (!S_ISDIR(info.st_mode)) return absl::FailedPreconditionError(dir + " is not a directory");
   const int walked = nftw(
       dir.c_str(),
       [](const char* path, const struct stat*, int, struct FTW*) { return remove(path); }, 16,
-      FTW_DEPTH | FTW_PHYS);
+      FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
   if (walked != 0) {
     return absl::InternalError(absl::StrCat("cannot remove all of ", dir, ": ", strerror(errno)));
   }

@@ -94,6 +94,19 @@ class AdminCliTest : public ::testing::Test {
     return env_.Shim(args, "", std::move(extra_env));
   }
 
+  // The shim run in the working directory `cwd`.
+  SubprocessResult AdminIn(const std::string& cwd, const std::vector<std::string>& args) {
+    cargo_credential::SubprocessOptions options;
+    options.argv = {DaemonEnv::ShimPath()};
+    options.argv.insert(options.argv.end(), args.begin(), args.end());
+    options.set_env = env_.Environment();
+    options.cwd = cwd;
+    absl::StatusOr<SubprocessResult> result =
+        cargo_credential::RunSubprocess(options, "", absl::Seconds(60));
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : SubprocessResult{-1, "", ""};
+  }
+
   // credentials.toml (private, as cargo keeps it) and config.toml.
   void WriteCargoFiles(const std::string& credentials, const std::string& config) {
     WriteFile(cargo_home_ + "/credentials.toml", credentials, 0600);
@@ -650,6 +663,47 @@ TEST_F(AdminCliTest, InstallServicePutsTheManPageAndCompletionsWhereTheyAreLooke
   }
   EXPECT_THAT(purge.stdout_text, HasSubstr("keyring stay"));
   EXPECT_EQ(Admin({"uninstall-service", "--team", "--purge"}).exit_code, 2);
+}
+
+// Attack: `install-service --bindir rel/bin` wrote ExecStart="rel/bin/
+// credcached" (systemd refuses a relative one), told cargo to run
+// "rel/bin/cargo-credential-credcache" (cargo takes that from the config
+// file's directory) and recorded relative paths, which uninstall-service
+// then skipped: the programs stayed.
+TEST_F(AdminCliTest, RelativeInstallDirectoriesAreTakenFromTheWorkingDirectory) {
+  const std::string root = env_.root();
+  SubprocessResult install = AdminIn(
+      root, {"install-service", "--no-enable", "--bindir", "rel/bin", "--unitdir", "rel/units"});
+  ASSERT_EQ(install.exit_code, 0) << install.stderr_text;
+  EXPECT_THAT(ReadFile(root + "/rel/units/credcached.service"),
+              HasSubstr(absl::StrCat("ExecStart=\"", root, "/rel/bin/credcached\"")));
+  EXPECT_THAT(install.stdout_text, HasSubstr(absl::StrCat("[\"", root, "/rel/bin/", kShim)));
+  SubprocessResult uninstall = AdminIn("/", {"uninstall-service", "--no-enable"});
+  EXPECT_EQ(uninstall.exit_code, 0) << uninstall.stderr_text;
+  for (const char* path : {"/rel/bin/credcached", "/rel/bin/cargo-credential-credcache",
+                           "/rel/units/credcached.service"}) {
+    struct stat info;
+    EXPECT_NE(stat((root + path).c_str(), &info), 0) << path << " was left";
+  }
+}
+
+// Attack: credcache's data and config directories are symbolic links
+// (dotfiles kept elsewhere). --purge removes neither the link's target nor
+// what is in it, and says why it stopped.
+TEST_F(AdminCliTest, PurgeNeverFollowsASymbolicLinkOutOfItsDirectories) {
+  const std::string root = env_.root();
+  for (const std::string& dir : {root + "/elsewhere", root + "/data", root + "/config-home"}) {
+    mkdir(dir.c_str(), 0700);
+  }
+  WriteFile(root + "/elsewhere/precious", "keep", 0600);
+  ASSERT_EQ(symlink((root + "/elsewhere").c_str(), (root + "/data/credcache").c_str()), 0);
+  ASSERT_EQ(symlink((root + "/elsewhere").c_str(), (root + "/config-home/credcache").c_str()), 0);
+  SubprocessResult purge = Admin({"uninstall-service", "--no-enable", "--purge"});
+  EXPECT_EQ(purge.exit_code, 1);
+  EXPECT_THAT(purge.stderr_text, HasSubstr("is a symbolic link, which --purge does not follow"));
+  EXPECT_EQ(ReadFile(root + "/elsewhere/precious"), "keep");
+  struct stat info;
+  EXPECT_EQ(lstat((root + "/data/credcache").c_str(), &info), 0) << "the link is left too";
 }
 
 }  // namespace
