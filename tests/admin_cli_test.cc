@@ -96,15 +96,7 @@ class AdminCliTest : public ::testing::Test {
 
   // The shim run in the working directory `cwd`.
   SubprocessResult AdminIn(const std::string& cwd, const std::vector<std::string>& args) {
-    cargo_credential::SubprocessOptions options;
-    options.argv = {DaemonEnv::ShimPath()};
-    options.argv.insert(options.argv.end(), args.begin(), args.end());
-    options.set_env = env_.Environment();
-    options.cwd = cwd;
-    absl::StatusOr<SubprocessResult> result =
-        cargo_credential::RunSubprocess(options, "", absl::Seconds(60));
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : SubprocessResult{-1, "", ""};
+    return env_.Shim(args, "", {}, cwd);
   }
 
   // credentials.toml (private, as cargo keeps it) and config.toml.

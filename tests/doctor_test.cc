@@ -61,15 +61,9 @@ class DoctorTest : public ::testing::Test {
   // Doctor run in the working directory `cwd`, where cargo would look
   // for `.cargo/config.toml` first.
   SubprocessResult DoctorIn(const std::string& cwd, std::vector<std::string> args = {}) {
-    cargo_credential::SubprocessOptions options;
-    options.argv = {DaemonEnv::ShimPath(), "doctor", "--cargo-home", cargo_home_};
-    options.argv.insert(options.argv.end(), args.begin(), args.end());
-    options.set_env = env_.Environment();
-    options.cwd = cwd;
-    absl::StatusOr<SubprocessResult> result =
-        cargo_credential::RunSubprocess(options, "", absl::Seconds(60));
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : SubprocessResult{-1, "", ""};
+    std::vector<std::string> argv = {"doctor", "--cargo-home", cargo_home_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return env_.Shim(argv, "", {}, cwd);
   }
 
   DaemonEnv env_;

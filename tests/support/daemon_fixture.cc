@@ -54,9 +54,10 @@ std::vector<std::pair<std::string, std::string>> DaemonEnv::Environment() const 
 
 cargo_credential::SubprocessResult DaemonEnv::Shim(
     const std::vector<std::string>& args, const std::string& input,
-    std::vector<std::pair<std::string, std::string>> extra_env) {
+    std::vector<std::pair<std::string, std::string>> extra_env, const std::string& cwd) {
   cargo_credential::SubprocessOptions options;
   options.argv = {ShimPath()};
+  options.cwd = cwd;
   options.argv.insert(options.argv.end(), args.begin(), args.end());
   options.set_env = Environment();
   options.set_env.insert(options.set_env.end(), extra_env.begin(), extra_env.end());

@@ -40,10 +40,11 @@ class DaemonEnv {
   // The environment for the shim and daemon (and for cargo running them).
   std::vector<std::pair<std::string, std::string>> Environment() const;
 
-  // Runs the shim with `args` and `input` on stdin.
+  // Runs the shim with `args` and `input` on stdin, in the working
+  // directory `cwd` (empty: this process's).
   cargo_credential::SubprocessResult Shim(
       const std::vector<std::string>& args, const std::string& input = "",
-      std::vector<std::pair<std::string, std::string>> extra_env = {});
+      std::vector<std::pair<std::string, std::string>> extra_env = {}, const std::string& cwd = "");
 
   // Everything the read-only admin commands print (list, stats and status,
   // each plain and --json, stdout and stderr), each expected to succeed:
