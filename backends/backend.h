@@ -34,7 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "lib/credential.h"
+#include "cargo_credential/credential.h"
 #include "toml++/toml.h"
 
 namespace credcache {

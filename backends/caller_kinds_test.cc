@@ -2,9 +2,9 @@
 
 #include <stdlib.h>
 
+#include "cargo_credential/error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 #include "lib/user_text.h"
 #include "tests/support/builders.h"
 

@@ -5,9 +5,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "backends/secret_env.h"
-#include "lib/error.h"
-#include "lib/protocol.h"
-#include "lib/provider_client.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/protocol.h"
+#include "cargo_credential/provider_client.h"
 
 namespace credcache {
 namespace {

@@ -27,7 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "backends/backend.h"
-#include "lib/credential.h"
+#include "cargo_credential/credential.h"
 
 namespace credcache {
 

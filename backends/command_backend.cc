@@ -9,9 +9,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "backends/secret_env.h"
-#include "lib/error.h"
-#include "lib/secret.h"
-#include "lib/subprocess.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/secret.h"
+#include "cargo_credential/subprocess.h"
 #include "lib/user_text.h"
 
 namespace credcache {

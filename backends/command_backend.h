@@ -43,8 +43,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "backends/backend.h"
-#include "lib/credential.h"
-#include "lib/protocol.h"
+#include "cargo_credential/credential.h"
+#include "cargo_credential/protocol.h"
 
 namespace credcache {
 

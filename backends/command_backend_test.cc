@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "backends/test_support.h"
+#include "cargo_credential/error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 
 namespace credcache {
 namespace {

@@ -10,13 +10,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "cargo_credential/error.h"
 #include "common/accounts.h"
 #include "common/unix_socket.h"
 #include "common/version.h"
 #include "common/wire.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel_posix.h"
-#include "lib/error.h"
 #include "proto/convert.h"
 #include "proto/credcache.grpc.pb.h"
 

@@ -8,8 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 #include "backends/secret_env.h"
-#include "lib/error.h"
-#include "lib/secret.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/secret.h"
 
 namespace credcache {
 namespace {

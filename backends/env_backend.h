@@ -24,7 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "backends/backend.h"
-#include "lib/credential.h"
+#include "cargo_credential/credential.h"
 
 namespace credcache {
 

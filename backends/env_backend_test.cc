@@ -5,9 +5,9 @@
 #include <string>
 
 #include "backends/test_support.h"
+#include "cargo_credential/error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 
 namespace credcache {
 namespace {

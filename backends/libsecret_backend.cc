@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "lib/error.h"
-#include "lib/secret.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/secret.h"
 
 namespace credcache {
 namespace {

@@ -31,7 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "backends/backend.h"
-#include "lib/credential.h"
+#include "cargo_credential/credential.h"
 
 namespace credcache {
 

@@ -5,9 +5,9 @@
 
 #include <stdlib.h>
 
+#include "cargo_credential/error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 #include "tests/support/builders.h"
 
 namespace credcache {

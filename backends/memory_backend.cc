@@ -3,9 +3,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "lib/console.h"
-#include "lib/error.h"
-#include "lib/protocol.h"
+#include "cargo_credential/console.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/protocol.h"
 
 namespace credcache {
 

@@ -24,8 +24,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "backends/backend.h"
-#include "lib/credential.h"
-#include "lib/secret.h"
+#include "cargo_credential/credential.h"
+#include "cargo_credential/secret.h"
 
 namespace credcache {
 

@@ -1,8 +1,8 @@
 #include "backends/memory_backend.h"
 
 #include "backends/test_support.h"
+#include "cargo_credential/error.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 
 namespace {
 

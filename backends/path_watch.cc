@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "lib/error.h"
+#include "cargo_credential/error.h"
 
 namespace credcache {
 namespace {

@@ -2,9 +2,9 @@
 
 #include <stdlib.h>
 
+#include "cargo_credential/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/subprocess.h"
 
 namespace credcache {
 namespace {

@@ -6,8 +6,8 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "cargo_credential/error.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 
 namespace credcache_testing {
 

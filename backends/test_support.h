@@ -13,7 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "backends/backend.h"
-#include "lib/protocol.h"
+#include "cargo_credential/protocol.h"
 #include "tests/support/builders.h"  // Registry, Get, Login, Logout.
 #include "tests/support/test_env.h"  // Runfile, MakeTempDir, WriteFile.
 #include "toml++/toml.h"

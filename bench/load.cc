@@ -10,7 +10,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "bench/daemon_probe.h"
-#include "lib/protocol.h"
+#include "cargo_credential/protocol.h"
 #include "proto/convert.h"
 
 namespace credcache_bench {

@@ -24,7 +24,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench/daemon_probe.h"
-#include "lib/protocol.h"
+#include "cargo_credential/protocol.h"
 #include "proto/convert.h"
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/test_env.h"

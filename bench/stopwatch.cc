@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
-#include "lib/subprocess.h"
+#include "cargo_credential/subprocess.h"
 
 namespace credcache_bench {
 

@@ -59,8 +59,8 @@
 #include "bench/daemon_probe.h"
 #include "bench/load.h"
 #include "bench/stopwatch.h"
-#include "lib/line_io.h"
-#include "lib/subprocess.h"
+#include "cargo_credential/line_io.h"
+#include "cargo_credential/subprocess.h"
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/test_env.h"
 

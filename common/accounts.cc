@@ -10,7 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "lib/subprocess.h"
+#include "cargo_credential/subprocess.h"
 
 namespace credcache {
 namespace {

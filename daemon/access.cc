@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "cargo_credential/error.h"
 #include "daemon/router.h"
-#include "lib/error.h"
 
 namespace credcache {
 

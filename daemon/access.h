@@ -28,8 +28,8 @@
 #include <string>
 #include <vector>
 
+#include "cargo_credential/protocol.h"
 #include "daemon/peer.h"
-#include "lib/protocol.h"
 
 namespace credcache {
 

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
+#include "cargo_credential/error.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 
 namespace {
 

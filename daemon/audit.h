@@ -38,9 +38,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "cargo_credential/secret.h"
 #include "daemon/team.h"
 #include "lib/files.h"
-#include "lib/secret.h"
 #include "sodium.h"
 
 namespace credcache {

@@ -13,9 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/secret_env.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/protocol.h"
 #include "daemon/log.h"
-#include "lib/error.h"
-#include "lib/protocol.h"
 
 namespace credcache {
 

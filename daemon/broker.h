@@ -44,12 +44,12 @@
 
 #include "absl/synchronization/mutex.h"
 #include "backends/backend.h"
+#include "cargo_credential/credential.h"
 #include "daemon/cache_key.h"
 #include "daemon/clock.h"
 #include "daemon/router.h"
 #include "daemon/stats.h"
 #include "daemon/token_cache.h"
-#include "lib/credential.h"
 
 namespace credcache {
 

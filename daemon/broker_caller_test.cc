@@ -5,12 +5,12 @@
 #include <thread>
 #include <vector>
 
+#include "cargo_credential/error.h"
 #include "daemon/broker.h"
 #include "daemon/fake_backend.h"
 #include "daemon/fake_caller.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 #include "tests/support/builders.h"
 
 namespace credcache {

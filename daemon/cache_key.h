@@ -20,7 +20,7 @@
 #include <tuple>
 #include <vector>
 
-#include "lib/protocol.h"
+#include "cargo_credential/protocol.h"
 
 namespace credcache {
 

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "lib/protocol.h"
+#include "cargo_credential/protocol.h"
 
 namespace credcache {
 

@@ -12,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "cargo_credential/error.h"
 #include "common/unix_socket.h"
 #include "daemon/config.h"
-#include "lib/error.h"
 
 namespace credcache {
 namespace {

@@ -11,10 +11,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "backends/etcd/etcd_tier_credential.h"
+#include "cargo_credential/error.h"
 #include "common/wire.h"
 #include "daemon/log.h"
 #include "grpcpp/server_builder.h"
-#include "lib/error.h"
 #include "systemd/sd-daemon.h"
 
 namespace credcache {

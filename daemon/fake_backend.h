@@ -11,8 +11,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "lib/credential.h"
-#include "lib/error.h"
+#include "cargo_credential/credential.h"
+#include "cargo_credential/error.h"
 
 namespace credcache {
 

@@ -17,8 +17,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cargo_credential/error.h"
 #include "common/paths.h"
-#include "lib/error.h"
 #include "lib/files.h"
 
 namespace credcache {

@@ -11,9 +11,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/protocol.h"
 #include "daemon/log.h"
-#include "lib/error.h"
-#include "lib/protocol.h"
 #include "lib/user_text.h"
 
 namespace credcache {

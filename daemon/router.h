@@ -42,10 +42,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "cargo_credential/credential.h"
 #include "daemon/cache_key.h"
 #include "daemon/caller.h"
 #include "daemon/stats.h"
-#include "lib/credential.h"
 
 namespace credcache {
 

@@ -12,11 +12,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "cargo_credential/error.h"
 #include "common/wire.h"
 #include "daemon/checkup.h"
 #include "daemon/log.h"
 #include "daemon/peer.h"
-#include "lib/error.h"
 #include "proto/convert.h"
 
 namespace credcache {

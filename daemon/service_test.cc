@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "cargo_credential/error.h"
 #include "common/wire.h"
 #include "daemon/clock.h"
 #include "daemon/fake_backend.h"
@@ -21,7 +22,6 @@
 #include "grpcpp/server_builder.h"
 #include "grpcpp/server_posix.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 #include "proto/convert.h"
 #include "tests/support/builders.h"
 

@@ -3,9 +3,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "cargo_credential/error.h"
 #include "common/accounts.h"
 #include "daemon/log.h"
-#include "lib/error.h"
 
 namespace credcache {
 

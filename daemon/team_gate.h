@@ -24,10 +24,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "cargo_credential/protocol.h"
 #include "daemon/audit.h"
 #include "daemon/peer.h"
 #include "daemon/team.h"
-#include "lib/protocol.h"
 
 namespace credcache {
 

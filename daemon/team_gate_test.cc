@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include "cargo_credential/error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 #include "tests/support/builders.h"
 #include "tests/support/test_env.h"
 

@@ -34,9 +34,9 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "cargo_credential/protocol.h"
 #include "daemon/cache_key.h"
 #include "daemon/clock.h"
-#include "lib/protocol.h"
 
 namespace credcache {
 

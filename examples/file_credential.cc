@@ -8,10 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "lib/console.h"
-#include "lib/error.h"
+#include "cargo_credential/console.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/secret.h"
 #include "lib/private_file.h"
-#include "lib/secret.h"
 
 namespace credcache_examples {
 namespace {

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/credential.h"
+#include "cargo_credential/credential.h"
 
 namespace credcache_examples {
 

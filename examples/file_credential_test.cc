@@ -9,9 +9,9 @@
 #include <sstream>
 #include <string>
 
+#include "cargo_credential/error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 #include "tests/support/builders.h"
 #include "tests/support/test_env.h"
 

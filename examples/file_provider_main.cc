@@ -1,7 +1,7 @@
 // cargo-credential-example-file: a complete Cargo credential provider that
 // keeps tokens in a private file. See file_credential.h.
+#include "cargo_credential/provider.h"
 #include "examples/file_credential.h"
-#include "lib/provider.h"
 
 int main(int argc, char** argv) {
   credcache_examples::FileCredential credential;

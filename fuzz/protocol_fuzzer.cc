@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "lib/protocol.h"
+#include "cargo_credential/protocol.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "lib/console.h"
+#include "cargo_credential/console.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +12,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "cargo_credential/line_io.h"
 #include "lib/files.h"
-#include "lib/line_io.h"
 
 namespace cargo_credential {
 namespace {

@@ -7,14 +7,14 @@
 //
 // Thread-safety: functions that touch the terminal must not run concurrently
 // with each other.
-#ifndef CREDCACHE_LIB_CONSOLE_H_
-#define CREDCACHE_LIB_CONSOLE_H_
+#ifndef CARGO_CREDENTIAL_CONSOLE_H_
+#define CARGO_CREDENTIAL_CONSOLE_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "lib/protocol.h"
-#include "lib/secret.h"
+#include "cargo_credential/protocol.h"
+#include "cargo_credential/secret.h"
 
 namespace cargo_credential {
 
@@ -44,4 +44,4 @@ absl::StatusOr<Secret> ReadToken(const LoginOptions& login, const RegistryInfo& 
 
 }  // namespace cargo_credential
 
-#endif  // CREDCACHE_LIB_CONSOLE_H_
+#endif  // CARGO_CREDENTIAL_CONSOLE_H_

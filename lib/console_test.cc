@@ -1,12 +1,12 @@
-#include "lib/console.h"
+#include "cargo_credential/console.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <string>
 
+#include "cargo_credential/line_io.h"
 #include "gtest/gtest.h"
-#include "lib/line_io.h"
 
 namespace cargo_credential {
 namespace {

@@ -8,14 +8,14 @@
 // Thread-safety: the provider loop calls Perform() from one thread, one
 // request at a time. Implementations used elsewhere (credcache's daemon) say
 // so in their own headers.
-#ifndef CREDCACHE_LIB_CREDENTIAL_H_
-#define CREDCACHE_LIB_CREDENTIAL_H_
+#ifndef CARGO_CREDENTIAL_CREDENTIAL_H_
+#define CARGO_CREDENTIAL_CREDENTIAL_H_
 
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "lib/protocol.h"
+#include "cargo_credential/protocol.h"
 
 namespace cargo_credential {
 
@@ -57,4 +57,4 @@ class UnsupportedCredential : public Credential {
 
 }  // namespace cargo_credential
 
-#endif  // CREDCACHE_LIB_CREDENTIAL_H_
+#endif  // CARGO_CREDENTIAL_CREDENTIAL_H_

@@ -15,8 +15,8 @@
 // Messages are shown to the user and may be logged: never put a secret in one.
 //
 // Thread-safety: free functions on values; safe from any thread.
-#ifndef CREDCACHE_LIB_ERROR_H_
-#define CREDCACHE_LIB_ERROR_H_
+#ifndef CARGO_CREDENTIAL_ERROR_H_
+#define CARGO_CREDENTIAL_ERROR_H_
 
 #include <string>
 #include <vector>
@@ -80,4 +80,4 @@ absl::string_view DefaultMessage(ErrorKind kind);
 
 }  // namespace cargo_credential
 
-#endif  // CREDCACHE_LIB_ERROR_H_
+#endif  // CARGO_CREDENTIAL_ERROR_H_

@@ -1,4 +1,4 @@
-#include "lib/error.h"
+#include "cargo_credential/error.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

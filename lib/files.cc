@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "lib/error.h"
-#include "lib/line_io.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/line_io.h"
 
 namespace cargo_credential {
 absl::Status FileError(absl::string_view what, absl::string_view path) {

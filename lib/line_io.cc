@@ -1,4 +1,4 @@
-#include "lib/line_io.h"
+#include "cargo_credential/line_io.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "lib/secret.h"
+#include "cargo_credential/secret.h"
 
 namespace cargo_credential {
 namespace {

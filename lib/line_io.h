@@ -9,8 +9,8 @@
 // reader dies, since lines may hold tokens.
 //
 // Thread-safety: a LineReader is used by one thread at a time.
-#ifndef CREDCACHE_LIB_LINE_IO_H_
-#define CREDCACHE_LIB_LINE_IO_H_
+#ifndef CARGO_CREDENTIAL_LINE_IO_H_
+#define CARGO_CREDENTIAL_LINE_IO_H_
 
 #include <cstddef>
 #include <optional>
@@ -67,4 +67,4 @@ absl::Status WriteLine(int fd, absl::string_view line,
 
 }  // namespace cargo_credential
 
-#endif  // CREDCACHE_LIB_LINE_IO_H_
+#endif  // CARGO_CREDENTIAL_LINE_IO_H_

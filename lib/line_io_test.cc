@@ -1,4 +1,4 @@
-#include "lib/line_io.h"
+#include "cargo_credential/line_io.h"
 
 #include <fcntl.h>
 #include <unistd.h>

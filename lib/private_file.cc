@@ -12,9 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "lib/error.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/secret.h"
 #include "lib/files.h"
-#include "lib/secret.h"
 
 namespace cargo_credential {
 namespace {

@@ -6,9 +6,9 @@
 
 #include <string>
 
+#include "cargo_credential/error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 #include "tests/support/test_env.h"
 
 namespace cargo_credential {

@@ -1,10 +1,10 @@
-#include "lib/protocol.h"
+#include "cargo_credential/protocol.h"
 
 #include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "lib/error.h"
+#include "cargo_credential/error.h"
 #include "lib/utf8.h"
 #include "nlohmann/json.hpp"
 

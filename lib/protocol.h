@@ -13,8 +13,8 @@
 // should be wiped by the caller once written (WipeString in secret.h).
 //
 // Thread-safety: values; the functions are pure and safe from any thread.
-#ifndef CREDCACHE_LIB_PROTOCOL_H_
-#define CREDCACHE_LIB_PROTOCOL_H_
+#ifndef CARGO_CREDENTIAL_PROTOCOL_H_
+#define CARGO_CREDENTIAL_PROTOCOL_H_
 
 #include <cstdint>
 #include <optional>
@@ -24,7 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "lib/secret.h"
+#include "cargo_credential/secret.h"
 
 namespace cargo_credential {
 
@@ -178,4 +178,4 @@ absl::StatusOr<ProviderAnswer> ParseResult(absl::string_view line);
 
 }  // namespace cargo_credential
 
-#endif  // CREDCACHE_LIB_PROTOCOL_H_
+#endif  // CARGO_CREDENTIAL_PROTOCOL_H_

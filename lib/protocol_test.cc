@@ -1,10 +1,10 @@
-#include "lib/protocol.h"
+#include "cargo_credential/protocol.h"
 
 #include <string>
 
+#include "cargo_credential/error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 
 namespace cargo_credential {
 namespace {

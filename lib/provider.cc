@@ -1,4 +1,4 @@
-#include "lib/provider.h"
+#include "cargo_credential/provider.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,10 +8,10 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "lib/console.h"
-#include "lib/error.h"
+#include "cargo_credential/console.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/line_io.h"
 #include "lib/hardening.h"
-#include "lib/line_io.h"
 
 namespace cargo_credential {
 namespace {

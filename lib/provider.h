@@ -15,13 +15,13 @@
 // library does not know go to the provider's Perform, which decides.
 //
 // Thread-safety: run it once per process, from main().
-#ifndef CREDCACHE_LIB_PROVIDER_H_
-#define CREDCACHE_LIB_PROVIDER_H_
+#ifndef CARGO_CREDENTIAL_PROVIDER_H_
+#define CARGO_CREDENTIAL_PROVIDER_H_
 
 #include <cstddef>
 
 #include "absl/status/status.h"
-#include "lib/credential.h"
+#include "cargo_credential/credential.h"
 
 namespace cargo_credential {
 
@@ -51,4 +51,4 @@ absl::StatusOr<CredentialResponse> Answer(Credential& credential, absl::string_v
 
 }  // namespace cargo_credential
 
-#endif  // CREDCACHE_LIB_PROVIDER_H_
+#endif  // CARGO_CREDENTIAL_PROVIDER_H_

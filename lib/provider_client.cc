@@ -1,4 +1,4 @@
-#include "lib/provider_client.h"
+#include "cargo_credential/provider_client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,9 +15,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "lib/error.h"
-#include "lib/secret.h"
-#include "lib/subprocess.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/secret.h"
+#include "cargo_credential/subprocess.h"
 #include "lib/user_text.h"
 
 namespace cargo_credential {

@@ -8,8 +8,8 @@
 // say hello, answer, or exit in time is killed and reported by name.
 //
 // Thread-safety: Call() may run concurrently; each call has its own child.
-#ifndef CREDCACHE_LIB_PROVIDER_CLIENT_H_
-#define CREDCACHE_LIB_PROVIDER_CLIENT_H_
+#ifndef CARGO_CREDENTIAL_PROVIDER_CLIENT_H_
+#define CARGO_CREDENTIAL_PROVIDER_CLIENT_H_
 
 #include <string>
 #include <utility>
@@ -17,7 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "lib/protocol.h"
+#include "cargo_credential/protocol.h"
 
 namespace cargo_credential {
 
@@ -54,4 +54,4 @@ absl::StatusOr<ProviderAnswer> CallProvider(const ProviderCommand& command,
 
 }  // namespace cargo_credential
 
-#endif  // CREDCACHE_LIB_PROVIDER_CLIENT_H_
+#endif  // CARGO_CREDENTIAL_PROVIDER_CLIENT_H_

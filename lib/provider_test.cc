@@ -1,4 +1,4 @@
-#include "lib/provider.h"
+#include "cargo_credential/provider.h"
 
 #include <unistd.h>
 
@@ -6,10 +6,10 @@
 #include <thread>
 #include <vector>
 
+#include "cargo_credential/error.h"
+#include "cargo_credential/line_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
-#include "lib/line_io.h"
 
 namespace cargo_credential {
 namespace {

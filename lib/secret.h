@@ -10,8 +10,8 @@
 // code, not an accident of pass-by-value.
 //
 // Thread-safety: like std::string; const methods may be called concurrently.
-#ifndef CREDCACHE_LIB_SECRET_H_
-#define CREDCACHE_LIB_SECRET_H_
+#ifndef CARGO_CREDENTIAL_SECRET_H_
+#define CARGO_CREDENTIAL_SECRET_H_
 
 #include <ostream>
 #include <string>
@@ -66,4 +66,4 @@ class Secret {
 
 }  // namespace cargo_credential
 
-#endif  // CREDCACHE_LIB_SECRET_H_
+#endif  // CARGO_CREDENTIAL_SECRET_H_

@@ -1,4 +1,4 @@
-#include "lib/secret.h"
+#include "cargo_credential/secret.h"
 
 #include <sstream>
 #include <string>

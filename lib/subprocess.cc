@@ -1,4 +1,4 @@
-#include "lib/subprocess.h"
+#include "cargo_credential/subprocess.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "lib/secret.h"
+#include "cargo_credential/secret.h"
 
 extern char** environ;
 

@@ -11,8 +11,8 @@
 // has its own) and reaps it; one that was waited for or released is left be.
 //
 // Thread-safety: one thread at a time per Subprocess.
-#ifndef CREDCACHE_LIB_SUBPROCESS_H_
-#define CREDCACHE_LIB_SUBPROCESS_H_
+#ifndef CARGO_CREDENTIAL_SUBPROCESS_H_
+#define CARGO_CREDENTIAL_SUBPROCESS_H_
 
 #include <sys/types.h>
 
@@ -26,7 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "lib/line_io.h"
+#include "cargo_credential/line_io.h"
 
 namespace cargo_credential {
 
@@ -142,4 +142,4 @@ absl::StatusOr<SubprocessResult> RunSubprocess(SubprocessOptions options, absl::
 
 }  // namespace cargo_credential
 
-#endif  // CREDCACHE_LIB_SUBPROCESS_H_
+#endif  // CARGO_CREDENTIAL_SUBPROCESS_H_

@@ -1,4 +1,4 @@
-#include "lib/subprocess.h"
+#include "cargo_credential/subprocess.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -4,7 +4,7 @@
 
 #include <utility>
 
-#include "lib/line_io.h"
+#include "cargo_credential/line_io.h"
 
 namespace cargo_credential {
 namespace {

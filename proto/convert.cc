@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "lib/secret.h"
+#include "cargo_credential/secret.h"
 #include "lib/utf8.h"
 
 namespace credcache {

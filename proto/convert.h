@@ -13,8 +13,8 @@
 #define CREDCACHE_PROTO_CONVERT_H_
 
 #include "absl/status/statusor.h"
-#include "lib/error.h"
-#include "lib/protocol.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/protocol.h"
 #include "proto/messages.h"
 
 namespace credcache {

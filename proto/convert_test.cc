@@ -5,12 +5,12 @@
 #include <utility>
 #include <vector>
 
+#include "cargo_credential/error.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/reflection.h"
 #include "gtest/gtest.h"
-#include "lib/error.h"
 #include "lib/utf8.h"
 
 namespace credcache {

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cargo_credential/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/programs.h"
-#include "lib/subprocess.h"
 
 namespace credcache {
 namespace {

@@ -11,13 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "cargo_credential/line_io.h"
+#include "cargo_credential/subprocess.h"
 #include "common/accounts.h"
 #include "common/paths.h"
 #include "common/unix_socket.h"
 #include "lib/files.h"
-#include "lib/line_io.h"
 #include "lib/programs.h"
-#include "lib/subprocess.h"
 
 namespace credcache {
 namespace {

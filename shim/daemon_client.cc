@@ -9,10 +9,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "cargo_credential/secret.h"
 #include "common/unix_socket.h"
 #include "common/version.h"
 #include "common/wire.h"
-#include "lib/secret.h"
 #include "lib/user_text.h"
 #include "shim/grpc_lite.h"
 

@@ -18,9 +18,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "cargo_credential/line_io.h"
+#include "cargo_credential/secret.h"
 #include "common/wire.h"
-#include "lib/line_io.h"
-#include "lib/secret.h"
 
 namespace credcache {
 namespace {

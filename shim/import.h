@@ -24,7 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "lib/secret.h"
+#include "cargo_credential/secret.h"
 #include "shim/cargo_url.h"
 #include "shim/connect.h"
 

@@ -8,11 +8,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cargo_credential/credential.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/provider.h"
 #include "common/paths.h"
-#include "lib/credential.h"
-#include "lib/error.h"
 #include "lib/hardening.h"
-#include "lib/provider.h"
 #include "shim/admin.h"
 #include "shim/relay_credential.h"
 

@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/caller_kinds.h"
-#include "lib/console.h"
-#include "lib/error.h"
+#include "cargo_credential/console.h"
+#include "cargo_credential/error.h"
 #include "lib/user_text.h"
 #include "proto/convert.h"
 #include "proto/messages.h"

@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/credential.h"
+#include "cargo_credential/credential.h"
 #include "shim/connect.h"
 
 namespace credcache {

@@ -23,13 +23,13 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cargo_credential/line_io.h"
+#include "cargo_credential/subprocess.h"
 #include "common/accounts.h"
 #include "common/paths.h"
 #include "daemon/systemd/units.h"
 #include "lib/files.h"
-#include "lib/line_io.h"
 #include "lib/programs.h"
-#include "lib/subprocess.h"
 #include "shim/connect.h"
 
 namespace credcache {

@@ -21,8 +21,8 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cargo_credential/subprocess.h"
 #include "gtest/gtest.h"
-#include "lib/subprocess.h"
 #include "tests/support/test_env.h"
 
 namespace credcache_testing {

@@ -8,8 +8,8 @@
 #include <iostream>
 #include <string>
 
-#include "lib/error.h"
-#include "lib/provider.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/provider.h"
 
 namespace {
 

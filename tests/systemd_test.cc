@@ -14,9 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "cargo_credential/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/subprocess.h"
 #include "tests/support/daemon_fixture.h"
 #include "tests/support/test_env.h"
 

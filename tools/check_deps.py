@@ -56,6 +56,18 @@ def strings(body, attr):
     return [m.group(1)] if m else []
 
 
+def IncludePath(package, body, header):
+    """How code includes `header` of a target: lib/'s public targets put
+    their headers under include_prefix (with strip_include_prefix = "", the
+    package's own path cut off), as they are installed."""
+    prefix = strings(body, "include_prefix")
+    if prefix:
+        assert strings(body, "strip_include_prefix") == [] and 'strip_include_prefix = ""' in body, \
+            "%s: include_prefix without strip_include_prefix = \"\"" % package
+        return os.path.join(prefix[0], header)
+    return os.path.join(package, header)
+
+
 def label(package, dep):
     if dep.startswith(":"):
         return "//%s%s" % (package, dep)
@@ -113,7 +125,8 @@ def main():
             targets[key] = {
                 "kind": kind,
                 "srcs": [os.path.join(package, f) for f in strings(body, "srcs")],
-                "hdrs": [os.path.join(package, f) for f in strings(body, "hdrs")],
+                "hdrs": [IncludePath(package, body, f) for f in strings(body, "hdrs")],
+                "hdr_files": [os.path.join(package, f) for f in strings(body, "hdrs")],
                 "deps": {label(package, d) for d in strings(body, "deps")},
             }
     owner = {}
@@ -130,7 +143,7 @@ def main():
     fixes = {}  # target -> (deps to add, deps to drop)
     for key, target in sorted(targets.items()):
         add, drop = set(), set()
-        files = [f for f in target["srcs"] + target["hdrs"] if f.endswith((".cc", ".h"))]
+        files = [f for f in target["srcs"] + target["hdr_files"] if f.endswith((".cc", ".h"))]
         used = set()
         for path in files:
             if not os.path.exists(path):
@@ -167,7 +180,7 @@ def main():
                             add.add(sorted(providers)[0])
                         used |= found
         # Generated sources (not in the tree) include what is not seen here.
-        if not any(not os.path.exists(f) for f in target["srcs"] + target["hdrs"]):
+        if not any(not os.path.exists(f) for f in target["srcs"] + target["hdr_files"]):
             for dep in sorted(target["deps"] - used - LINK_ONLY):
                 if dep.startswith("//third_party/system:") or dep in targets:
                     problems.append("%s: depends on %s but includes none of its headers"

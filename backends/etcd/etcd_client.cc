@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "lib/error.h"
+#include "cargo_credential/error.h"
 #include "lib/private_file.h"
 
 namespace credcache {

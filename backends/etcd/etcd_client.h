@@ -28,9 +28,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "backends/etcd/etcd_settings.h"
+#include "cargo_credential/secret.h"
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "lib/secret.h"
 
 namespace credcache {
 

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/etcd/sealed_value.h"
-#include "lib/error.h"
+#include "cargo_credential/error.h"
 #include "sodium.h"
 
 namespace credcache {

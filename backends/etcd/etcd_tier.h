@@ -53,7 +53,7 @@
 #include "backends/etcd/etcd_client.h"
 #include "backends/etcd/etcd_settings.h"
 #include "backends/etcd/team_key.h"
-#include "lib/credential.h"
+#include "cargo_credential/credential.h"
 
 namespace credcache {
 

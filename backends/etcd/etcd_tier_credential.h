@@ -15,7 +15,7 @@
 #include "absl/time/time.h"
 #include "backends/backend.h"
 #include "backends/etcd/etcd_tier.h"
-#include "lib/credential.h"
+#include "cargo_credential/credential.h"
 
 namespace credcache {
 

@@ -5,7 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "lib/protocol.h"
+#include "cargo_credential/protocol.h"
 #include "sodium.h"
 
 namespace credcache {

@@ -33,7 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "backends/etcd/team_key.h"
-#include "lib/secret.h"
+#include "cargo_credential/secret.h"
 
 namespace credcache {
 

@@ -8,10 +8,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "backends/etcd/team_key.h"
+#include "cargo_credential/protocol.h"
+#include "cargo_credential/secret.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/protocol.h"
-#include "lib/secret.h"
 #include "sodium.h"
 
 namespace credcache {

@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "lib/error.h"
+#include "cargo_credential/error.h"
+#include "cargo_credential/secret.h"
 #include "lib/private_file.h"
-#include "lib/secret.h"
 #include "sodium.h"
 
 namespace credcache {

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "lib/protocol.h"
+#include "cargo_credential/protocol.h"
 
 namespace credcache_testing {
 

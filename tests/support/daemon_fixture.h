@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "lib/subprocess.h"
+#include "cargo_credential/subprocess.h"
 
 namespace credcache_testing {
 

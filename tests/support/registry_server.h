@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "lib/subprocess.h"
+#include "cargo_credential/subprocess.h"
 
 namespace credcache_testing {
 

@@ -18,7 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "lib/subprocess.h"
+#include "cargo_credential/subprocess.h"
 
 namespace credcache_testing {
 
