@@ -15,6 +15,9 @@ CREDCACHE_PACKAGES=(
   etcd-server etcd-client openssl golang-etcd-server-dev golang-github-gogo-protobuf-dev
   golang-github-grpc-ecosystem-grpc-gateway-dev
   groff-base zsh fish  # the man page and each shell's completions are checked in them
+  # lib/ as a product: built by outside projects (CMake, pkg-config), its
+  # reference docs (Doxygen) and its ABI check (abidiff).
+  cmake make pkg-config doxygen abigail-tools
 )
 
 credcache_apt_install() {
