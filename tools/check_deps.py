@@ -179,8 +179,9 @@ def main():
                                             % (key, path, header, " or ".join(sorted(providers))))
                             add.add(sorted(providers)[0])
                         used |= found
-        # Generated sources (not in the tree) include what is not seen here.
-        if not any(not os.path.exists(f) for f in target["srcs"] + target["hdr_files"]):
+        # Generated sources (not in the tree) include what is not seen here,
+        # and a target with no files of its own only bundles its deps.
+        if files and not any(not os.path.exists(f) for f in target["srcs"] + target["hdr_files"]):
             for dep in sorted(target["deps"] - used - LINK_ONLY):
                 if dep.startswith("//third_party/system:") or dep in targets:
                     problems.append("%s: depends on %s but includes none of its headers"
