@@ -52,8 +52,12 @@ install -d "$prefix/include/cargo_credential" "$prefix/lib/pkgconfig" \
 while read -r header; do
   install -m 0644 "$runfiles/$header" "$prefix/include/cargo_credential/"
 done < "$package/headers.txt"
+# Without the debug information the build keeps for the ABI check (abidw
+# reads the types from it): some megabytes no program needs to run.
 install -m 0644 "$package/libcargo_credential.a" "$prefix/lib/"
+strip --strip-debug "$prefix/lib/libcargo_credential.a"
 install -m 0755 "$package/$shared" "$prefix/lib/"
+strip --strip-debug "$prefix/lib/$shared"
 ln -sfn "$shared" "$prefix/lib/$soname"
 ln -sfn "$soname" "$prefix/lib/libcargo_credential.so"
 install -m 0644 "$package/cargo_credential.pc" "$prefix/lib/pkgconfig/"

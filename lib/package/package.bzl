@@ -16,6 +16,25 @@ and abseil's template code compiled into it stay local.
 
 load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
 
+def _debug_info_impl(settings, attr):
+    copts = [
+        c
+        for c in settings["//command_line_option:copt"]
+        if not c.startswith("-fsanitize") and not c.startswith("-fno-sanitize")
+    ]
+    return {"//command_line_option:copt": copts + ["-g"]}
+
+# The library's objects are compiled with debug information, whatever the
+# build's options: the ABI check (abi_check.sh) reads the types from it, and a
+# user debugging a provider sees the library's source lines. They are never
+# sanitized (test.sh's --config=asan run): a shared library for other
+# programs cannot need the sanitizers' runtime, which only a program links.
+_with_debug_info = transition(
+    implementation = _debug_info_impl,
+    inputs = ["//command_line_option:copt"],
+    outputs = ["//command_line_option:copt"],
+)
+
 def _objects(targets):
     objects = {}
     for target in targets:
@@ -79,7 +98,14 @@ def _impl(ctx):
 cc_library_package = rule(
     implementation = _impl,
     attrs = {
-        "deps": attr.label_list(providers = [CcInfo], doc = "The public targets."),
+        "deps": attr.label_list(
+            providers = [CcInfo],
+            cfg = _with_debug_info,
+            doc = "The public targets.",
+        ),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
         "library": attr.string(mandatory = True, doc = "The name after lib, before .a/.so."),
         "version": attr.string(mandatory = True),
         "soversion": attr.string(mandatory = True),
