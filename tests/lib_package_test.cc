@@ -265,5 +265,42 @@ TEST_F(LibPackageTest, PkgConfigAndGxxBuildAProviderCargoUses) {
   UseWithCargo(program);
 }
 
+// Every C++ program README's "Writing your own credential provider" shows
+// compiles and links against the installed library, warnings as errors.
+TEST_F(LibPackageTest, ReadmeProvidersBuildAgainstTheInstalledLibrary) {
+  const std::string readme = ReadFile(Runfile("README.md"));
+  const size_t start = readme.find("\n## Writing your own credential provider\n");
+  ASSERT_NE(start, std::string::npos);
+  const size_t end = readme.find("\n## ", start + 1);
+  const std::string part = readme.substr(start, end - start);
+  const std::vector<std::pair<std::string, std::string>> env = {
+      {"PKG_CONFIG_PATH", *prefix_ + "/lib/pkgconfig"}};
+  std::vector<std::string> flags =
+      absl::StrSplit(RunOk({"pkg-config", "--cflags", "--libs", "cargo_credential"}, "", env), ' ',
+                     absl::SkipWhitespace());
+  for (std::string& flag : flags) flag = std::string(absl::StripTrailingAsciiWhitespace(flag));
+  const std::string dir = MakeTempDir("readme");
+  int programs = 0;
+  for (size_t at = part.find("```cpp\n"); at != std::string::npos;
+       at = part.find("```cpp\n", at + 1)) {
+    const size_t code = at + 7;
+    const std::string source = absl::StrCat(dir, "/provider", programs, ".cc");
+    WriteFile(source, part.substr(code, part.find("```", code) - code), 0644);
+    std::vector<std::string> argv = {"g++",
+                                     "-std=c++17",
+                                     "-Wall",
+                                     "-Wextra",
+                                     "-Wno-unused-parameter",
+                                     "-Werror",
+                                     "-o",
+                                     absl::StrCat(dir, "/provider", programs),
+                                     source};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    RunOk(argv);
+    ++programs;
+  }
+  EXPECT_EQ(programs, 4) << "README's providers: ten lines, terminal, expiring, in front";
+}
+
 }  // namespace
 }  // namespace credcache_testing

@@ -251,6 +251,39 @@ def walk_use_it_with_cargo(case, tmp, home, env):
         registry.wait(timeout=30)
 
 
+def walk_library_section(case, tmp, home, env):
+    """README's 'Writing your own credential provider': the install command,
+    then the ten-line provider and its CMakeLists.txt written as shown and
+    built by each build command as written, in a project directory of its
+    own; the programs built answer a get with the environment's token."""
+    text = (ROOT / "README.md").read_text()
+    part = text.split("\n## Writing your own credential provider\n", 1)[1].split("\n## ", 1)[0]
+    cpp, cmake = blocks(part, "cpp"), blocks(part, "cmake")
+    case.check(cpp and len(cmake) == 1, "README's library section lost its program or CMakeLists")
+    if case.failure:
+        return
+    project = pathlib.Path(tmp, "my_provider")
+    project.mkdir()
+    (project / "my_provider.cc").write_text(cpp[0])
+    (project / "CMakeLists.txt").write_text(cmake[0])
+    commands = [command for command, _ in sh_lines(part)]
+    case.check(any("//lib/package:install" in c for c in commands), "no install command")
+    for command in commands:
+        run_line(case, command, env, ROOT if command.startswith("bazel ") else project, "library")
+    installed = home / ".local/lib/libcargo_credential.so"
+    case.check(installed.exists(), f"{installed} was not installed")
+    token = "Bearer " + os.urandom(16).hex()
+    for program in (project / "build/my-provider", project / "my-provider"):
+        if not program.exists():
+            case.check(False, f"{program} was not built")
+            continue
+        result = subprocess.run([str(program), "--cargo-plugin"], input=GET,
+                                env=dict(env, MY_REGISTRY_TOKEN=token), capture_output=True,
+                                text=True, timeout=60)
+        case.check(result.returncode == 0 and f'"token":"{token}"' in result.stdout,
+                   f"{program}: exit {result.returncode}: {result.stdout}{result.stderr}")
+
+
 def main():
     cases = []
     commands = install_commands()
@@ -350,6 +383,10 @@ def main():
 
         case = Case("UseItWithCargoLineByLine")
         walk_use_it_with_cargo(case, tmp, home, env)
+        cases.append(case)
+
+        case = Case("TheLibrarySectionLineByLine")
+        walk_library_section(case, tmp, home, env)
         cases.append(case)
 
         # The example config README points at is one credcached accepts.
