@@ -38,7 +38,8 @@ struct Settings {
 absl::StatusOr<Settings> ParseArgs(const std::vector<std::string>& args) {
   Settings settings;
   size_t i = 0;
-  for (; i < args.size(); ++i) {
+  // Each option takes its value with it: two arguments at a time.
+  while (i < args.size()) {
     const std::string& arg = args[i];
     if (arg == "--") {
       ++i;
@@ -52,7 +53,7 @@ absl::StatusOr<Settings> ParseArgs(const std::vector<std::string>& args) {
           absl::StrCat("`", arg, "` needs a duration such as 30s or 5m"));
     }
     (arg == "--timeout" ? settings.timeout : settings.margin) = value;
-    ++i;
+    i += 2;
   }
   settings.command.assign(args.begin() + i, args.end());
   if (settings.command.empty()) {

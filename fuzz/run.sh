@@ -12,7 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-targets=(protocol config cargo_config install_manifest token_file grpc_response command_line caller_backend team_key sealed_value passwd)
+targets=(protocol config cargo_config install_manifest token_file grpc_response command_line caller_backend team_key sealed_value passwd minted_token)
 
 # clang builds in a Bazel output base of its own, with no bazel-* symlinks,
 # so the ordinary build and its bazel-bin stay as they are.
