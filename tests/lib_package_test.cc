@@ -50,6 +50,16 @@ std::string RunOk(const std::vector<std::string>& argv, const std::string& cwd =
   return result->stdout_text;
 }
 
+// `pkg-config --cflags --libs cargo_credential` for the tree at `prefix`, one
+// argument each, as a shell's $(...) would give them to g++.
+std::vector<std::string> PkgConfigFlags(const std::string& prefix) {
+  std::vector<std::string> flags =
+      absl::StrSplit(RunOk({"pkg-config", "--cflags", "--libs", "cargo_credential"}, "",
+                           {{"PKG_CONFIG_PATH", prefix + "/lib/pkgconfig"}}),
+                     absl::ByAnyChar(" \n"), absl::SkipWhitespace());
+  return flags;
+}
+
 bool IsFile(const std::string& path) {
   struct stat info;
   return lstat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
@@ -247,12 +257,7 @@ TEST_F(LibPackageTest, PkgConfigAndGxxBuildAProviderCargoUses) {
   const std::string moved = std::string(canonical) + "/prefix";
   free(canonical);
   RunOk({"cp", "-a", *prefix_, moved});
-  const std::vector<std::pair<std::string, std::string>> env = {
-      {"PKG_CONFIG_PATH", moved + "/lib/pkgconfig"}};
-  std::vector<std::string> flags =
-      absl::StrSplit(RunOk({"pkg-config", "--cflags", "--libs", "cargo_credential"}, "", env), ' ',
-                     absl::SkipWhitespace());
-  for (std::string& flag : flags) flag = std::string(absl::StripTrailingAsciiWhitespace(flag));
+  const std::vector<std::string> flags = PkgConfigFlags(moved);
   const std::string source = CopyProject();
   const std::string program = source + "/cargo-credential-token-dir";
   std::vector<std::string> argv = {
@@ -273,12 +278,7 @@ TEST_F(LibPackageTest, ReadmeProvidersBuildAgainstTheInstalledLibrary) {
   ASSERT_NE(start, std::string::npos);
   const size_t end = readme.find("\n## ", start + 1);
   const std::string part = readme.substr(start, end - start);
-  const std::vector<std::pair<std::string, std::string>> env = {
-      {"PKG_CONFIG_PATH", *prefix_ + "/lib/pkgconfig"}};
-  std::vector<std::string> flags =
-      absl::StrSplit(RunOk({"pkg-config", "--cflags", "--libs", "cargo_credential"}, "", env), ' ',
-                     absl::SkipWhitespace());
-  for (std::string& flag : flags) flag = std::string(absl::StripTrailingAsciiWhitespace(flag));
+  const std::vector<std::string> flags = PkgConfigFlags(*prefix_);
   const std::string dir = MakeTempDir("readme");
   int programs = 0;
   for (size_t at = part.find("```cpp\n"); at != std::string::npos;
